@@ -1,0 +1,3 @@
+//! Emitters: each turns the [`Api`](crate::ir::Api) into the text of one output file.
+
+pub(crate) mod rust;

@@ -1,0 +1,193 @@
+//! # socketsundso-codegen
+//!
+//! Generates Rust code for a JSON-over-WebSocket API from its AsyncAPI document: one type per
+//! message payload, a `ClientMessage` and a `ServerMessage` enum tagged by the `type` field, a
+//! `Handler` trait with one method per message the server receives, and a `Server` adapter that
+//! plugs the handler into the [`socketsundso`](https://docs.rs/socketsundso) runtime.
+//!
+//! ## In `build.rs`
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     socketsundso_codegen::compile("asyncapi.yaml").unwrap();
+//! }
+//! ```
+//!
+//! This writes `$OUT_DIR/asyncapi.rs` and tells cargo to run the build script again when the
+//! document changes. Include the file in a module of its own:
+//!
+//! ```ignore
+//! mod api {
+//!     include!(concat!(env!("OUT_DIR"), "/asyncapi.rs"));
+//! }
+//! ```
+//!
+//! The crate then needs `socketsundso` as a dependency and `socketsundso-codegen` as a
+//! build-dependency, nothing else: generated code reaches serde and friends through
+//! `socketsundso::codegen`.
+//!
+//! For more control use [`Config`]:
+//!
+//! ```no_run
+//! let output = socketsundso_codegen::Config::new("asyncapi.yaml")
+//!     .rust_file_name("chat.rs")
+//!     .generate()
+//!     .unwrap();
+//! print!("{}", output.rust);
+//! ```
+//!
+//! ## Errors
+//!
+//! Every problem with the document is an [`Error`] that names the file, the JSON Pointer of the
+//! node, and its line and column where they are known. No document makes the generator panic.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+mod emit;
+mod error;
+pub mod ir;
+mod spec;
+
+pub use error::{Error, Location, Result};
+
+/// What to generate from which document, and where to write it.
+///
+/// `generate()` returns the files in memory; `compile()` writes them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    spec: PathBuf,
+    out_dir: Option<PathBuf>,
+    rust_file_name: Option<String>,
+    rerun_if_changed: Option<bool>,
+}
+
+/// The generated files, in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// The name of the Rust file, `<spec file stem>.rs` unless set.
+    pub rust_file_name: String,
+    /// The Rust source.
+    pub rust: String,
+    /// Every file that was read (the spec, and later the files it references).
+    pub sources: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Generates from the AsyncAPI document at `spec` (YAML or JSON).
+    pub fn new(spec: impl AsRef<Path>) -> Self {
+        Config {
+            spec: spec.as_ref().to_owned(),
+            out_dir: None,
+            rust_file_name: None,
+            rerun_if_changed: None,
+        }
+    }
+
+    /// Where [`Config::compile`] writes. Defaults to `$OUT_DIR`, which cargo sets for build
+    /// scripts.
+    pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.out_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// The name of the Rust file. Defaults to the spec's file stem with `.rs`
+    /// (`asyncapi.yaml` → `asyncapi.rs`).
+    pub fn rust_file_name(mut self, name: impl Into<String>) -> Self {
+        self.rust_file_name = Some(name.into());
+        self
+    }
+
+    /// Whether [`Config::compile`] prints `cargo:rerun-if-changed` for every file it read.
+    /// Defaults to yes inside a build script (when `OUT_DIR` is set).
+    pub fn emit_rerun_if_changed(mut self, yes: bool) -> Self {
+        self.rerun_if_changed = Some(yes);
+        self
+    }
+
+    /// Reads the document and returns the generated files, writing nothing.
+    pub fn generate(&self) -> Result<Output> {
+        let doc = spec::Document::load(&self.spec)?;
+        let api = ir::Api::from_document(&doc).map_err(|e| fill_file(e, &self.spec))?;
+        let source = self
+            .spec
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let rust = emit::rust::emit(&api, &source).map_err(|e| fill_file(e, &self.spec))?;
+        Ok(Output {
+            rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
+                let stem = self.spec.file_stem().map(|s| s.to_string_lossy().into_owned());
+                format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
+            }),
+            rust,
+            sources: vec![self.spec.clone()],
+        })
+    }
+
+    /// Generates and writes the files to the output directory, rewriting a file only when its
+    /// content changed (so cargo does not rebuild for nothing). In a build script it also prints
+    /// `cargo:rerun-if-changed` for the spec.
+    pub fn compile(&self) -> Result<Output> {
+        let rerun = self
+            .rerun_if_changed
+            .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
+        if rerun {
+            // Printed before generating, so that a broken spec is also watched.
+            println!("cargo:rerun-if-changed={}", self.spec.display());
+        }
+        let output = self.generate()?;
+        let dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| Error::Io {
+                path: PathBuf::from("$OUT_DIR"),
+                action: "no output directory",
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "OUT_DIR is not set; call Config::out_dir outside build scripts",
+                ),
+            })?,
+        };
+        write_if_changed(&dir.join(&output.rust_file_name), &output.rust)?;
+        Ok(output)
+    }
+}
+
+/// Generates from `spec` into `$OUT_DIR` with the default settings: the one-line `build.rs`.
+pub fn compile(spec: impl AsRef<Path>) -> Result<Output> {
+    Config::new(spec).compile()
+}
+
+/// Writes `content` to `path` unless the file already holds exactly that.
+pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_owned(),
+            action: "cannot create directory",
+            source,
+        })?;
+    }
+    std::fs::write(path, content).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        action: "cannot write",
+        source,
+    })?;
+    Ok(true)
+}
+
+/// Emitters do not know the file; fill it in (and the line, where it can be found).
+fn fill_file(mut error: Error, spec: &Path) -> Error {
+    if let Error::Schema { location, .. } = &mut error {
+        if location.file == Path::new("<spec>") {
+            location.file = spec.to_owned();
+            if let Ok(text) = std::fs::read_to_string(spec) {
+                location.line_col = spec::locate(&text, &location.pointer);
+            }
+        }
+    }
+    error
+}

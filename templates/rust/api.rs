@@ -1,0 +1,168 @@
+{# Askama template for the glue code of one API. Rendered with escaping off, then parsed with
+   syn and formatted with prettyplease, so whitespace here does not matter. #}
+/// The context a handler gets: this connection's id, path parameters, rooms, and sending.
+pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
+
+/// Every message the server receives, tagged by its `{{ tag_field }}` field.
+#[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
+{%- if client.is_empty() %}
+#[serde(crate = "::socketsundso::codegen::serde")]
+{%- else %}
+#[serde(crate = "::socketsundso::codegen::serde", tag = {{ tag_field_lit }})]
+{%- endif %}
+pub enum ClientMessage {
+{%- for v in client %}
+    {{ v.doc }}
+    #[serde(rename = {{ v.tag_lit }})]
+    {{ v.name }}({{ v.name }}),
+{%- endfor %}
+}
+
+/// Every message the server sends, tagged by its `{{ tag_field }}` field.
+#[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
+{%- if server.is_empty() %}
+#[serde(crate = "::socketsundso::codegen::serde")]
+{%- else %}
+#[serde(crate = "::socketsundso::codegen::serde", tag = {{ tag_field_lit }})]
+{%- endif %}
+pub enum ServerMessage {
+{%- for v in server %}
+    {{ v.doc }}
+    #[serde(rename = {{ v.tag_lit }})]
+    {{ v.name }}({{ v.name }}),
+{%- endfor %}
+}
+{% for v in client %}
+impl ::std::convert::From<{{ v.name }}> for ClientMessage {
+    fn from(message: {{ v.name }}) -> Self {
+        Self::{{ v.name }}(message)
+    }
+}
+{% endfor %}
+{% for v in server %}
+impl ::std::convert::From<{{ v.name }}> for ServerMessage {
+    fn from(message: {{ v.name }}) -> Self {
+        Self::{{ v.name }}(message)
+    }
+}
+{% endfor %}
+
+/// Decoding in two steps: the tag first, then the payload of the type it names.
+impl ::socketsundso::codegen::Incoming for ClientMessage {
+    const TAG_FIELD: &'static str = {{ tag_field_lit }};
+    const TAGS: &'static [&'static str] = &[{% for v in client %}{{ v.tag_lit }},{% endfor %}];
+
+    fn deserialize_payload<'de, D>(tag: &str, payload: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::socketsundso::codegen::serde::Deserializer<'de>,
+    {
+{%- if client.is_empty() %}
+        let _ = payload;
+        ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS))
+{%- else %}
+        match tag {
+{%- for v in client %}
+            {{ v.tag_lit }} => <{{ v.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ v.name }}),
+{%- endfor %}
+            _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS)),
+        }
+{%- endif %}
+    }
+}
+
+/// The API's handlers: one method per message the server receives.
+///
+/// Implement it with plain `async fn`s. A method's `Ok` value is the reply to the message
+/// (`()` where the operation declares no reply); an `Err` is sent back as an error message.
+pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
+    /// Called once after the WebSocket upgrade. Return `Err` to refuse the connection with a
+    /// close code and reason.
+    fn on_connect(&self, ctx: &Context) -> impl ::std::future::Future<Output = ::std::result::Result<(), ::socketsundso::codegen::Reject>> + ::std::marker::Send {
+        let _ = ctx;
+        async { ::std::result::Result::Ok(()) }
+    }
+
+    /// Called once when the connection has ended, before it leaves its rooms.
+    fn on_disconnect(&self, ctx: &Context) -> impl ::std::future::Future<Output = ()> + ::std::marker::Send {
+        let _ = ctx;
+        async {}
+    }
+{% for h in handlers %}
+    {{ h.doc }}
+    fn {{ h.method }}(&self, ctx: &Context, message: {{ h.message }}) -> impl ::std::future::Future<Output = ::std::result::Result<{{ h.reply_type }}, ::socketsundso::codegen::HandlerError>> + ::std::marker::Send;
+{% endfor %}
+}
+
+/// Plugs a [`Handler`] into the runtime. Mount it on an axum route with [`Server::into_route`],
+/// or configure limits and rooms first with [`Server::endpoint`].
+pub struct Server<H> {
+    handler: ::std::sync::Arc<H>,
+}
+
+impl<H> ::std::clone::Clone for Server<H> {
+    fn clone(&self) -> Self {
+        Self { handler: ::std::clone::Clone::clone(&self.handler) }
+    }
+}
+
+impl<H: Handler> Server<H> {
+    /// Wraps a handler.
+    pub fn new(handler: H) -> Self {
+        Self { handler: ::std::sync::Arc::new(handler) }
+    }
+
+    /// Wraps a handler that is shared already.
+    pub fn from_arc(handler: ::std::sync::Arc<H>) -> Self {
+        Self { handler }
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &::std::sync::Arc<H> {
+        &self.handler
+    }
+
+    /// The runtime endpoint, to set limits or share a room hub before mounting it.
+    pub fn endpoint(self) -> ::socketsundso::codegen::Endpoint<Self> {
+        ::socketsundso::codegen::Endpoint::new(self)
+    }
+
+    /// An axum route with the default settings: `Router::new().route("/ws", server.into_route())`.
+    pub fn into_route<S>(self) -> ::socketsundso::codegen::axum::routing::MethodRouter<S>
+    where
+        S: ::std::clone::Clone + ::std::marker::Send + ::std::marker::Sync + 'static,
+    {
+        self.endpoint().into_method_router()
+    }
+}
+
+impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
+    type Incoming = ClientMessage;
+    type Outgoing = ServerMessage;
+
+    fn on_connect(&self, ctx: &Context) -> impl ::std::future::Future<Output = ::std::result::Result<(), ::socketsundso::codegen::Reject>> + ::std::marker::Send {
+        self.handler.on_connect(ctx)
+    }
+
+    fn on_disconnect(&self, ctx: &Context) -> impl ::std::future::Future<Output = ()> + ::std::marker::Send {
+        self.handler.on_disconnect(ctx)
+    }
+
+    fn handle(&self, ctx: &Context, message: ClientMessage) -> impl ::std::future::Future<Output = ::std::result::Result<::std::option::Option<ServerMessage>, ::socketsundso::codegen::HandlerError>> + ::std::marker::Send {
+{%- if handlers.is_empty() %}
+        let _ = ctx;
+        async move { match message {} }
+{%- else %}
+        async move {
+            match message {
+{%- for h in handlers %}
+{%- if h.has_reply %}
+                ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some(ServerMessage::from(reply))),
+{%- else %}
+                ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|()| ::std::option::Option::None),
+{%- endif %}
+{%- endfor %}
+            }
+        }
+{%- endif %}
+    }
+}
