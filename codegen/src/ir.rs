@@ -304,13 +304,12 @@ impl<'a> Builder<'a> {
         let key = segments(pointer).pop().unwrap_or_default();
         let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
 
-        if let Some(content_type) = text("contentType") {
-            if !content_type.contains("json") {
+        if let Some(content_type) = text("contentType")
+            && !content_type.contains("json") {
                 return Err(doc
                     .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages are supported"))
                     .help("socketsundso speaks JSON text frames; use `contentType: application/json`"));
             }
-        }
 
         let (payload_at, payload) = match node.get("payload") {
             None => (child(pointer, "payload"), Map::new()),
@@ -377,13 +376,12 @@ impl<'a> Builder<'a> {
         let Some(object) = schema.as_object() else {
             return Err(doc.error(at, format!("the payload of message `{key}` must be a schema object")));
         };
-        if let Some(ty) = object.get("type") {
-            if ty.as_str() != Some("object") {
+        if let Some(ty) = object.get("type")
+            && ty.as_str() != Some("object") {
                 return Err(doc
                     .error(&child(at, "type"), format!("the payload of message `{key}` has `type: {ty}`; a message must be a JSON object"))
                     .help(format!("the `{}` tag lives in the message object, so the payload must be `type: object`", self.tag_field)));
             }
-        }
         for keyword in ["oneOf", "anyOf", "allOf"] {
             if object.contains_key(keyword) {
                 return Err(doc
@@ -410,11 +408,10 @@ impl<'a> Builder<'a> {
                 None => Err(self.doc.error(&child(&at, "const"), format!("the `{}` tag must be a string", self.tag_field))),
             };
         }
-        if let Some(Value::Array(values)) = property.get("enum") {
-            if let [Value::String(s)] = values.as_slice() {
+        if let Some(Value::Array(values)) = property.get("enum")
+            && let [Value::String(s)] = values.as_slice() {
                 return Ok(Some(s.clone()));
             }
-        }
         Ok(None)
     }
 

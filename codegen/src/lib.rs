@@ -42,6 +42,8 @@
 //! Every problem with the document is an [`Error`] that names the file, the JSON Pointer of the
 //! node, and its line and column where they are known. No document makes the generator panic.
 #![deny(missing_docs)]
+// The build.rs example is about `fn main` itself.
+#![allow(clippy::needless_doctest_main)]
 
 use std::path::{Path, PathBuf};
 
@@ -181,13 +183,12 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
 
 /// Emitters do not know the file; fill it in (and the line, where it can be found).
 fn fill_file(mut error: Error, spec: &Path) -> Error {
-    if let Error::Schema { location, .. } = &mut error {
-        if location.file == Path::new("<spec>") {
+    if let Error::Schema { location, .. } = &mut error
+        && location.file == Path::new("<spec>") {
             location.file = spec.to_owned();
             if let Ok(text) = std::fs::read_to_string(spec) {
                 location.line_col = spec::locate(&text, &location.pointer);
             }
         }
-    }
     error
 }

@@ -86,7 +86,7 @@ impl Document {
             let target = self.ref_target(&format!("{current}/$ref"), reference)?;
             if seen.contains(&target) {
                 return Err(self
-                    .error(&current, format!("`$ref` cycle: {} → {target}", seen.join(" → ")))
+                    .error(&current, format!("`$ref` cycle: #{} → #{target}", seen.join(" → #")))
                     .help("a `$ref` chain must end at a real node"));
             }
             current = target;
@@ -164,10 +164,16 @@ pub(crate) fn segments(pointer: &str) -> Vec<String> {
 
 /// serde_yaml puts " at line L column C" in its messages; the location is reported separately.
 fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    let Some(start) = message.find(" at line ") else {
+        return message.to_owned();
+    };
+    // " at line L column C" ends after the column number.
+    let rest = &message[start + 9..];
+    let end = rest
+        .find(" column ")
+        .map(|c| c + 8 + rest[c + 8..].find(|ch: char| !ch.is_ascii_digit()).unwrap_or(rest.len() - c - 8))
+        .unwrap_or(rest.len());
+    format!("{}{}", &message[..start], &rest[end..])
 }
 
 const FOUND: &str = "\u{0}socketsundso-found";
@@ -178,6 +184,9 @@ const FOUND: &str = "\u{0}socketsundso-found";
 /// serde_yaml attaches the position of the node being read to every error, so the position comes
 /// from the parser itself. Runs only when an error is reported.
 pub(crate) fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    if pointer.is_empty() {
+        return Some((1, 1));
+    }
     let segments = segments(pointer);
     let de = serde_yaml::Deserializer::from_str(text);
     match (Seek { segments: &segments }).deserialize(de) {
@@ -311,6 +320,7 @@ mod tests {
         assert_eq!(locate(YAML, "/components/messages/a~1b/payload/type"), Some((9, 9)));
         assert_eq!(locate(YAML, "/components/messages/list/1"), Some((10, 17)));
         assert_eq!(locate(YAML, "/components/nothing"), None);
+        assert_eq!(locate(YAML, ""), Some((1, 1)));
     }
 
     #[test]

@@ -147,21 +147,19 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
         self.handler.on_disconnect(ctx)
     }
 
-    fn handle(&self, ctx: &Context, message: ClientMessage) -> impl ::std::future::Future<Output = ::std::result::Result<::std::option::Option<ServerMessage>, ::socketsundso::codegen::HandlerError>> + ::std::marker::Send {
+    async fn handle(&self, ctx: &Context, message: ClientMessage) -> ::std::result::Result<::std::option::Option<ServerMessage>, ::socketsundso::codegen::HandlerError> {
 {%- if handlers.is_empty() %}
         let _ = ctx;
-        async move { match message {} }
+        match message {}
 {%- else %}
-        async move {
-            match message {
+        match message {
 {%- for h in handlers %}
 {%- if h.has_reply %}
-                ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some(ServerMessage::from(reply))),
+            ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some(ServerMessage::from(reply))),
 {%- else %}
-                ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|()| ::std::option::Option::None),
+            ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|()| ::std::option::Option::None),
 {%- endif %}
 {%- endfor %}
-            }
         }
 {%- endif %}
     }

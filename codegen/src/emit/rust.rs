@@ -143,9 +143,9 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
             Some(TokenTree::Punct(p)) => p.as_char() != '>' || p.spacing() == Spacing::Alone,
             _ => true,
         };
-        if leading && is_path_sep(&tokens, i) {
-            if let Some(TokenTree::Ident(name)) = tokens.get(i + 2) {
-                if REEXPORTED.contains(&name.to_string().as_str()) {
+        if leading && is_path_sep(&tokens, i)
+            && let Some(TokenTree::Ident(name)) = tokens.get(i + 2)
+                && REEXPORTED.contains(&name.to_string().as_str()) {
                     let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
                     out.extend(prefix);
                     out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
@@ -154,8 +154,6 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
                     i += 3;
                     continue;
                 }
-            }
-        }
         match &tokens[i] {
             TokenTree::Group(group) => {
                 let mut inner = Group::new(group.delimiter(), reexport_paths(group.stream()));

@@ -1,0 +1,121 @@
+//! The chat example: rooms of clients that talk to the whole room or whisper to one client.
+//!
+//! Everything about the protocol comes from `asyncapi.yaml`; this file only says what happens
+//! when a message arrives.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use socketsundso::{ConnectionId, HandlerError, Reject};
+
+/// The code generated from `asyncapi.yaml` by `build.rs`.
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/asyncapi.rs"));
+}
+
+use api::{ChatMessage, Context, Join, Leave, Message, Whisper, WhisperDelivery};
+
+/// The route, as `asyncapi.yaml` declares it.
+pub const ROUTE: &str = "/room/{room_id}/{client_id}";
+
+/// The chat server's state: which connection is which client in which room.
+#[derive(Debug, Default)]
+pub struct Chat {
+    clients: Mutex<HashMap<(String, i64), ConnectionId>>,
+}
+
+/// The room and the client id of a connection, from its URL.
+fn who(ctx: &Context) -> (String, i64) {
+    let room = ctx.param("room_id").unwrap_or_default().to_owned();
+    // on_connect refused every connection whose client_id is not an integer.
+    let client_id = ctx
+        .param("client_id")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_default();
+    (room, client_id)
+}
+
+impl Chat {
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), ConnectionId>> {
+        // A poisoned lock only means another handler panicked; the map is still consistent.
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl api::Handler for Chat {
+    async fn on_connect(&self, ctx: &Context) -> Result<(), Reject> {
+        let room = ctx.param("room_id").unwrap_or_default().to_owned();
+        let client_id: i64 = ctx
+            .param("client_id")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| Reject::policy("client_id must be an integer"))?;
+        {
+            let mut clients = self.clients();
+            if clients.contains_key(&(room.clone(), client_id)) {
+                return Err(Reject::policy(format!(
+                    "client {client_id} is already in room {room}"
+                )));
+            }
+            clients.insert((room.clone(), client_id), ctx.id());
+        }
+        ctx.join(&room);
+        ctx.broadcast(
+            &room,
+            Join {
+                client_id: client_id.into(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn on_disconnect(&self, ctx: &Context) {
+        let (room, client_id) = who(ctx);
+        let mut clients = self.clients();
+        if clients.get(&(room.clone(), client_id)) == Some(&ctx.id()) {
+            clients.remove(&(room.clone(), client_id));
+            drop(clients);
+            ctx.leave(&room);
+            ctx.broadcast(
+                &room,
+                Leave {
+                    client_id: client_id.into(),
+                },
+            );
+        }
+    }
+
+    async fn on_message(&self, ctx: &Context, message: Message) -> Result<(), HandlerError> {
+        let (room, sender) = who(ctx);
+        ctx.broadcast(
+            &room,
+            ChatMessage {
+                sender: sender.into(),
+                msg: message.msg,
+            },
+        );
+        Ok(())
+    }
+
+    async fn on_whisper(&self, ctx: &Context, message: Whisper) -> Result<(), HandlerError> {
+        let (room, from) = who(ctx);
+        let recipient = self.clients().get(&(room, *message.to)).copied();
+        let Some(recipient) = recipient else {
+            return Err(HandlerError::invalid("/to", "recipient not found"));
+        };
+        ctx.send_to(
+            recipient,
+            WhisperDelivery {
+                from: from.into(),
+                msg: message.msg,
+            },
+        )
+        .map_err(|_| HandlerError::invalid("/to", "recipient not found"))
+    }
+}
+
+/// The chat API on its route, ready for `axum::serve`.
+pub fn app() -> axum::Router {
+    axum::Router::new().route(ROUTE, api::Server::new(Chat::default()).into_route())
+}

@@ -1,0 +1,63 @@
+//! Golden files: each `fixtures/<case>.yaml` sits beside the Rust it generates, `<case>.rs`, and
+//! each `fixtures/errors/<case>.yaml` beside the error it must produce, `<case>.txt`. The
+//! examples' specs have goldens too (`fixtures/example-<name>.rs`).
+//!
+//! `EXPECTORATE=overwrite cargo test -p socketsundso-tests --test golden` rewrites them.
+
+use std::path::{Path, PathBuf};
+
+use socketsundso_codegen::Config;
+
+fn yaml_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn assert_generates(spec: &Path, golden: &Path) {
+    let first = Config::new(spec)
+        .generate()
+        .unwrap_or_else(|e| panic!("{} does not generate:\n{e}", spec.display()));
+    let second = Config::new(spec).generate().expect("generates twice");
+    assert_eq!(first.rust, second.rust, "{}: output is not deterministic", spec.display());
+    assert!(first.rust.starts_with("// @generated"), "{}: no @generated header", spec.display());
+    expectorate::assert_contents(golden, &first.rust);
+}
+
+#[test]
+fn fixtures_generate_their_goldens() {
+    let specs = yaml_files("fixtures");
+    assert!(specs.len() >= 3, "the fixtures are missing");
+    for spec in specs {
+        assert_generates(&spec, &spec.with_extension("rs"));
+    }
+}
+
+#[test]
+fn examples_generate_their_goldens() {
+    for name in ["chat", "basics"] {
+        let spec = PathBuf::from(format!("../examples/{name}/asyncapi.yaml"));
+        assert_generates(&spec, Path::new(&format!("fixtures/example-{name}.rs")));
+    }
+}
+
+#[test]
+fn bad_specs_fail_with_their_located_errors() {
+    let specs = yaml_files("fixtures/errors");
+    assert!(specs.len() >= 5, "the error fixtures are missing");
+    for spec in specs {
+        let error = match Config::new(&spec).generate() {
+            Ok(_) => panic!("{} generated, but it is a bad spec", spec.display()),
+            Err(e) => e,
+        };
+        let text = format!("{error}\n");
+        let location = error.location().unwrap_or_else(|| panic!("{}: error without location: {text}", spec.display()));
+        assert_eq!(location.file, spec, "{text}");
+        assert!(location.line_col.is_some(), "{}: error without a line: {text}", spec.display());
+        expectorate::assert_contents(spec.with_extension("txt"), &text);
+    }
+}
