@@ -6,6 +6,28 @@
 //!
 //! Generated code implements [`Service`] (the server adapter) and [`Incoming`] (the
 //! `ClientMessage` enum), and reaches everything else through [`codegen`].
+//!
+//! ## Wire behaviour
+//!
+//! - Each text frame is one JSON object with a tag field (`type` by default). It is decoded by
+//!   [`decode`] and handed to [`Service::handle`]; messages on one connection are handled in
+//!   order, one at a time. The handler's reply is sent back.
+//! - Every bad input gets one [`ErrorMessage`] (see [`ErrorCode`] for the codes) and the
+//!   connection stays open: not JSON, not an object, missing or unknown tag, schema violations,
+//!   handler errors, handler panics, binary frames.
+//! - Messages a handler sends to its own connection ([`Context::send`], a broadcast to a room it
+//!   is in) arrive before its reply.
+//!
+//! ## Limits and policies
+//!
+//! - Message and frame size: 1 MiB by default ([`Settings`]). A bigger one gets `too_large`, then
+//!   close code 1009; the rest of it is not read.
+//! - Slow clients: each connection has a bounded outbound queue (1024 messages by default).
+//!   Sending never waits; a client whose queue overflows is closed with code 1008
+//!   (`outbound queue overflow`), or dropped if it does not even read its close frame. Other
+//!   clients are never slowed down.
+//! - Closing: [`Context::close`] and [`Reject`] send a close frame and wait up to
+//!   [`Settings::close_timeout`] for the client's answer.
 #![deny(missing_docs)]
 
 use std::future::Future;

@@ -1,0 +1,394 @@
+//! The connection loop: one task per connection owns the socket, reads and handles messages in
+//! order, and writes replies and queued messages.
+
+use std::fmt::Display;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures_util::{FutureExt as _, Sink, SinkExt as _, Stream, StreamExt as _};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use crate::context::Context;
+use crate::decode::decode;
+use crate::endpoint::Settings;
+use crate::error::{ErrorCode, ErrorMessage};
+use crate::hub::{ConnShared, ConnectionId, Hub, Outbound};
+use crate::{Incoming, Service};
+
+/// Close code 1008, policy violation: used for a slow client.
+const CLOSE_POLICY: u16 = 1008;
+/// Close code 1009: a message was too big.
+const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code 1011: the server failed.
+const CLOSE_INTERNAL: u16 = 1011;
+/// Close code 1002: protocol error.
+const CLOSE_PROTOCOL: u16 = 1002;
+/// Close code 1007: a text frame was not UTF-8.
+const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+const OVERFLOW_REASON: &str = "outbound queue overflow";
+
+/// Serves one WebSocket connection until it ends.
+///
+/// This is what [`Endpoint`](crate::Endpoint) runs after the upgrade; call it directly to serve
+/// any other transport that yields axum [`Message`]s.
+///
+/// 1. Registers the connection in `hub` and calls [`Service::on_connect`]. A [`Reject`](crate::Reject)
+///    is sent as a close frame and ends the connection.
+/// 2. Handles text frames in order, one at a time: decode, [`Service::handle`], reply. Every bad
+///    input gets an error message (see [`ErrorCode`]) and the connection stays open, including
+///    when a handler panics (`internal`). Messages queued for this connection (by its own
+///    handler, or by others) are written before the reply, and flushed once per burst.
+/// 3. When the client closes, the stream ends, a read fails, a handler calls
+///    [`Context::close`], or the outbound queue overflows, the loop ends; then
+///    [`Service::on_disconnect`] runs and the connection leaves its rooms.
+///
+/// Binary frames get `unsupported_frame`. Pings are answered by the WebSocket layer. A message
+/// larger than the limits gets `too_large` and close code 1009.
+pub async fn serve_connection<S, W, E>(
+    service: Arc<S>,
+    hub: Hub,
+    params: Vec<(String, String)>,
+    socket: W,
+    settings: Settings,
+) where
+    S: Service,
+    W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
+    <W as Sink<Message>>::Error: Display,
+    E: Display,
+{
+    let (id, handle, rx) = hub.register(settings.outbound_queue);
+    let shared = Arc::clone(handle.shared());
+    let ctx = Context::<S::Outgoing>::new(id, params, hub.clone(), handle);
+    tracing::debug!(connection = %id, "connected");
+    let mut conn = Conn {
+        socket,
+        rx,
+        shared: &shared,
+        settings: &settings,
+        id,
+    };
+
+    let accepted = match AssertUnwindSafe(service.on_connect(&ctx))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(())) => true,
+        Ok(Err(reject)) => {
+            tracing::debug!(connection = %id, code = reject.code, reason = %reject.reason, "connection rejected");
+            conn.close(reject.code, &reject.reason, true).await;
+            false
+        }
+        Err(panic) => {
+            tracing::error!(connection = %id, panic = panic_message(&*panic), "on_connect panicked");
+            conn.close(CLOSE_INTERNAL, "internal error", true).await;
+            false
+        }
+    };
+    if accepted {
+        conn.run(&*service, &ctx).await;
+        drop(conn);
+        if let Err(panic) = AssertUnwindSafe(service.on_disconnect(&ctx))
+            .catch_unwind()
+            .await
+        {
+            tracing::error!(connection = %id, panic = panic_message(&*panic), "on_disconnect panicked");
+        }
+    }
+    hub.unregister(id);
+    tracing::debug!(connection = %id, "disconnected");
+}
+
+/// What the loop does after a write.
+enum Flow {
+    Continue,
+    /// Send a close frame, wait for the client's, and end.
+    Close(u16, String),
+    /// End now (the socket failed).
+    Stop,
+}
+
+struct Conn<'a, W> {
+    socket: W,
+    rx: mpsc::Receiver<Outbound>,
+    shared: &'a ConnShared,
+    settings: &'a Settings,
+    id: ConnectionId,
+}
+
+impl<W, E> Conn<'_, W>
+where
+    W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
+    <W as Sink<Message>>::Error: Display,
+    E: Display,
+{
+    async fn run<S: Service>(&mut self, service: &S, ctx: &Context<S::Outgoing>) {
+        loop {
+            // Reading first: while messages keep arriving, the queue is still drained before
+            // every reply, so neither side starves.
+            let flow = tokio::select! {
+                biased;
+                frame = self.socket.next() => match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = handle_text(service, ctx, text.as_str()).await;
+                        self.write(None, reply).await
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let error = ErrorMessage::new(
+                            ErrorCode::UnsupportedFrame,
+                            "binary frames are not supported; send JSON text frames",
+                        );
+                        self.write(None, Some(error.to_json())).await
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
+                    Some(Ok(Message::Close(frame))) => {
+                        tracing::debug!(connection = %self.id, ?frame, "client closed");
+                        // The WebSocket layer has queued the answering close frame: send it.
+                        let _ = timeout(self.settings.close_timeout, self.socket.flush()).await;
+                        return;
+                    }
+                    Some(Err(e)) => {
+                        self.read_failed(&e).await;
+                        return;
+                    }
+                    None => return,
+                },
+                item = self.rx.recv() => match item {
+                    Some(item) => self.write(Some(item), None).await,
+                    // Cannot happen: the context holds a sender.
+                    None => return,
+                },
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Close(code, reason) => {
+                    self.close(code, &reason, true).await;
+                    return;
+                }
+                Flow::Stop => return,
+            }
+        }
+    }
+
+    /// Writes `first`, then whatever else is queued, then `reply`, and flushes once. Gives up
+    /// if the outbound queue overflows while the socket is blocked.
+    async fn write(&mut self, first: Option<Outbound>, reply: Option<String>) -> Flow {
+        if self.shared.overflowed() {
+            return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
+        }
+        let shared = self.shared;
+        tokio::select! {
+            biased;
+            flow = self.write_batch(first, reply) => flow,
+            () = shared.wake.notified() => {
+                tracing::debug!(connection = %self.id, "outbound queue overflowed while writing");
+                Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into())
+            }
+        }
+    }
+
+    async fn write_batch(&mut self, first: Option<Outbound>, reply: Option<String>) -> Flow {
+        let mut close = None;
+        if let Some(item) = first
+            && let Err(flow) = self.feed_item(item, &mut close).await
+        {
+            return flow;
+        }
+        // At most one queue's worth, so everything queued before the reply goes before it,
+        // and a steady stream of broadcasts cannot keep the loop from reading.
+        for _ in 0..self.settings.outbound_queue {
+            let Ok(item) = self.rx.try_recv() else { break };
+            if let Err(flow) = self.feed_item(item, &mut close).await {
+                return flow;
+            }
+        }
+        if self.shared.overflowed() {
+            return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
+        }
+        if let Some(reply) = reply
+            && let Err(flow) = self.feed(Message::Text(Utf8Bytes::from(reply))).await
+        {
+            return flow;
+        }
+        if let Err(e) = self.socket.flush().await {
+            tracing::warn!(connection = %self.id, error = %e, "write failed");
+            return Flow::Stop;
+        }
+        match close {
+            Some((code, reason)) => Flow::Close(code, reason),
+            None => Flow::Continue,
+        }
+    }
+
+    async fn feed_item(
+        &mut self,
+        item: Outbound,
+        close: &mut Option<(u16, String)>,
+    ) -> Result<(), Flow> {
+        match item {
+            Outbound::Text(text) => self.feed(Message::Text(text)).await,
+            Outbound::Close(code, reason) => {
+                // The first close request wins; it takes effect after the reply.
+                close.get_or_insert((code, reason));
+                Ok(())
+            }
+        }
+    }
+
+    async fn feed(&mut self, message: Message) -> Result<(), Flow> {
+        self.socket.feed(message).await.map_err(|e| {
+            tracing::warn!(connection = %self.id, error = %e, "write failed");
+            Flow::Stop
+        })
+    }
+
+    /// A read failed. Messages too big get `too_large` and close code 1009; UTF-8 and
+    /// protocol errors get 1007 and 1002. The socket is not read again: after an oversized frame
+    /// header, reading on would buffer the very payload the limit is there to refuse.
+    async fn read_failed(&mut self, error: &E) {
+        let text = error.to_string();
+        match classify_read_error(&text) {
+            Some(ReadFailure::TooLarge(detail)) => {
+                tracing::debug!(connection = %self.id, error = %text, "message too large");
+                let message = ErrorMessage::new(
+                    ErrorCode::TooLarge,
+                    format!("the message is too large ({detail})"),
+                );
+                if self
+                    .feed(Message::Text(Utf8Bytes::from(message.to_json())))
+                    .await
+                    .is_ok()
+                {
+                    self.close(CLOSE_TOO_BIG, "message too big", false).await;
+                }
+            }
+            Some(ReadFailure::InvalidUtf8) => {
+                tracing::debug!(connection = %self.id, error = %text, "invalid UTF-8");
+                self.close(CLOSE_INVALID_PAYLOAD, "invalid UTF-8", false)
+                    .await;
+            }
+            Some(ReadFailure::Protocol) => {
+                tracing::debug!(connection = %self.id, error = %text, "protocol error");
+                self.close(CLOSE_PROTOCOL, "protocol error", false).await;
+            }
+            None => tracing::debug!(connection = %self.id, error = %text, "read failed"),
+        }
+    }
+
+    /// Sends a close frame and, if `await_peer`, waits for the client's close frame (or the
+    /// end of the stream), each bounded by the close timeout.
+    async fn close(&mut self, code: u16, reason: &str, await_peer: bool) {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from(truncate_reason(reason)),
+        };
+        let limit = self.settings.close_timeout;
+        match timeout(limit, self.socket.send(Message::Close(Some(frame)))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(connection = %self.id, error = %e, "could not send close frame");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(connection = %self.id, "timed out sending close frame");
+                return;
+            }
+        }
+        if !await_peer {
+            return;
+        }
+        let wait = async {
+            while let Some(Ok(message)) = self.socket.next().await {
+                if let Message::Close(_) = message {
+                    break;
+                }
+            }
+        };
+        if timeout(limit, wait).await.is_err() {
+            tracing::debug!(connection = %self.id, "timed out waiting for the client's close frame");
+        }
+    }
+}
+
+/// Decodes and handles one text frame; returns the text to send back, if any.
+async fn handle_text<S: Service>(
+    service: &S,
+    ctx: &Context<S::Outgoing>,
+    text: &str,
+) -> Option<String> {
+    let message = match decode::<S::Incoming>(text) {
+        Ok(message) => message,
+        Err(error) => return Some(error.to_json()),
+    };
+    match AssertUnwindSafe(service.handle(ctx, message))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(None)) => None,
+        Ok(Ok(Some(reply))) => match serde_json::to_string(&reply) {
+            Ok(json) => Some(json),
+            Err(e) => {
+                tracing::error!(connection = %ctx.id(), error = %e, "reply could not be serialized");
+                Some(ErrorMessage::new(ErrorCode::Internal, "internal error").to_json())
+            }
+        },
+        Ok(Err(error)) => Some(error.into_error_message().to_json()),
+        Err(panic) => {
+            tracing::error!(
+                connection = %ctx.id(),
+                tag_field = <S::Incoming as Incoming>::TAG_FIELD,
+                panic = panic_message(&*panic),
+                "handler panicked"
+            );
+            Some(ErrorMessage::new(ErrorCode::Internal, "internal error").to_json())
+        }
+    }
+}
+
+enum ReadFailure<'a> {
+    TooLarge(&'a str),
+    InvalidUtf8,
+    Protocol,
+}
+
+/// Recognizes tungstenite's read errors by their text (the transport's error type is only known
+/// to be `Display`). Pinned by the integration tests.
+fn classify_read_error(text: &str) -> Option<ReadFailure<'_>> {
+    if let Some(detail) = text.strip_prefix("Space limit exceeded: ") {
+        let detail = detail.strip_prefix("Message too long: ").unwrap_or(detail);
+        Some(ReadFailure::TooLarge(detail))
+    } else if text.starts_with("UTF-8 encoding error") {
+        Some(ReadFailure::InvalidUtf8)
+    } else if text.starts_with("WebSocket protocol error") {
+        Some(ReadFailure::Protocol)
+    } else {
+        None
+    }
+}
+
+/// A close reason may be at most 123 bytes; cut at a character boundary.
+fn truncate_reason(reason: &str) -> &str {
+    const MAX: usize = 123;
+    if reason.len() <= MAX {
+        return reason;
+    }
+    let mut end = MAX;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = panic.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,674 @@
+//! The connection loop over an in-memory transport (two channels), no network.
+
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+use super::*;
+use crate::{HandlerError, Reject};
+
+// ---------------------------------------------------------------- the service under test
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Text {
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Room {
+    room: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Count {
+    n: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct To {
+    to: u64,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[derive(Debug)]
+enum In {
+    Echo(Text),
+    Shout(Text),
+    Notify(Count),
+    Flood(Count),
+    Panic(Empty),
+    Fail(Empty),
+    Bye(Empty),
+    Join(Room),
+    Leave(Room),
+    Whisper(To),
+    Silent(Empty),
+}
+
+impl Incoming for In {
+    const TAG_FIELD: &'static str = "type";
+    const TAGS: &'static [&'static str] = &[
+        "echo", "shout", "notify", "flood", "panic", "fail", "bye", "join", "leave", "whisper",
+        "silent",
+    ];
+
+    fn deserialize_payload<'de, D>(tag: &str, payload: D) -> Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        Ok(match tag {
+            "echo" => Self::Echo(Text::deserialize(payload)?),
+            "shout" => Self::Shout(Text::deserialize(payload)?),
+            "notify" => Self::Notify(Count::deserialize(payload)?),
+            "flood" => Self::Flood(Count::deserialize(payload)?),
+            "panic" => Self::Panic(Empty::deserialize(payload)?),
+            "fail" => Self::Fail(Empty::deserialize(payload)?),
+            "bye" => Self::Bye(Empty::deserialize(payload)?),
+            "join" => Self::Join(Room::deserialize(payload)?),
+            "leave" => Self::Leave(Room::deserialize(payload)?),
+            "whisper" => Self::Whisper(To::deserialize(payload)?),
+            "silent" => Self::Silent(Empty::deserialize(payload)?),
+            other => return Err(serde::de::Error::unknown_variant(other, Self::TAGS)),
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Out {
+    Echo { text: String },
+    Said { from: ConnectionId, text: String },
+    Note { n: usize },
+    Done,
+    Bye,
+    Joined { client_id: ConnectionId },
+    Left { client_id: ConnectionId },
+    Rooms { rooms: Vec<String> },
+}
+
+#[derive(Default)]
+struct TestService {
+    connects: AtomicUsize,
+    disconnects: AtomicUsize,
+}
+
+impl Service for TestService {
+    type Incoming = In;
+    type Outgoing = Out;
+
+    async fn on_connect(&self, ctx: &Context<Out>) -> Result<(), Reject> {
+        self.connects.fetch_add(1, Ordering::SeqCst);
+        if ctx.param("reject").is_some() {
+            return Err(Reject::new(4001, "not welcome"));
+        }
+        if let Some(room) = ctx.param("room") {
+            ctx.join(room);
+            ctx.broadcast(
+                room,
+                Out::Joined {
+                    client_id: ctx.id(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn on_disconnect(&self, ctx: &Context<Out>) {
+        self.disconnects.fetch_add(1, Ordering::SeqCst);
+        for room in ctx.rooms() {
+            ctx.broadcast_others(
+                &room,
+                Out::Left {
+                    client_id: ctx.id(),
+                },
+            );
+        }
+    }
+
+    async fn handle(&self, ctx: &Context<Out>, message: In) -> Result<Option<Out>, HandlerError> {
+        Ok(Some(match message {
+            In::Echo(Text { text }) => Out::Echo { text },
+            In::Shout(Text { text }) => {
+                for room in ctx.rooms() {
+                    ctx.broadcast(
+                        &room,
+                        Out::Said {
+                            from: ctx.id(),
+                            text: text.clone(),
+                        },
+                    );
+                }
+                return Ok(None);
+            }
+            In::Notify(Count { n }) => {
+                for n in 1..=n {
+                    ctx.send(Out::Note { n })
+                        .map_err(|e| HandlerError::new(e.to_string()))?;
+                }
+                tokio::task::yield_now().await;
+                Out::Done
+            }
+            In::Flood(Count { n }) => {
+                for n in 1..=n {
+                    for room in ctx.rooms() {
+                        ctx.broadcast(&room, Out::Note { n });
+                    }
+                }
+                Out::Done
+            }
+            In::Panic(_) => panic!("handler panicked on purpose"),
+            In::Fail(_) => return Err(HandlerError::invalid("/to", "recipient not found")),
+            In::Bye(_) => {
+                ctx.close(1000, "bye");
+                Out::Bye
+            }
+            In::Join(Room { room }) => {
+                ctx.join(&room);
+                Out::Rooms { rooms: ctx.rooms() }
+            }
+            In::Leave(Room { room }) => {
+                ctx.leave(&room);
+                Out::Rooms { rooms: ctx.rooms() }
+            }
+            In::Whisper(To { to, text }) => {
+                let target = ctx
+                    .hub()
+                    .room_members("r")
+                    .into_iter()
+                    .find(|id| id.get() == to)
+                    .ok_or_else(|| HandlerError::invalid("/to", "recipient not found"))?;
+                ctx.send_to(
+                    target,
+                    Out::Said {
+                        from: ctx.id(),
+                        text,
+                    },
+                )
+                .map_err(|e| HandlerError::new(e.to_string()))?;
+                return Ok(None);
+            }
+            In::Silent(_) => return Ok(None),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------- the in-memory transport
+
+/// Lets a test stop the server's writes, like a client that does not read.
+#[derive(Default)]
+struct Gate {
+    blocked: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+struct TestSocket {
+    incoming: mpsc::UnboundedReceiver<Result<Message, String>>,
+    outgoing: mpsc::UnboundedSender<Message>,
+    gate: Arc<Gate>,
+}
+
+impl Stream for TestSocket {
+    type Item = Result<Message, String>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        self.incoming.poll_recv(cx)
+    }
+}
+
+impl TestSocket {
+    fn poll_gate(&self, cx: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
+        if self.gate.blocked.load(Ordering::SeqCst) {
+            *self.gate.waker.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+}
+
+impl Sink<Message> for TestSocket {
+    type Error = String;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
+        self.poll_gate(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), String> {
+        self.outgoing.send(item).map_err(|_| "peer gone".to_owned())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
+        self.poll_gate(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+struct Client {
+    tx: mpsc::UnboundedSender<Result<Message, String>>,
+    rx: mpsc::UnboundedReceiver<Message>,
+    gate: Arc<Gate>,
+    task: JoinHandle<()>,
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+impl Client {
+    fn send(&self, text: &str) {
+        self.tx
+            .send(Ok(Message::Text(text.into())))
+            .expect("server task gone");
+    }
+
+    fn send_json(&self, value: Value) {
+        self.send(&value.to_string());
+    }
+
+    fn send_raw(&self, message: Message) {
+        self.tx.send(Ok(message)).expect("server task gone");
+    }
+
+    async fn recv(&mut self) -> Message {
+        timeout(WAIT, self.rx.recv())
+            .await
+            .expect("timed out waiting for a message")
+            .expect("server hung up")
+    }
+
+    async fn json(&mut self) -> Value {
+        match self.recv().await {
+            Message::Text(text) => serde_json::from_str(text.as_str()).expect("server sent JSON"),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    async fn close_frame(&mut self) -> (u16, String) {
+        match self.recv().await {
+            Message::Close(Some(frame)) => (frame.code, frame.reason.as_str().to_owned()),
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+
+    /// Nothing arrives within a short while.
+    async fn quiet(&mut self) {
+        if let Ok(Some(m)) = timeout(Duration::from_millis(50), self.rx.recv()).await {
+            panic!("expected nothing, got {m:?}");
+        }
+    }
+
+    async fn finished(self) {
+        timeout(WAIT, self.task)
+            .await
+            .expect("the connection did not end")
+            .expect("the connection task panicked");
+    }
+}
+
+fn test_settings() -> Settings {
+    Settings::default().close_timeout(Duration::from_millis(300))
+}
+
+fn connect(service: &Arc<TestService>, hub: &Hub, params: &[(&str, &str)]) -> Client {
+    connect_with(service, hub, params, test_settings())
+}
+
+fn connect_with(
+    service: &Arc<TestService>,
+    hub: &Hub,
+    params: &[(&str, &str)],
+    settings: Settings,
+) -> Client {
+    let (tx, incoming) = mpsc::unbounded_channel();
+    let (outgoing, rx) = mpsc::unbounded_channel();
+    let gate = Arc::new(Gate::default());
+    let socket = TestSocket {
+        incoming,
+        outgoing,
+        gate: Arc::clone(&gate),
+    };
+    let params = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let task = tokio::spawn(serve_connection(
+        Arc::clone(service),
+        hub.clone(),
+        params,
+        socket,
+        settings,
+    ));
+    Client { tx, rx, gate, task }
+}
+
+fn setup() -> (Arc<TestService>, Hub) {
+    (Arc::new(TestService::default()), Hub::new())
+}
+
+/// Waits until `cond` holds (state changes made by other tasks).
+async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn replies_in_order() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    for i in 0..20 {
+        c.send_json(json!({"type": "echo", "text": i.to_string()}));
+    }
+    for i in 0..20 {
+        assert_eq!(
+            c.json().await,
+            json!({"type": "echo", "text": i.to_string()})
+        );
+    }
+    // tag not first, then no reply at all
+    c.send(r#"{"text":"late","type":"echo"}"#);
+    c.send(r#"{"type":"silent"}"#);
+    assert_eq!(c.json().await, json!({"type": "echo", "text": "late"}));
+    c.quiet().await;
+}
+
+#[tokio::test]
+async fn queued_messages_come_before_the_reply() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    c.send(r#"{"type":"notify","n":3}"#);
+    c.send(r#"{"type":"echo","text":"after"}"#);
+    assert_eq!(c.json().await, json!({"type": "note", "n": 1}));
+    assert_eq!(c.json().await, json!({"type": "note", "n": 2}));
+    assert_eq!(c.json().await, json!({"type": "note", "n": 3}));
+    assert_eq!(c.json().await, json!({"type": "done"}));
+    assert_eq!(c.json().await, json!({"type": "echo", "text": "after"}));
+}
+
+#[tokio::test]
+async fn bad_input_gets_errors_and_the_connection_stays_open() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    let cases = [
+        ("nope", "invalid_json"),
+        ("[1,2]", "not_an_object"),
+        (r#"{"text":"x"}"#, "missing_tag"),
+        (r#"{"type":"sing"}"#, "unknown_tag"),
+        (
+            r#"{"type":"echo","text":"x","sender":1}"#,
+            "validation_failed",
+        ),
+        (r#"{"type":"echo","text":1}"#, "validation_failed"),
+    ];
+    for (input, code) in cases {
+        c.send(input);
+        let e = c.json().await;
+        assert_eq!(e["type"], "error", "{input}");
+        assert_eq!(e["code"], code, "{input}");
+        assert!(e["errors"].is_array(), "{input}");
+        assert!(e.get("id").is_none(), "{input}");
+    }
+    c.send(r#"{"type":"fail"}"#);
+    assert_eq!(
+        c.json().await,
+        json!({"type":"error","code":"validation_failed","message":"validation failed",
+               "errors":[{"path":"/to","kind":"invalid","message":"recipient not found"}]})
+    );
+    c.send_raw(Message::Binary(vec![1, 2, 3].into()));
+    assert_eq!(
+        c.json().await,
+        json!({"type":"error","code":"unsupported_frame",
+               "message":"binary frames are not supported; send JSON text frames","errors":[]})
+    );
+    c.send_raw(Message::Ping(vec![1].into()));
+    c.send_raw(Message::Pong(vec![1].into()));
+    c.send(r#"{"type":"echo","text":"still here"}"#);
+    assert_eq!(
+        c.json().await,
+        json!({"type": "echo", "text": "still here"})
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_handler_becomes_an_internal_error() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    c.send(r#"{"type":"panic"}"#);
+    assert_eq!(
+        c.json().await,
+        json!({"type":"error","code":"internal","message":"internal error","errors":[]})
+    );
+    c.send(r#"{"type":"echo","text":"ok"}"#);
+    assert_eq!(c.json().await, json!({"type": "echo", "text": "ok"}));
+    assert_eq!(hub.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn close_after_the_reply() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    c.send(r#"{"type":"bye"}"#);
+    c.send(r#"{"type":"echo","text":"never handled"}"#);
+    assert_eq!(c.json().await, json!({"type": "bye"}));
+    assert_eq!(c.close_frame().await, (1000, "bye".to_owned()));
+    // the client answers the closing handshake
+    c.send_raw(Message::Close(None));
+    c.quiet().await;
+    c.finished().await;
+    assert_eq!(service.disconnects.load(Ordering::SeqCst), 1);
+    assert_eq!(hub.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn close_without_an_answer_times_out() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    c.send(r#"{"type":"bye"}"#);
+    assert_eq!(c.json().await, json!({"type": "bye"}));
+    assert_eq!(c.close_frame().await.0, 1000);
+    let Client { tx, task, .. } = c;
+    timeout(WAIT, task).await.unwrap().unwrap();
+    drop(tx);
+    assert_eq!(hub.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn on_connect_can_reject() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[("reject", "1")]);
+    c.send(r#"{"type":"echo","text":"x"}"#);
+    assert_eq!(c.close_frame().await, (4001, "not welcome".to_owned()));
+    c.send_raw(Message::Close(None));
+    c.finished().await;
+    assert_eq!(service.connects.load(Ordering::SeqCst), 1);
+    assert_eq!(service.disconnects.load(Ordering::SeqCst), 0);
+    assert_eq!(hub.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn client_close_and_end_of_stream_end_the_connection() {
+    let (service, hub) = setup();
+    let c = connect(&service, &hub, &[]);
+    c.send_raw(Message::Close(None));
+    c.finished().await;
+    let c = connect(&service, &hub, &[]);
+    drop(c.tx);
+    timeout(WAIT, c.task).await.unwrap().unwrap();
+    let c = connect(&service, &hub, &[]);
+    c.tx.send(Err("connection reset".into())).unwrap();
+    c.finished().await;
+    assert_eq!(service.disconnects.load(Ordering::SeqCst), 3);
+    assert_eq!(hub.connection_count(), 0);
+}
+
+#[tokio::test]
+async fn rooms_and_broadcast() {
+    let (service, hub) = setup();
+    let mut a = connect(&service, &hub, &[("room", "r")]);
+    let a_id = json!(1);
+    assert_eq!(a.json().await, json!({"type": "joined", "client_id": a_id}));
+    let mut b = connect(&service, &hub, &[("room", "r")]);
+    let b_id = json!(2);
+    // joining is broadcast to the room, the new member included
+    assert_eq!(a.json().await, json!({"type": "joined", "client_id": b_id}));
+    assert_eq!(b.json().await, json!({"type": "joined", "client_id": b_id}));
+    let ids = hub.room_members("r");
+    assert_eq!(ids.len(), 2);
+    assert_eq!(hub.rooms(), ["r"]);
+
+    b.send(r#"{"type":"shout","text":"hi"}"#);
+    let said = json!({"type": "said", "from": b_id, "text": "hi"});
+    assert_eq!(a.json().await, said);
+    assert_eq!(b.json().await, said);
+
+    // whisper: only the recipient gets it; an unknown one is a validation error
+    a.send(&format!(
+        r#"{{"type":"whisper","to":{b_id},"text":"psst"}}"#
+    ));
+    assert_eq!(
+        b.json().await,
+        json!({"type": "said", "from": a_id, "text": "psst"})
+    );
+    a.send(r#"{"type":"whisper","to":99,"text":"psst"}"#);
+    assert_eq!(a.json().await["errors"][0]["path"], "/to");
+    a.quiet().await;
+
+    a.send(r#"{"type":"join","room":"other"}"#);
+    assert_eq!(
+        a.json().await,
+        json!({"type": "rooms", "rooms": ["other", "r"]})
+    );
+    assert_eq!(hub.rooms(), ["other", "r"]);
+
+    // b leaves: a hears about it, and b is gone from the room
+    drop(b.tx);
+    timeout(WAIT, b.task).await.unwrap().unwrap();
+    assert_eq!(a.json().await, json!({"type": "left", "client_id": b_id}));
+    assert_eq!(hub.room_members("r"), [ids[0]]);
+
+    a.send(r#"{"type":"leave","room":"r"}"#);
+    assert_eq!(a.json().await, json!({"type": "rooms", "rooms": ["other"]}));
+    a.send(r#"{"type":"leave","room":"other"}"#);
+    assert_eq!(a.json().await, json!({"type": "rooms", "rooms": []}));
+    assert!(hub.rooms().is_empty(), "empty rooms are removed");
+    assert_eq!(hub.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn overflow_closes_only_the_slow_connection() {
+    let (service, hub) = setup();
+    let small = test_settings().outbound_queue(4);
+    let mut a = connect_with(&service, &hub, &[("room", "r")], small);
+    assert_eq!(a.json().await["type"], "joined");
+    let mut b = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(a.json().await["type"], "joined");
+    assert_eq!(b.json().await["type"], "joined");
+
+    // a's handler queues 10 messages for itself while its queue holds 4
+    a.send(r#"{"type":"flood","n":10}"#);
+    assert_eq!(
+        a.close_frame().await,
+        (1008, "outbound queue overflow".to_owned())
+    );
+    a.send_raw(Message::Close(None));
+    a.finished().await;
+
+    for n in 1..=10 {
+        assert_eq!(b.json().await, json!({"type": "note", "n": n}));
+    }
+    assert_eq!(b.json().await["type"], "left");
+    b.send(r#"{"type":"echo","text":"fine"}"#);
+    assert_eq!(b.json().await, json!({"type": "echo", "text": "fine"}));
+    assert_eq!(hub.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_dropped() {
+    let (service, hub) = setup();
+    let small = test_settings().outbound_queue(4);
+    let mut slow = connect_with(&service, &hub, &[("room", "r")], small);
+    assert_eq!(slow.json().await["type"], "joined");
+    slow.gate.blocked.store(true, Ordering::SeqCst);
+    let mut fast = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(fast.json().await["type"], "joined");
+
+    // the slow connection's task is stuck writing while its queue fills up
+    fast.send(r#"{"type":"flood","n":20}"#);
+    for n in 1..=20 {
+        assert_eq!(fast.json().await, json!({"type": "note", "n": n}));
+    }
+    assert_eq!(fast.json().await, json!({"type": "done"}));
+    // it gives up within the close timeout, although the socket never unblocks
+    timeout(WAIT, slow.task).await.unwrap().unwrap();
+    assert_eq!(fast.json().await["type"], "left");
+    eventually("the slow client is unregistered", || {
+        hub.connection_count() == 1
+    })
+    .await;
+    assert_eq!(hub.room_members("r").len(), 1);
+    drop(slow.gate.waker.lock().unwrap().take());
+}
+
+#[tokio::test]
+async fn oversized_message_gets_too_large_and_1009() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    // what tungstenite reports through axum
+    c.tx.send(Err(
+        "Space limit exceeded: Message too long: 2000 > 1024".into()
+    ))
+    .unwrap();
+    c.send(r#"{"type":"echo","text":"not read"}"#);
+    assert_eq!(
+        c.json().await,
+        json!({"type":"error","code":"too_large",
+               "message":"the message is too large (2000 > 1024)","errors":[]})
+    );
+    assert_eq!(c.close_frame().await, (1009, "message too big".to_owned()));
+    c.quiet().await;
+    c.finished().await;
+    assert_eq!(service.disconnects.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn protocol_errors_close_with_their_codes() {
+    let (service, hub) = setup();
+    for (error, code) in [
+        ("UTF-8 encoding error: invalid utf-8 sequence", 1007),
+        ("WebSocket protocol error: Reserved bits are non-zero", 1002),
+    ] {
+        let mut c = connect(&service, &hub, &[]);
+        c.tx.send(Err(error.into())).unwrap();
+        assert_eq!(c.close_frame().await.0, code);
+        c.finished().await;
+    }
+}
+
+#[test]
+fn close_reasons_are_truncated_at_a_char_boundary() {
+    assert_eq!(truncate_reason("short"), "short");
+    let long = "é".repeat(100);
+    let cut = truncate_reason(&long);
+    assert!(cut.len() <= 123 && cut.len() == 122);
+}

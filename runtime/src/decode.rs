@@ -1,0 +1,469 @@
+//! Decoding an incoming text frame into the server's message enum.
+//!
+//! Two steps:
+//!
+//! 1. **Fast path.** When the tag is the first key of the object (the common case), the tag is
+//!    read straight from the parser and the rest of the object is deserialized into the
+//!    variant's payload type through the same map access. No intermediate `Value`, no buffering.
+//! 2. **Slow path.** When the tag is not the first key, or anything at all failed in step 1, the
+//!    frame is parsed again into a `serde_json::Value`. This finds where the tag is, and on bad
+//!    input builds the error message with a JSON Pointer to the problem. The fast path's error is
+//!    never used: when a payload fails midway, serde_json only sees "trailing characters" and the
+//!    real cause is lost.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::Incoming;
+use crate::error::{ErrorCode, ErrorMessage};
+
+/// Decodes one JSON text frame into `T`, the server's message enum.
+///
+/// On failure it returns the error message to send back to the client:
+///
+/// | input | code | violation |
+/// |---|---|---|
+/// | not JSON | `invalid_json` | — (the message has serde_json's line and column) |
+/// | JSON but not an object | `not_an_object` | `""`, kind `type` |
+/// | no tag field | `missing_tag` | `/<tag>`, kind `required` |
+/// | tag is not a string | `missing_tag` | `/<tag>`, kind `type` |
+/// | tag not in [`Incoming::TAGS`] | `unknown_tag` | `/<tag>`, kind `invalid` |
+/// | payload does not match its type | `validation_failed` | the first problem serde finds |
+///
+/// For `validation_failed`, the violation's kind is `unknown_field`, `required`, `type` or
+/// `invalid`, and its path is a JSON Pointer to the offending field (for `unknown_field` and
+/// `required`, to the field itself).
+pub fn decode<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
+    if let Some(value) = decode_fast::<T>(text) {
+        return Ok(value);
+    }
+    decode_slow::<T>(text)
+}
+
+/// Step 1: the tag is the first key. `None` means "use the slow path".
+fn decode_fast<T: Incoming>(text: &str) -> Option<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = de::Deserializer::deserialize_map(&mut de, FastVisitor::<T>(PhantomData)).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+struct FastVisitor<T>(PhantomData<fn() -> T>);
+
+impl<'de, T: Incoming> Visitor<'de> for FastVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        if map.next_key_seed(KeyIs(T::TAG_FIELD))? != Some(true) {
+            // The slow path finds the tag, or reports its absence.
+            return Err(de::Error::custom("tag is not the first key"));
+        }
+        let tag = map.next_value_seed(TagSeed)?;
+        T::deserialize_payload(tag.as_str(), de::value::MapAccessDeserializer::new(map))
+    }
+}
+
+/// Reads a map key and tells whether it equals `self.0`, without allocating when the key has no
+/// escapes.
+struct KeyIs(&'static str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == self.0)
+    }
+}
+
+/// The tag's value: borrowed from the frame, or owned when it had escapes.
+enum Tag<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Tag<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Tag::Borrowed(s) => s,
+            Tag::Owned(s) => s,
+        }
+    }
+}
+
+struct TagSeed;
+
+impl<'de> DeserializeSeed<'de> for TagSeed {
+    type Value = Tag<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Tag<'de>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TagSeed {
+    type Value = Tag<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string tag")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Tag<'de>, E> {
+        Ok(Tag::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag<'de>, E> {
+        Ok(Tag::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Tag<'de>, E> {
+        Ok(Tag::Owned(v))
+    }
+}
+
+/// Step 2: parse to a `Value`, then find the tag and deserialize the rest with path tracking.
+fn decode_slow<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
+    let tag_field = T::TAG_FIELD;
+    let tag_path = format!("/{}", escape_pointer(tag_field));
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ErrorMessage::new(
+            ErrorCode::InvalidJson,
+            format!("the message is not JSON: {e}"),
+        )
+    })?;
+    let Value::Object(mut object) = value else {
+        return Err(ErrorMessage::new(
+            ErrorCode::NotAnObject,
+            format!(
+                "the message must be a JSON object, not {}",
+                json_type_name(&value)
+            ),
+        )
+        .violation("", "type", "expected an object"));
+    };
+    let tag = match object.remove(tag_field) {
+        Some(Value::String(tag)) => tag,
+        Some(other) => {
+            return Err(ErrorMessage::new(
+                ErrorCode::MissingTag,
+                format!("the `{tag_field}` field must be a string"),
+            )
+            .violation(
+                tag_path,
+                "type",
+                format!("expected a string, found {}", json_type_name(&other)),
+            ));
+        }
+        None => {
+            return Err(ErrorMessage::new(
+                ErrorCode::MissingTag,
+                format!("the message has no `{tag_field}` field"),
+            )
+            .violation(tag_path, "required", format!("missing field `{tag_field}`")));
+        }
+    };
+    if !T::TAGS.contains(&tag.as_str()) {
+        let known = T::TAGS
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ErrorMessage::new(
+            ErrorCode::UnknownTag,
+            format!("unknown message type `{tag}`; expected one of: {known}"),
+        )
+        .violation(tag_path, "invalid", format!("unknown message type `{tag}`")));
+    }
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize_payload(
+        &tag,
+        serde_path_to_error::Deserializer::new(Value::Object(object), &mut track),
+    );
+    result.map_err(|e| {
+        let path = track.path();
+        let (pointer, kind) = classify(&path, &e.to_string());
+        ErrorMessage::new(ErrorCode::ValidationFailed, "validation failed").violation(
+            pointer,
+            kind,
+            e.to_string(),
+        )
+    })
+}
+
+/// Turns serde's error into a violation's JSON Pointer and kind.
+///
+/// serde stops at the first error and reports it as text, so the kind comes from the text:
+/// `unknown field` → `unknown_field`, `missing field` → `required`, `invalid type` → `type`,
+/// anything else → `invalid`. For unknown and missing fields the pointer ends at the field.
+fn classify(path: &serde_path_to_error::Path, message: &str) -> (String, &'static str) {
+    use serde_path_to_error::Segment;
+    use std::fmt::Write as _;
+
+    let mut pointer = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => {
+                let _ = write!(pointer, "/{index}");
+            }
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(key));
+            }
+            Segment::Enum { variant } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(variant));
+            }
+            // Not a location in the input (e.g. inside an untagged enum): skip.
+            Segment::Unknown => {}
+        }
+    }
+    let last_key = match path.iter().next_back() {
+        Some(Segment::Map { key }) => Some(key.as_str()),
+        _ => None,
+    };
+    let mut push = |field: &str| {
+        pointer.push('/');
+        pointer.push_str(&escape_pointer(field));
+    };
+    let kind = if let Some(field) = quoted_after(message, "unknown field `") {
+        // serde_path_to_error has already recorded the unknown key itself.
+        if last_key != Some(field) {
+            push(field);
+        }
+        "unknown_field"
+    } else if let Some(field) = quoted_after(message, "missing field `") {
+        // A missing key is never recorded: the path ends at the object that lacks it.
+        push(field);
+        "required"
+    } else if message.starts_with("invalid type") {
+        "type"
+    } else {
+        // "invalid value", "invalid length", unknown variant, custom messages
+        "invalid"
+    };
+    (pointer, kind)
+}
+
+/// The text between `prefix` and the next backtick, if `message` starts with `prefix`.
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = message.strip_prefix(prefix)?;
+    rest.find('`').map(|end| &rest[..end])
+}
+
+/// Escapes one JSON Pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
+pub(crate) fn escape_pointer(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        token.into()
+    }
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Message {
+        text: String,
+        #[serde(default)]
+        inner: Option<Inner>,
+        #[serde(default)]
+        list: Vec<u8>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        x: u32,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ping {}
+
+    #[derive(Debug, PartialEq)]
+    enum ClientMessage {
+        Message(Message),
+        Ping(Ping),
+    }
+
+    impl Incoming for ClientMessage {
+        const TAG_FIELD: &'static str = "type";
+        const TAGS: &'static [&'static str] = &["message", "ping"];
+
+        fn deserialize_payload<'de, D>(tag: &str, payload: D) -> Result<Self, D::Error>
+        where
+            D: serde::Deserializer<'de>,
+        {
+            match tag {
+                "message" => Message::deserialize(payload).map(Self::Message),
+                "ping" => Ping::deserialize(payload).map(Self::Ping),
+                other => Err(de::Error::unknown_variant(other, Self::TAGS)),
+            }
+        }
+    }
+
+    fn err(text: &str) -> ErrorMessage {
+        decode::<ClientMessage>(text).unwrap_err()
+    }
+
+    fn msg(text: &str) -> ClientMessage {
+        ClientMessage::Message(Message {
+            text: text.into(),
+            inner: None,
+            list: vec![],
+        })
+    }
+
+    #[test]
+    fn fast_path() {
+        assert!(decode_fast::<ClientMessage>(r#"{"type":"message","text":"hi"}"#).is_some());
+        assert_eq!(
+            decode::<ClientMessage>(r#"{"type":"message","text":"hi"}"#).unwrap(),
+            msg("hi")
+        );
+        assert_eq!(
+            decode::<ClientMessage>(r#" { "type" : "ping" } "#).unwrap(),
+            ClientMessage::Ping(Ping {})
+        );
+    }
+
+    #[test]
+    fn tag_not_first() {
+        assert!(decode_fast::<ClientMessage>(r#"{"text":"hi","type":"message"}"#).is_none());
+        assert_eq!(
+            decode::<ClientMessage>(r#"{"text":"hi","type":"message"}"#).unwrap(),
+            msg("hi")
+        );
+    }
+
+    #[test]
+    fn escapes_in_tag_position() {
+        // escaped key and escaped value: both still take the fast path
+        let text = r#"{"\u0074ype":"mess\u0061ge","text":"a\"b"}"#;
+        assert!(decode_fast::<ClientMessage>(text).is_some());
+        assert_eq!(decode::<ClientMessage>(text).unwrap(), msg("a\"b"));
+    }
+
+    #[test]
+    fn invalid_json() {
+        let e = err(r#"{"type":"#);
+        assert_eq!(e.code, "invalid_json");
+        assert!(e.message.contains("line 1 column"), "{}", e.message);
+        assert!(e.errors.is_empty());
+        assert_eq!(err("").code, "invalid_json");
+        // trailing data after a valid message
+        assert_eq!(err(r#"{"type":"ping"} x"#).code, "invalid_json");
+    }
+
+    #[test]
+    fn not_an_object() {
+        for text in ["[1]", "1", "\"type\"", "null"] {
+            let e = err(text);
+            assert_eq!(e.code, "not_an_object", "{text}");
+            assert_eq!(e.errors[0].path, "");
+        }
+    }
+
+    #[test]
+    fn missing_tag() {
+        let e = err(r#"{"text":"hi"}"#);
+        assert_eq!(e.code, "missing_tag");
+        assert_eq!(e.errors[0].path, "/type");
+        assert_eq!(e.errors[0].kind, "required");
+        let e = err(r#"{"type":3}"#);
+        assert_eq!(e.code, "missing_tag");
+        assert_eq!(e.message, "the `type` field must be a string");
+        assert_eq!(e.errors[0].kind, "type");
+    }
+
+    #[test]
+    fn unknown_tag() {
+        let e = err(r#"{"type":"shout"}"#);
+        assert_eq!(e.code, "unknown_tag");
+        assert!(e.message.contains("`message`, `ping`"), "{}", e.message);
+        assert_eq!(e.errors[0].path, "/type");
+    }
+
+    #[test]
+    fn unknown_field() {
+        let e = err(r#"{"type":"message","text":"hi","sender":1}"#);
+        assert_eq!(e.code, "validation_failed");
+        assert_eq!(e.errors.len(), 1);
+        assert_eq!(e.errors[0].path, "/sender");
+        assert_eq!(e.errors[0].kind, "unknown_field");
+        assert!(e.errors[0].message.starts_with("unknown field `sender`"));
+        // same when the tag comes last
+        let e = err(r#"{"sender":1,"text":"hi","type":"message"}"#);
+        assert_eq!(e.errors[0].path, "/sender");
+    }
+
+    #[test]
+    fn missing_field() {
+        let e = err(r#"{"type":"message"}"#);
+        assert_eq!(e.code, "validation_failed");
+        assert_eq!(e.errors[0].path, "/text");
+        assert_eq!(e.errors[0].kind, "required");
+        assert_eq!(e.errors[0].message, "missing field `text`");
+        let e = err(r#"{"type":"message","text":"a","inner":{}}"#);
+        assert_eq!(e.errors[0].path, "/inner/x");
+        assert_eq!(e.errors[0].kind, "required");
+    }
+
+    #[test]
+    fn nested_paths_and_kinds() {
+        let e = err(r#"{"type":"message","text":"a","inner":{"x":"no"}}"#);
+        assert_eq!(e.errors[0].path, "/inner/x");
+        assert_eq!(e.errors[0].kind, "type");
+        let e = err(r#"{"type":"message","text":"a","inner":{"x":-1}}"#);
+        assert_eq!(e.errors[0].path, "/inner/x");
+        assert_eq!(e.errors[0].kind, "invalid");
+        let e = err(r#"{"type":"message","text":"a","list":[1,300]}"#);
+        assert_eq!(e.errors[0].path, "/list/1");
+        assert_eq!(e.errors[0].kind, "invalid");
+        let e = err(r#"{"type":"message","text":"a","inner":{"x":1,"a/b~":2}}"#);
+        assert_eq!(e.errors[0].path, "/inner/a~1b~0");
+        assert_eq!(e.errors[0].kind, "unknown_field");
+    }
+
+    #[test]
+    fn error_wire_shape() {
+        let e = err(r#"{"type":"message","text":"hi","sender":1}"#);
+        assert_eq!(
+            e.to_json(),
+            r#"{"type":"error","code":"validation_failed","message":"validation failed","errors":[{"path":"/sender","kind":"unknown_field","message":"unknown field `sender`, expected one of `text`, `inner`, `list`"}]}"#
+        );
+    }
+}
