@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("fixtures");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/fixtures exists")
@@ -17,7 +18,10 @@ fn main() {
     let mut out = String::new();
     for file in files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let stem = file.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file names");
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("UTF-8 file names");
         let module = stem.replace(['-', '.'], "_");
         writeln!(
             out,

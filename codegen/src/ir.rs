@@ -23,6 +23,9 @@ pub struct Api {
     pub description: Option<String>,
     /// The discriminator field of every message, `type` by default.
     pub tag_field: String,
+    /// The field that carries a correlation id (`id` by default): the runtime copies it from a
+    /// received message onto its reply and onto any error it causes. `None` turns that off.
+    pub id_field: Option<String>,
     /// Every message type, in document order of first use.
     pub messages: Vec<Message>,
     /// What the server receives, each with its handler, in document order.
@@ -58,6 +61,9 @@ pub struct Message {
     pub description: Option<String>,
     /// The payload: an object schema without the tag property.
     pub payload: Schema,
+    /// Whether the payload schema declares the correlation id field itself (then the handler
+    /// sees it too).
+    pub declares_id: bool,
 }
 
 /// A message the server receives, with the handler that answers it.
@@ -73,10 +79,26 @@ pub struct Received {
     pub doc: Option<String>,
     /// Index into [`Api::messages`] of the reply, where the operation declares one.
     pub reply: Option<usize>,
+    /// `x-socketsundso-blocking: true`: the handler is a plain function that the runtime runs on
+    /// the blocking thread pool.
+    pub blocking: bool,
 }
 
+/// Document-level setting: the correlation id field, or `false`.
+pub const ID_FIELD: &str = "x-socketsundso-id-field";
+/// Document- or schema-level setting: `allow` or `reject` (the default) unknown fields.
+pub const UNKNOWN_FIELDS: &str = "x-socketsundso-unknown-fields";
+/// Operation-level setting: the handler is blocking and runs on the blocking pool.
+pub const BLOCKING: &str = "x-socketsundso-blocking";
+
 /// Names that generated code defines itself.
-const RESERVED: &[&str] = &["ClientMessage", "ServerMessage", "Handler", "Server", "Context"];
+const RESERVED: &[&str] = &[
+    "ClientMessage",
+    "ServerMessage",
+    "Handler",
+    "Server",
+    "Context",
+];
 
 impl Api {
     /// Builds the IR from a parsed document.
@@ -88,6 +110,9 @@ impl Api {
 struct Builder<'a> {
     doc: &'a Document,
     tag_field: String,
+    id_field: Option<String>,
+    /// The document's default for `x-socketsundso-unknown-fields`.
+    allow_unknown: bool,
     messages: Vec<Message>,
     /// message pointer → index
     by_pointer: BTreeMap<String, usize>,
@@ -102,13 +127,17 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(doc: &'a Document) -> Result<Self> {
-        let version = doc
-            .get("/asyncapi")
-            .ok_or_else(|| {
-                doc.error("", "this is not an AsyncAPI document: the `asyncapi` field is missing")
-                    .help("an AsyncAPI 3.0 document starts with `asyncapi: 3.0.0`")
-            })?;
-        let version = version.as_str().map(str::to_owned).unwrap_or_else(|| version.to_string());
+        let version = doc.get("/asyncapi").ok_or_else(|| {
+            doc.error(
+                "",
+                "this is not an AsyncAPI document: the `asyncapi` field is missing",
+            )
+            .help("an AsyncAPI 3.0 document starts with `asyncapi: 3.0.0`")
+        })?;
+        let version = version
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| version.to_string());
         if !version.starts_with("3.") {
             return Err(doc
                 .error("/asyncapi", format!("AsyncAPI {version} is not supported yet; this version of socketsundso reads AsyncAPI 3.x"))
@@ -118,9 +147,26 @@ impl<'a> Builder<'a> {
         for reserved in RESERVED {
             names.insert((*reserved).to_owned(), String::new());
         }
+        let id_field = match doc.get(&format!("/{ID_FIELD}")) {
+            None => Some("id".to_owned()),
+            Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),
+            Some(Value::Bool(false) | Value::Null) => None,
+            Some(_) => {
+                return Err(doc
+                    .error(
+                        &format!("/{ID_FIELD}"),
+                        format!("`{ID_FIELD}` must be a field name or `false`"),
+                    )
+                    .help("for example `x-socketsundso-id-field: reqid`"));
+            }
+        };
+        let allow_unknown =
+            unknown_fields_setting(doc, &format!("/{UNKNOWN_FIELDS}"))?.unwrap_or(false);
         Ok(Builder {
             doc,
             tag_field: "type".to_owned(),
+            id_field,
+            allow_unknown,
             messages: vec![],
             by_pointer: BTreeMap::new(),
             received: vec![],
@@ -139,7 +185,8 @@ impl<'a> Builder<'a> {
         })?;
         let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
         let title = text("title").ok_or_else(|| doc.error("/info", "`info.title` is missing"))?;
-        let version = text("version").ok_or_else(|| doc.error("/info", "`info.version` is missing"))?;
+        let version =
+            text("version").ok_or_else(|| doc.error("/info", "`info.version` is missing"))?;
         let description = text("description");
 
         let operations = doc.get("/operations").and_then(Value::as_object);
@@ -157,6 +204,7 @@ impl<'a> Builder<'a> {
             version,
             description,
             tag_field: self.tag_field,
+            id_field: self.id_field,
             messages: self.messages,
             received: self.received,
             sent: self.sent,
@@ -185,6 +233,24 @@ impl<'a> Builder<'a> {
             .and_then(Value::as_str)
             .map(str::to_owned);
 
+        let blocking = match op.get(BLOCKING) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(doc.error(
+                    &child(&at, BLOCKING),
+                    format!("`{BLOCKING}` must be `true` or `false`"),
+                ));
+            }
+        };
+        if blocking && !receives {
+            return Err(doc
+                .error(
+                    &child(&at, BLOCKING),
+                    format!("`{BLOCKING}` applies to operations that the server receives"),
+                )
+                .help("remove it, or set `action: receive`"));
+        }
         let reply = match op.get("reply") {
             None => None,
             Some(_) => self.reply(&child(&at, "reply"), id)?,
@@ -198,24 +264,28 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if let Some(existing) = self.received.iter().find(|r| r.message == message) {
-                if existing.reply != reply {
+                if existing.reply != reply || existing.blocking != blocking {
                     return Err(doc.error(
                         &at,
                         format!(
-                            "message `{}` is received by operations `{}` and `{id}` with different replies",
+                            "message `{}` is received by operations `{}` and `{id}` with different replies or blocking settings",
                             self.messages[message].key, existing.operation
                         ),
                     ));
                 }
                 continue;
             }
-            let method = format!("on_{}", identifier(&self.messages[message].tag).to_snake_case());
+            let method = format!(
+                "on_{}",
+                identifier(&self.messages[message].tag).to_snake_case()
+            );
             self.received.push(Received {
                 message,
                 method,
                 operation: id.to_owned(),
                 doc: doc_text.clone(),
                 reply,
+                blocking,
             });
         }
         Ok(())
@@ -241,7 +311,12 @@ impl<'a> Builder<'a> {
                     out.push(self.message(&ptr)?);
                 }
             }
-            Some(_) => return Err(doc.error(&child(at, "messages"), "`messages` must be a list of `$ref`s")),
+            Some(_) => {
+                return Err(doc.error(
+                    &child(at, "messages"),
+                    "`messages` must be a list of `$ref`s",
+                ));
+            }
             None => {
                 let keys: Vec<String> = channel
                     .get("messages")
@@ -249,7 +324,10 @@ impl<'a> Builder<'a> {
                     .map(|m| m.keys().cloned().collect())
                     .unwrap_or_default();
                 if keys.is_empty() {
-                    return Err(doc.error(&channel_at, format!("the channel of operation `{id}` has no messages")));
+                    return Err(doc.error(
+                        &channel_at,
+                        format!("the channel of operation `{id}` has no messages"),
+                    ));
                 }
                 for key in keys {
                     let (ptr, _) = doc.resolve(&child(&child(&channel_at, "messages"), &key))?;
@@ -268,16 +346,25 @@ impl<'a> Builder<'a> {
         match reply.get("messages") {
             Some(Value::Array(list)) => {
                 for i in 0..list.len() {
-                    pointers.push(doc.resolve(&child(&child(&at, "messages"), &i.to_string()))?.0);
+                    pointers.push(
+                        doc.resolve(&child(&child(&at, "messages"), &i.to_string()))?
+                            .0,
+                    );
                 }
             }
-            Some(_) => return Err(doc.error(&child(&at, "messages"), "`messages` must be a list of `$ref`s")),
+            Some(_) => {
+                return Err(doc.error(
+                    &child(&at, "messages"),
+                    "`messages` must be a list of `$ref`s",
+                ));
+            }
             None => {
                 if reply.get("channel").is_some() {
                     let (channel_at, channel) = doc.resolve(&child(&at, "channel"))?;
                     if let Some(messages) = channel.get("messages").and_then(Value::as_object) {
                         for key in messages.keys() {
-                            pointers.push(doc.resolve(&child(&child(&channel_at, "messages"), key))?.0);
+                            pointers
+                                .push(doc.resolve(&child(&child(&channel_at, "messages"), key))?.0);
                         }
                     }
                 }
@@ -298,18 +385,20 @@ impl<'a> Builder<'a> {
             return Ok(index);
         }
         let doc = self.doc;
-        let node = doc.get(pointer).and_then(Value::as_object).ok_or_else(|| {
-            doc.error(pointer, "a message must be an object")
-        })?;
+        let node = doc
+            .get(pointer)
+            .and_then(Value::as_object)
+            .ok_or_else(|| doc.error(pointer, "a message must be an object"))?;
         let key = segments(pointer).pop().unwrap_or_default();
         let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
 
         if let Some(content_type) = text("contentType")
-            && !content_type.contains("json") {
-                return Err(doc
+            && !content_type.contains("json")
+        {
+            return Err(doc
                     .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages are supported"))
                     .help("socketsundso speaks JSON text frames; use `contentType: application/json`"));
-            }
+        }
 
         let (payload_at, payload) = match node.get("payload") {
             None => (child(pointer, "payload"), Map::new()),
@@ -317,7 +406,9 @@ impl<'a> Builder<'a> {
                 let (mut at, mut schema) = doc.resolve(&child(pointer, "payload"))?;
                 if let Some(format) = schema.get("schemaFormat") {
                     let format = format.as_str().unwrap_or_default();
-                    if !(format.contains("json") || format.contains("asyncapi")) || format.contains("avro") {
+                    if !(format.contains("json") || format.contains("asyncapi"))
+                        || format.contains("avro")
+                    {
                         return Err(doc.error(
                             &child(&at, "schemaFormat"),
                             format!("message `{key}` uses schema format `{format}`; only JSON Schema and AsyncAPI schemas are supported"),
@@ -342,15 +433,26 @@ impl<'a> Builder<'a> {
         if let Some(Value::Array(required)) = payload.get_mut("required") {
             required.retain(|r| r.as_str() != Some(self.tag_field.as_str()));
         }
-        payload.entry("type").or_insert_with(|| Value::from("object"));
+        payload
+            .entry("type")
+            .or_insert_with(|| Value::from("object"));
         if !payload.contains_key("description") && !payload.contains_key("title") {
-            let doc = [text("summary"), text("description")].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
+            let doc = [text("summary"), text("description")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n\n");
             if !doc.is_empty() {
                 payload.insert("description".to_owned(), Value::from(doc));
             }
         }
+        self.correlation(pointer, node, &key)?;
+        let declares_id = self
+            .id_field
+            .as_ref()
+            .is_some_and(|id| payload.get("properties").and_then(|p| p.get(id)).is_some());
         let mut payload = Value::Object(payload);
-        strict_objects(&mut payload);
+        self.normalize(&mut payload, &payload_at)?;
         self.rewrite_refs(&mut payload, &payload_at)?;
 
         let rust_name = self.claim_name(&type_name(&key), pointer)?;
@@ -365,6 +467,7 @@ impl<'a> Builder<'a> {
                 pointer: payload_at,
                 schema: payload,
             },
+            declares_id,
         });
         self.by_pointer.insert(pointer.to_owned(), index);
         Ok(index)
@@ -374,14 +477,18 @@ impl<'a> Builder<'a> {
     fn object_payload(&self, at: &str, schema: &Value, key: &str) -> Result<Map<String, Value>> {
         let doc = self.doc;
         let Some(object) = schema.as_object() else {
-            return Err(doc.error(at, format!("the payload of message `{key}` must be a schema object")));
+            return Err(doc.error(
+                at,
+                format!("the payload of message `{key}` must be a schema object"),
+            ));
         };
         if let Some(ty) = object.get("type")
-            && ty.as_str() != Some("object") {
-                return Err(doc
+            && ty.as_str() != Some("object")
+        {
+            return Err(doc
                     .error(&child(at, "type"), format!("the payload of message `{key}` has `type: {ty}`; a message must be a JSON object"))
                     .help(format!("the `{}` tag lives in the message object, so the payload must be `type: object`", self.tag_field)));
-            }
+        }
         for keyword in ["oneOf", "anyOf", "allOf"] {
             if object.contains_key(keyword) {
                 return Err(doc
@@ -394,7 +501,10 @@ impl<'a> Builder<'a> {
 
     /// The tag value fixed by the payload's tag property (`const` or a one-value `enum`).
     fn fixed_tag(&self, payload_at: &str, payload: &Map<String, Value>) -> Result<Option<String>> {
-        let Some(property) = payload.get("properties").and_then(|p| p.get(&self.tag_field)) else {
+        let Some(property) = payload
+            .get("properties")
+            .and_then(|p| p.get(&self.tag_field))
+        else {
             return Ok(None);
         };
         let at = child(&child(payload_at, "properties"), &self.tag_field);
@@ -405,13 +515,17 @@ impl<'a> Builder<'a> {
         if let Some(value) = property.get("const") {
             return match value.as_str() {
                 Some(s) => Ok(Some(s.to_owned())),
-                None => Err(self.doc.error(&child(&at, "const"), format!("the `{}` tag must be a string", self.tag_field))),
+                None => Err(self.doc.error(
+                    &child(&at, "const"),
+                    format!("the `{}` tag must be a string", self.tag_field),
+                )),
             };
         }
         if let Some(Value::Array(values)) = property.get("enum")
-            && let [Value::String(s)] = values.as_slice() {
-                return Ok(Some(s.clone()));
-            }
+            && let [Value::String(s)] = values.as_slice()
+        {
+            return Ok(Some(s.clone()));
+        }
         Ok(None)
     }
 
@@ -423,10 +537,18 @@ impl<'a> Builder<'a> {
                 if let Some(reference) = object.get("$ref") {
                     let target = self.doc.ref_target(&child(at, "$ref"), reference)?;
                     let name = self.definition(&target)?;
-                    object.insert("$ref".to_owned(), Value::from(format!("#/definitions/{name}")));
+                    object.insert(
+                        "$ref".to_owned(),
+                        Value::from(format!("#/definitions/{name}")),
+                    );
                 }
                 for (key, value) in object.iter_mut() {
-                    if key != "$ref" && key != "const" && key != "enum" && key != "default" && key != "examples" {
+                    if key != "$ref"
+                        && key != "const"
+                        && key != "enum"
+                        && key != "default"
+                        && key != "examples"
+                    {
                         self.rewrite_refs(value, &child(at, key))?;
                     }
                 }
@@ -451,7 +573,7 @@ impl<'a> Builder<'a> {
         let name = self.claim_name(&type_name(&last), pointer)?;
         self.def_names.insert(pointer.to_owned(), name.clone());
         let mut schema = doc.get(pointer).cloned().unwrap_or(Value::Null);
-        strict_objects(&mut schema);
+        self.normalize(&mut schema, pointer)?;
         self.rewrite_refs(&mut schema, pointer)?;
         self.definitions.insert(
             name.clone(),
@@ -463,6 +585,47 @@ impl<'a> Builder<'a> {
         Ok(name)
     }
 
+    /// A message's `correlationId` must name a top-level payload field, and all messages must
+    /// agree on it: it becomes the API's id field.
+    fn correlation(&mut self, pointer: &str, node: &Map<String, Value>, key: &str) -> Result<()> {
+        if node.get("correlationId").is_none() {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let (at, correlation) = doc.resolve(&child(pointer, "correlationId"))?;
+        let location = correlation
+            .get("location")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let field = location
+            .strip_prefix("$message.payload#/")
+            .filter(|f| !f.is_empty() && !f.contains('/'));
+        let Some(field) = field else {
+            return Err(doc
+                .error(&child(&at, "location"), format!("message `{key}`: correlation id location `{location}` is not supported"))
+                .help("socketsundso carries the id in a top-level field of the message: `location: $message.payload#/id`"));
+        };
+        let field = field.replace("~1", "/").replace("~0", "~");
+        match &self.id_field {
+            Some(existing) if *existing == field => Ok(()),
+            Some(existing) if existing != "id" || doc.get(&format!("/{ID_FIELD}")).is_some() => Err(doc
+                .error(&child(&at, "location"), format!("message `{key}` carries its correlation id in `{field}`, but the API uses `{existing}`"))
+                .help("all messages of one API carry the correlation id in the same field")),
+            _ => {
+                self.id_field = Some(field);
+                Ok(())
+            }
+        }
+    }
+
+    /// Prepares a schema for code generation and validation: object schemas that say nothing
+    /// about unknown fields get the document's default (closed unless
+    /// `x-socketsundso-unknown-fields: allow`), and OpenAPI-style `nullable: true` becomes a
+    /// `null` type. Parts of an `allOf` stay open, because each part sees only its own properties.
+    fn normalize(&self, schema: &mut Value, at: &str) -> Result<()> {
+        normalize(self.doc, schema, at, self.allow_unknown, false)
+    }
+
     /// Reserves a Rust type name for the node at `pointer`.
     fn claim_name(&mut self, name: &str, pointer: &str) -> Result<String> {
         match self.names.get(name) {
@@ -472,11 +635,17 @@ impl<'a> Builder<'a> {
             }
             Some(other) if other.is_empty() => Err(self
                 .doc
-                .error(pointer, format!("`{name}` is a name that generated code uses itself"))
+                .error(
+                    pointer,
+                    format!("`{name}` is a name that generated code uses itself"),
+                )
                 .help("rename this message or schema")),
             Some(other) => Err(self
                 .doc
-                .error(pointer, format!("this and `#{other}` would both be the Rust type `{name}`"))
+                .error(
+                    pointer,
+                    format!("this and `#{other}` would both be the Rust type `{name}`"),
+                )
                 .help("rename one of them")),
         }
     }
@@ -488,14 +657,25 @@ impl<'a> Builder<'a> {
             for &index in list.iter() {
                 let message = &self.messages[index];
                 if let Some(&other) = seen.get(message.tag.as_str()) {
-                    let pointer = self.by_pointer.iter().find(|(_, i)| **i == index).map(|(p, _)| p.clone()).unwrap_or_default();
-                    return Err(self.doc.error(
-                        &pointer,
-                        format!(
-                            "the server {direction} two messages tagged `{}`: `{}` and `{}`",
-                            message.tag, self.messages[other].key, message.key
-                        ),
-                    ).help(format!("each message needs its own `{}` value", self.tag_field)));
+                    let pointer = self
+                        .by_pointer
+                        .iter()
+                        .find(|(_, i)| **i == index)
+                        .map(|(p, _)| p.clone())
+                        .unwrap_or_default();
+                    return Err(self
+                        .doc
+                        .error(
+                            &pointer,
+                            format!(
+                                "the server {direction} two messages tagged `{}`: `{}` and `{}`",
+                                message.tag, self.messages[other].key, message.key
+                            ),
+                        )
+                        .help(format!(
+                            "each message needs its own `{}` value",
+                            self.tag_field
+                        )));
                 }
                 seen.insert(&message.tag, index);
             }
@@ -506,7 +686,10 @@ impl<'a> Builder<'a> {
             if let Some(other) = methods.insert(&r.method, tag) {
                 return Err(self.doc.error(
                     "/operations",
-                    format!("tags `{other}` and `{tag}` would both be handled by `{}`", r.method),
+                    format!(
+                        "tags `{other}` and `{tag}` would both be handled by `{}`",
+                        r.method
+                    ),
                 ));
             }
         }
@@ -539,32 +722,91 @@ fn type_name(raw: &str) -> String {
     }
 }
 
-/// Marks object schemas that do not say otherwise as closed (`additionalProperties: false`), so
-/// unknown fields are rejected, as the seed framework did. Schemas inside `allOf` are left open,
-/// because each part of an `allOf` sees only its own properties.
-fn strict_objects(schema: &mut Value) {
+/// See [`Builder::normalize`].
+fn normalize(
+    doc: &Document,
+    schema: &mut Value,
+    at: &str,
+    allow_unknown: bool,
+    in_all_of: bool,
+) -> Result<()> {
     let Value::Object(object) = schema else {
-        return;
+        return Ok(());
     };
-    let is_object = object.get("type").and_then(Value::as_str) == Some("object") || object.contains_key("properties");
-    let composed = ["allOf", "oneOf", "anyOf"].iter().any(|k| object.contains_key(*k));
-    if is_object && !composed && !object.contains_key("additionalProperties") {
-        object.insert("additionalProperties".to_owned(), Value::Bool(false));
+    let allow_unknown = match unknown_fields_setting(doc, &child(at, UNKNOWN_FIELDS))? {
+        Some(allow) => {
+            object
+                .entry("additionalProperties")
+                .or_insert(Value::Bool(allow));
+            allow
+        }
+        None => allow_unknown,
+    };
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        object.remove("nullable");
+        match object.get_mut("type") {
+            Some(Value::String(ty)) => {
+                let ty = std::mem::take(ty);
+                object.insert("type".to_owned(), Value::from(vec![ty, "null".to_owned()]));
+            }
+            Some(Value::Array(types)) if !types.iter().any(|t| t == "null") => {
+                types.push(Value::from("null"));
+            }
+            _ => {}
+        }
+    }
+    let is_object = object.get("type").and_then(Value::as_str) == Some("object")
+        || object.contains_key("properties");
+    let composed = ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| object.contains_key(*k));
+    if is_object && !composed && !in_all_of && !object.contains_key("additionalProperties") {
+        object.insert(
+            "additionalProperties".to_owned(),
+            Value::Bool(allow_unknown),
+        );
     }
     for (key, value) in object.iter_mut() {
+        let here = child(at, key);
         match key.as_str() {
             "properties" | "patternProperties" | "definitions" | "$defs" => {
                 if let Value::Object(children) = value {
-                    children.values_mut().for_each(strict_objects);
+                    for (name, schema) in children.iter_mut() {
+                        normalize(doc, schema, &child(&here, name), allow_unknown, false)?;
+                    }
                 }
             }
-            "items" | "additionalProperties" | "additionalItems" | "not" => strict_objects(value),
-            "oneOf" | "anyOf" => {
+            "items" | "additionalProperties" | "additionalItems" | "not" => {
+                normalize(doc, value, &here, allow_unknown, false)?;
+            }
+            "oneOf" | "anyOf" | "allOf" => {
                 if let Value::Array(children) = value {
-                    children.iter_mut().for_each(strict_objects);
+                    for (i, schema) in children.iter_mut().enumerate() {
+                        normalize(
+                            doc,
+                            schema,
+                            &child(&here, &i.to_string()),
+                            allow_unknown,
+                            key == "allOf",
+                        )?;
+                    }
                 }
             }
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// Reads `x-socketsundso-unknown-fields` at `pointer`: `allow` → `Some(true)`, `reject` →
+/// `Some(false)`, absent → `None`.
+fn unknown_fields_setting(doc: &Document, pointer: &str) -> Result<Option<bool>> {
+    match doc.get(pointer) {
+        None => Ok(None),
+        Some(Value::String(s)) if s == "allow" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "reject" => Ok(Some(false)),
+        Some(_) => Err(doc
+            .error(pointer, format!("`{UNKNOWN_FIELDS}` must be `allow` or `reject`"))
+            .help("`reject` (the default) answers a message with an unknown field with an `unknown_field` error; `allow` ignores such fields")),
     }
 }

@@ -16,4 +16,53 @@ pub use uuid;
 
 pub use std::future::Future;
 
-pub use crate::{Context, Endpoint, HandlerError, Incoming, Reject, Service, decode};
+pub use crate::validate::check;
+pub use crate::{
+    Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Validator, decode,
+};
+
+/// Compiles a validator from the schema document that generated code embeds.
+///
+/// # Panics
+///
+/// If the document is not a valid schema document. The generator produced it, so that is a bug
+/// in socketsundso, never a property of the input.
+pub fn validator(document: &str) -> Validator {
+    match Validator::from_json(document) {
+        Ok(validator) => validator,
+        Err(e) => panic!("socketsundso generated an invalid schema ({e}); please report this bug"),
+    }
+}
+
+/// Checks any serializable value against a schema: the generated checks use it for the parts of
+/// a schema that have no direct Rust check (composition, untyped values).
+pub fn check_value<T: serde::Serialize + ?Sized>(value: &T, schema: &Validator) -> bool {
+    serde_json::to_value(value).is_ok_and(|value| schema.is_valid(&value))
+}
+
+/// `deserialize_with` for required fields that may be `null`: without it serde would accept a
+/// missing field as `None`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize<'de>>::deserialize(deserializer)
+}
+
+/// Runs a blocking handler on tokio's blocking thread pool. A panic in it is resumed here, so
+/// that the connection loop reports it like any handler panic.
+pub async fn run_blocking<R, F>(handler: F) -> Result<R, HandlerError>
+where
+    F: FnOnce() -> Result<R, HandlerError> + Send + 'static,
+    R: Send + 'static,
+{
+    match tokio::task::spawn_blocking(handler).await {
+        Ok(result) => result,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(HandlerError::with_code(
+            crate::ErrorCode::Internal,
+            "the server is shutting down",
+        )),
+    }
+}

@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 use crate::context::Context;
-use crate::decode::decode;
+use crate::context::encode;
+use crate::decode::{Decoded, decode};
 use crate::endpoint::Settings;
 use crate::error::{ErrorCode, ErrorMessage};
 use crate::hub::{ConnShared, ConnectionId, Hub, Outbound};
@@ -58,9 +59,27 @@ pub async fn serve_connection<S, W, E>(
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
+    serve(service, hub, params, socket, settings, None).await;
+}
+
+/// [`serve_connection`], with the axum router's state for [`Context::app_state`].
+pub(crate) async fn serve<S, W, E>(
+    service: Arc<S>,
+    hub: Hub,
+    params: Vec<(String, String)>,
+    socket: W,
+    settings: Settings,
+    app_state: Option<Arc<dyn std::any::Any + Send + Sync>>,
+) where
+    S: Service,
+    W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
+    <W as Sink<Message>>::Error: Display,
+    E: Display,
+{
     let (id, handle, rx) = hub.register(settings.outbound_queue);
     let shared = Arc::clone(handle.shared());
-    let ctx = Context::<S::Outgoing>::new(id, params, hub.clone(), handle);
+    let ctx =
+        Context::<S::Outgoing>::new(id, params, hub.clone(), handle).with_app_state(app_state);
     tracing::debug!(connection = %id, "connected");
     let mut conn = Conn {
         socket,
@@ -311,29 +330,43 @@ where
     }
 }
 
-/// Decodes and handles one text frame; returns the text to send back, if any.
+/// Decodes and handles one text frame; returns the text to send back, if any. The reply and
+/// every error carry the message's correlation id.
 async fn handle_text<S: Service>(
     service: &S,
     ctx: &Context<S::Outgoing>,
     text: &str,
 ) -> Option<String> {
-    let message = match decode::<S::Incoming>(text) {
-        Ok(message) => message,
+    let Decoded { message, id } = match decode::<S::Incoming>(text) {
+        Ok(decoded) => decoded,
         Err(error) => return Some(error.to_json()),
+    };
+    let error = |error: ErrorMessage| {
+        match &id {
+            Some(id) => error.with_id(id.clone()),
+            None => error,
+        }
+        .to_json()
     };
     match AssertUnwindSafe(service.handle(ctx, message))
         .catch_unwind()
         .await
     {
         Ok(Ok(None)) => None,
-        Ok(Ok(Some(reply))) => match serde_json::to_string(&reply) {
-            Ok(json) => Some(json),
+        Ok(Ok(Some(reply))) => match encode(&reply) {
+            Ok(json) => Some(match (&id, <S::Incoming as Incoming>::ID_FIELD) {
+                (Some(id), Some(field)) => with_id(json.as_str(), field, id),
+                _ => json.as_str().to_owned(),
+            }),
             Err(e) => {
-                tracing::error!(connection = %ctx.id(), error = %e, "reply could not be serialized");
-                Some(ErrorMessage::new(ErrorCode::Internal, "internal error").to_json())
+                tracing::error!(connection = %ctx.id(), error = %e, "the reply could not be sent");
+                Some(error(ErrorMessage::new(
+                    ErrorCode::Internal,
+                    "internal error",
+                )))
             }
         },
-        Ok(Err(error)) => Some(error.into_error_message().to_json()),
+        Ok(Err(e)) => Some(error(e.into_error_message())),
         Err(panic) => {
             tracing::error!(
                 connection = %ctx.id(),
@@ -341,9 +374,60 @@ async fn handle_text<S: Service>(
                 panic = panic_message(&*panic),
                 "handler panicked"
             );
-            Some(ErrorMessage::new(ErrorCode::Internal, "internal error").to_json())
+            Some(error(ErrorMessage::new(
+                ErrorCode::Internal,
+                "internal error",
+            )))
         }
     }
+}
+
+/// Puts `"field": id` into a serialized reply object, right after its first member (the tag),
+/// so the reply reads `{"type":"pong","id":7,...}`.
+fn with_id(json: &str, field: &str, id: &serde_json::Value) -> String {
+    let member = format!(
+        "{}:{}",
+        serde_json::Value::from(field),
+        serde_json::to_string(id).unwrap_or_else(|_| "null".to_owned())
+    );
+    let Some(body) = json.strip_prefix('{') else {
+        return json.to_owned();
+    };
+    if body.trim_start().starts_with('}') {
+        return format!("{{{member}{body}");
+    }
+    match first_member_end(body) {
+        Some(end) => format!("{{{},{member}{}", &body[..end], &body[end..]),
+        None => format!("{{{member},{body}"),
+    }
+}
+
+/// The end of the first `"key":"string"` member of an object body, if it has that shape (as a
+/// serialized tagged enum does).
+fn first_member_end(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = string_end(bytes, 0)?;
+    if bytes.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    string_end(bytes, i)
+}
+
+/// The index just after the JSON string that starts at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    if bytes.get(start) != Some(&b'"') {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 enum ReadFailure<'a> {

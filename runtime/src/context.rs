@@ -1,11 +1,14 @@
 //! The per-connection handle that handlers get.
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
 
+use crate::Outgoing;
+use crate::error::Violation;
 use crate::hub::{ConnectionId, Handle, Hub, Outbound};
 
 /// Why a message could not be queued for a connection.
@@ -18,6 +21,9 @@ pub enum SendError {
     Overflow,
     /// The message could not be serialized to JSON.
     Serialize(String),
+    /// Debug builds only: the message breaks its schema (each violation's path is relative to
+    /// the message).
+    Schema(Vec<Violation>),
 }
 
 impl fmt::Display for SendError {
@@ -26,6 +32,19 @@ impl fmt::Display for SendError {
             Self::Closed => f.write_str("the connection is closed"),
             Self::Overflow => f.write_str("the connection's outbound queue overflowed"),
             Self::Serialize(e) => write!(f, "the message could not be serialized: {e}"),
+            Self::Schema(violations) => {
+                f.write_str("the message breaks its schema:")?;
+                for v in violations {
+                    write!(
+                        f,
+                        " {}: {} ({});",
+                        if v.path.is_empty() { "/" } else { &v.path },
+                        v.message,
+                        v.kind
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -40,10 +59,29 @@ impl std::error::Error for SendError {}
 /// connection arrive before that handler's reply.
 pub struct Context<Out> {
     id: ConnectionId,
-    params: Vec<(String, String)>,
+    params: Arc<[(String, String)]>,
     hub: Hub,
     handle: Handle,
+    /// Per-connection state, set once (usually in `on_connect`); shared by clones.
+    state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
+    /// The axum router's state, if the route was mounted on a `Router` with state.
+    app_state: Option<Arc<dyn Any + Send + Sync>>,
     _out: PhantomData<fn(Out)>,
+}
+
+impl<Out> Clone for Context<Out> {
+    /// A second handle to the same connection (for a blocking handler or a spawned task).
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            params: Arc::clone(&self.params),
+            hub: self.hub.clone(),
+            handle: self.handle.clone(),
+            state: Arc::clone(&self.state),
+            app_state: self.app_state.clone(),
+            _out: PhantomData,
+        }
+    }
 }
 
 impl<Out> fmt::Debug for Context<Out> {
@@ -55,7 +93,7 @@ impl<Out> fmt::Debug for Context<Out> {
     }
 }
 
-impl<Out: Serialize> Context<Out> {
+impl<Out: Outgoing> Context<Out> {
     pub(crate) fn new(
         id: ConnectionId,
         params: Vec<(String, String)>,
@@ -64,11 +102,41 @@ impl<Out: Serialize> Context<Out> {
     ) -> Self {
         Self {
             id,
-            params,
+            params: params.into(),
             hub,
             handle,
+            state: Arc::default(),
+            app_state: None,
             _out: PhantomData,
         }
+    }
+
+    pub(crate) fn with_app_state(mut self, state: Option<Arc<dyn Any + Send + Sync>>) -> Self {
+        self.app_state = state;
+        self
+    }
+
+    /// Sets this connection's state, of a type of your choice. It can be set once, usually in
+    /// `on_connect`; a second call returns the value back as `Err`.
+    pub fn set_state<T: Any + Send + Sync>(&self, state: T) -> Result<(), T> {
+        let mut slot = Some(state);
+        self.state
+            .get_or_init(|| Box::new(slot.take().expect("taken once")));
+        match slot {
+            None => Ok(()),
+            Some(state) => Err(state),
+        }
+    }
+
+    /// This connection's state, if it was set with [`Context::set_state`] and has type `T`.
+    pub fn state<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.state.get().and_then(|s| s.downcast_ref())
+    }
+
+    /// The application state of the axum `Router` the route is mounted on
+    /// (`Router::with_state`), if it has type `T`.
+    pub fn app_state<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.app_state.as_deref().and_then(|s| s.downcast_ref())
     }
 
     /// This connection's id.
@@ -87,18 +155,18 @@ impl<Out: Serialize> Context<Out> {
 
     /// All path parameters of the route, in route order.
     pub fn params(&self) -> &[(String, String)] {
-        &self.params
+        &self.params[..]
     }
 
     /// Sends `msg` to this client. It is written before the reply of the handler that is
     /// running.
     pub fn send(&self, msg: impl Into<Out>) -> Result<(), SendError> {
-        self.handle.push(Outbound::Text(serialize(&msg.into())?))
+        self.handle.push(Outbound::Text(encode(&msg.into())?))
     }
 
     /// Sends `msg` to the connection `id` (which may be this one).
     pub fn send_to(&self, id: ConnectionId, msg: impl Into<Out>) -> Result<(), SendError> {
-        let text = serialize(&msg.into())?;
+        let text = encode(&msg.into())?;
         if id == self.id {
             return self.handle.push(Outbound::Text(text));
         }
@@ -124,7 +192,7 @@ impl<Out: Serialize> Context<Out> {
     /// The message is serialized once. Returns how many connections it was queued for (members
     /// whose queue overflowed are not counted).
     pub fn broadcast(&self, room: &str, msg: impl Into<Out>) -> usize {
-        match serialize(&msg.into()) {
+        match encode(&msg.into()) {
             Ok(text) => self.hub.broadcast(room, &text, None),
             Err(e) => {
                 tracing::error!(connection = %self.id, room, error = %e, "broadcast not sent");
@@ -136,7 +204,7 @@ impl<Out: Serialize> Context<Out> {
     /// Sends `msg` to every member of `room` except this connection. Returns how many
     /// connections it was queued for.
     pub fn broadcast_others(&self, room: &str, msg: impl Into<Out>) -> usize {
-        match serialize(&msg.into()) {
+        match encode(&msg.into()) {
             Ok(text) => self.hub.broadcast(room, &text, Some(self.id)),
             Err(e) => {
                 tracing::error!(connection = %self.id, room, error = %e, "broadcast not sent");
@@ -160,10 +228,21 @@ impl<Out: Serialize> Context<Out> {
     }
 }
 
-fn serialize<T: Serialize>(msg: &T) -> Result<Utf8Bytes, SendError> {
-    serde_json::to_string(msg)
-        .map(Utf8Bytes::from)
-        .map_err(|e| SendError::Serialize(e.to_string()))
+/// Serializes an outgoing message. Debug builds also check it against its schema (see
+/// [`Outgoing::validator`]); release builds skip that.
+pub(crate) fn encode<O: Outgoing>(msg: &O) -> Result<Utf8Bytes, SendError> {
+    let text = serde_json::to_string(msg).map_err(|e| SendError::Serialize(e.to_string()))?;
+    if cfg!(debug_assertions)
+        && let Some(schema) = msg.validator()
+    {
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| SendError::Serialize(e.to_string()))?;
+        let violations = schema.validate(&value, "");
+        if !violations.is_empty() {
+            return Err(SendError::Schema(violations));
+        }
+    }
+    Ok(Utf8Bytes::from(text))
 }
 
 #[cfg(test)]

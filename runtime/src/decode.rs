@@ -18,42 +18,59 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::Incoming;
-use crate::error::{ErrorCode, ErrorMessage};
+use crate::error::{ErrorCode, ErrorMessage, Violation};
 
-/// Decodes one JSON text frame into `T`, the server's message enum.
+/// A decoded message and the correlation id it carried, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded<T> {
+    /// The message.
+    pub message: T,
+    /// The value of the id field ([`Incoming::ID_FIELD`]), taken out of the message.
+    pub id: Option<Value>,
+}
+
+/// Decodes one JSON text frame into `T`, the server's message enum, with its correlation id.
 ///
-/// On failure it returns the error message to send back to the client:
+/// On failure it returns the error message to send back to the client (with the message's id
+/// when it had one):
 ///
-/// | input | code | violation |
+/// | input | code | violations |
 /// |---|---|---|
 /// | not JSON | `invalid_json` | — (the message has serde_json's line and column) |
 /// | JSON but not an object | `not_an_object` | `""`, kind `type` |
 /// | no tag field | `missing_tag` | `/<tag>`, kind `required` |
 /// | tag is not a string | `missing_tag` | `/<tag>`, kind `type` |
 /// | tag not in [`Incoming::TAGS`] | `unknown_tag` | `/<tag>`, kind `invalid` |
-/// | payload does not match its type | `validation_failed` | the first problem serde finds |
+/// | payload breaks its schema | `validation_failed` | every violation, each with its JSON Pointer and kind |
 ///
-/// For `validation_failed`, the violation's kind is `unknown_field`, `required`, `type` or
-/// `invalid`, and its path is a JSON Pointer to the offending field (for `unknown_field` and
-/// `required`, to the field itself).
-pub fn decode<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
-    if let Some(value) = decode_fast::<T>(text) {
-        return Ok(value);
+/// Valid messages take the fast path: serde straight into the payload type, then the generated
+/// [`Incoming::check`]. Only a message that fails either is parsed again, into a `Value`, and
+/// checked against its schema to list every violation.
+// The error is the slow path; boxing it would cost an allocation and gain nothing. (It is only
+// "large" when another crate turns on serde_json's `preserve_order`, which grows `Value`.)
+#[allow(clippy::result_large_err)]
+pub fn decode<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
+    if let Some(decoded) = decode_fast::<T>(text)
+        && decoded.message.check()
+    {
+        return Ok(decoded);
     }
     decode_slow::<T>(text)
 }
 
 /// Step 1: the tag is the first key. `None` means "use the slow path".
-fn decode_fast<T: Incoming>(text: &str) -> Option<T> {
+fn decode_fast<T: Incoming>(text: &str) -> Option<Decoded<T>> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = de::Deserializer::deserialize_map(&mut de, FastVisitor::<T>(PhantomData)).ok()?;
+    let mut id = None;
+    let message =
+        de::Deserializer::deserialize_map(&mut de, FastVisitor::<T>(PhantomData, &mut id)).ok()?;
     de.end().ok()?;
-    Some(value)
+    Some(Decoded { message, id })
 }
 
-struct FastVisitor<T>(PhantomData<fn() -> T>);
+struct FastVisitor<'a, T>(PhantomData<fn() -> T>, &'a mut Option<Value>);
 
-impl<'de, T: Incoming> Visitor<'de> for FastVisitor<T> {
+impl<'de, T: Incoming> Visitor<'de> for FastVisitor<'_, T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -66,7 +83,74 @@ impl<'de, T: Incoming> Visitor<'de> for FastVisitor<T> {
             return Err(de::Error::custom("tag is not the first key"));
         }
         let tag = map.next_value_seed(TagSeed)?;
-        T::deserialize_payload(tag.as_str(), de::value::MapAccessDeserializer::new(map))
+        let tag = tag.as_str();
+        match T::ID_FIELD {
+            None => T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(map)),
+            Some(field) => {
+                let filter = IdFilter {
+                    map,
+                    field,
+                    keep: T::payload_declares_id(tag),
+                    id: self.1,
+                    pending: None,
+                };
+                T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(filter))
+            }
+        }
+    }
+}
+
+/// A map access that takes the id field out of the payload on its way to the payload type
+/// (or, when the payload declares the field, copies it and passes it on).
+struct IdFilter<'a, A> {
+    map: A,
+    field: &'static str,
+    keep: bool,
+    id: &'a mut Option<Value>,
+    pending: Option<Value>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for IdFilter<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key_seed(TagSeed)? else {
+                return Ok(None);
+            };
+            if key.as_str() == self.field {
+                let value: Value = self.map.next_value()?;
+                if self.keep {
+                    *self.id = Some(value.clone());
+                    self.pending = Some(value);
+                } else {
+                    *self.id = Some(value);
+                    continue;
+                }
+            }
+            return match key {
+                Tag::Borrowed(key) => seed
+                    .deserialize(de::value::BorrowedStrDeserializer::new(key))
+                    .map(Some),
+                Tag::Owned(key) => seed
+                    .deserialize(de::value::StringDeserializer::new(key))
+                    .map(Some),
+            };
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.pending.take() {
+            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            None => self.map.next_value_seed(seed),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
     }
 }
 
@@ -139,8 +223,10 @@ impl<'de> Visitor<'de> for TagSeed {
     }
 }
 
-/// Step 2: parse to a `Value`, then find the tag and deserialize the rest with path tracking.
-fn decode_slow<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
+/// Step 2: parse to a `Value`, find the tag and the id, and check the payload against its
+/// schema to list every violation.
+#[allow(clippy::result_large_err)] // see `decode`
+fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     let tag_field = T::TAG_FIELD;
     let tag_path = format!("/{}", escape_pointer(tag_field));
     let value: Value = serde_json::from_str(text).map_err(|e| {
@@ -159,25 +245,38 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
         )
         .violation("", "type", "expected an object"));
     };
+    let id = T::ID_FIELD.and_then(|field| object.get(field).cloned());
+    let with_id = |error: ErrorMessage| match &id {
+        Some(id) => error.with_id(id.clone()),
+        None => error,
+    };
     let tag = match object.remove(tag_field) {
         Some(Value::String(tag)) => tag,
         Some(other) => {
-            return Err(ErrorMessage::new(
-                ErrorCode::MissingTag,
-                format!("the `{tag_field}` field must be a string"),
-            )
-            .violation(
-                tag_path,
-                "type",
-                format!("expected a string, found {}", json_type_name(&other)),
+            return Err(with_id(
+                ErrorMessage::new(
+                    ErrorCode::MissingTag,
+                    format!("the `{tag_field}` field must be a string"),
+                )
+                .violation(
+                    tag_path,
+                    "type",
+                    format!("expected a string, found {}", json_type_name(&other)),
+                ),
             ));
         }
         None => {
-            return Err(ErrorMessage::new(
-                ErrorCode::MissingTag,
-                format!("the message has no `{tag_field}` field"),
-            )
-            .violation(tag_path, "required", format!("missing field `{tag_field}`")));
+            return Err(with_id(
+                ErrorMessage::new(
+                    ErrorCode::MissingTag,
+                    format!("the message has no `{tag_field}` field"),
+                )
+                .violation(
+                    tag_path,
+                    "required",
+                    format!("missing field `{tag_field}`"),
+                ),
+            ));
         }
     };
     if !T::TAGS.contains(&tag.as_str()) {
@@ -186,26 +285,70 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<T, ErrorMessage> {
             .map(|t| format!("`{t}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        return Err(ErrorMessage::new(
-            ErrorCode::UnknownTag,
-            format!("unknown message type `{tag}`; expected one of: {known}"),
-        )
-        .violation(tag_path, "invalid", format!("unknown message type `{tag}`")));
+        return Err(with_id(
+            ErrorMessage::new(
+                ErrorCode::UnknownTag,
+                format!("unknown message type `{tag}`; expected one of: {known}"),
+            )
+            .violation(tag_path, "invalid", format!("unknown message type `{tag}`")),
+        ));
     }
+    if let Some(field) = T::ID_FIELD
+        && !T::payload_declares_id(&tag)
+    {
+        object.remove(field);
+    }
+    let payload = Value::Object(object);
+    if let Some(schema) = T::validator(&tag) {
+        let violations = schema.validate(&payload, "");
+        if !violations.is_empty() {
+            return Err(with_id(validation_failed(violations)));
+        }
+    }
+    // The schema accepts the payload (or there is none): what serde says is final. A payload can
+    // still fail here where the Rust type is narrower than the schema (an integer beyond 64 bits).
     let mut track = serde_path_to_error::Track::new();
     let result = T::deserialize_payload(
         &tag,
-        serde_path_to_error::Deserializer::new(Value::Object(object), &mut track),
+        serde_path_to_error::Deserializer::new(payload, &mut track),
     );
-    result.map_err(|e| {
-        let path = track.path();
-        let (pointer, kind) = classify(&path, &e.to_string());
-        ErrorMessage::new(ErrorCode::ValidationFailed, "validation failed").violation(
-            pointer,
-            kind,
-            e.to_string(),
-        )
-    })
+    match result {
+        Ok(message) => Ok(Decoded { message, id }),
+        Err(e) => {
+            let path = track.path();
+            let (pointer, kind) = classify(&path, &e.to_string());
+            Err(with_id(validation_failed(vec![Violation::new(
+                pointer,
+                kind,
+                e.to_string(),
+            )])))
+        }
+    }
+}
+
+/// One `validation_failed` error listing `violations`; its message names the first.
+fn validation_failed(violations: Vec<Violation>) -> ErrorMessage {
+    let message = match violations.as_slice() {
+        [] => "validation failed".to_owned(),
+        [one] => format!(
+            "validation failed: {}: {}",
+            display_path(&one.path),
+            one.message
+        ),
+        [first, rest @ ..] => format!(
+            "validation failed: {}: {} (and {} more)",
+            display_path(&first.path),
+            first.message,
+            rest.len()
+        ),
+    };
+    let mut error = ErrorMessage::new(ErrorCode::ValidationFailed, message);
+    error.errors = violations;
+    error
+}
+
+fn display_path(path: &str) -> &str {
+    if path.is_empty() { "the message" } else { path }
 }
 
 /// Turns serde's error into a violation's JSON Pointer and kind.
@@ -351,11 +494,15 @@ mod tests {
     fn fast_path() {
         assert!(decode_fast::<ClientMessage>(r#"{"type":"message","text":"hi"}"#).is_some());
         assert_eq!(
-            decode::<ClientMessage>(r#"{"type":"message","text":"hi"}"#).unwrap(),
+            decode::<ClientMessage>(r#"{"type":"message","text":"hi"}"#)
+                .unwrap()
+                .message,
             msg("hi")
         );
         assert_eq!(
-            decode::<ClientMessage>(r#" { "type" : "ping" } "#).unwrap(),
+            decode::<ClientMessage>(r#" { "type" : "ping" } "#)
+                .unwrap()
+                .message,
             ClientMessage::Ping(Ping {})
         );
     }
@@ -364,7 +511,9 @@ mod tests {
     fn tag_not_first() {
         assert!(decode_fast::<ClientMessage>(r#"{"text":"hi","type":"message"}"#).is_none());
         assert_eq!(
-            decode::<ClientMessage>(r#"{"text":"hi","type":"message"}"#).unwrap(),
+            decode::<ClientMessage>(r#"{"text":"hi","type":"message"}"#)
+                .unwrap()
+                .message,
             msg("hi")
         );
     }
@@ -374,7 +523,7 @@ mod tests {
         // escaped key and escaped value: both still take the fast path
         let text = r#"{"\u0074ype":"mess\u0061ge","text":"a\"b"}"#;
         assert!(decode_fast::<ClientMessage>(text).is_some());
-        assert_eq!(decode::<ClientMessage>(text).unwrap(), msg("a\"b"));
+        assert_eq!(decode::<ClientMessage>(text).unwrap().message, msg("a\"b"));
     }
 
     #[test]
@@ -463,7 +612,7 @@ mod tests {
         let e = err(r#"{"type":"message","text":"hi","sender":1}"#);
         assert_eq!(
             e.to_json(),
-            r#"{"type":"error","code":"validation_failed","message":"validation failed","errors":[{"path":"/sender","kind":"unknown_field","message":"unknown field `sender`, expected one of `text`, `inner`, `list`"}]}"#
+            r#"{"type":"error","code":"validation_failed","message":"validation failed: /sender: unknown field `sender`, expected one of `text`, `inner`, `list`","errors":[{"path":"/sender","kind":"unknown_field","message":"unknown field `sender`, expected one of `text`, `inner`, `list`"}]}"#
         );
     }
 }

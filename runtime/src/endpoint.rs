@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::routing::MethodRouter;
 
 use crate::Service;
-use crate::connection::serve_connection;
+use crate::connection::serve;
 use crate::hub::Hub;
 
 /// Buffers, limits and policies of a WebSocket endpoint.
@@ -247,7 +247,9 @@ impl<S: Service> Endpoint<S> {
     /// A `GET` route handler that upgrades to WebSocket and serves the connection.
     ///
     /// The route's path parameters (for `/room/{room_id}`, `room_id`) reach handlers through
-    /// [`Context::param`](crate::Context::param). Routes without parameters work too.
+    /// [`Context::param`](crate::Context::param). Routes without parameters work too. The
+    /// router's state (`Router::with_state`) reaches them through
+    /// [`Context::app_state`](crate::Context::app_state).
     pub fn into_method_router<St>(self) -> MethodRouter<St>
     where
         St: Clone + Send + Sync + 'static,
@@ -258,13 +260,14 @@ impl<S: Service> Endpoint<S> {
             settings,
         } = self;
         axum::routing::get(
-            move |ws: WebSocketUpgrade, PathParams(params): PathParams| {
+            move |State(state): State<St>, ws: WebSocketUpgrade, PathParams(params): PathParams| {
                 let service = Arc::clone(&service);
                 let hub = hub.clone();
                 let settings = settings.clone();
+                let state: Arc<dyn std::any::Any + Send + Sync> = Arc::new(state);
                 async move {
                     settings.apply(ws).on_upgrade(move |socket| {
-                        serve_connection(service, hub, params, socket, settings)
+                        serve(service, hub, params, socket, settings, Some(state))
                     })
                 }
             },

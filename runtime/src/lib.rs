@@ -39,13 +39,15 @@ mod decode;
 mod endpoint;
 mod error;
 mod hub;
+pub mod validate;
 
 pub use connection::serve_connection;
 pub use context::{Context, SendError};
-pub use decode::decode;
+pub use decode::{Decoded, decode};
 pub use endpoint::{Endpoint, Settings};
 pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
 pub use hub::{ConnectionId, Hub};
+pub use validate::Validator;
 
 /// A WebSocket API: what a generated `Server<H>` adapter implements for a user's handler.
 ///
@@ -56,7 +58,7 @@ pub trait Service: Send + Sync + 'static {
     /// What the server receives: the generated `ClientMessage` enum.
     type Incoming: Incoming;
     /// What the server sends: the generated `ServerMessage` enum. It serializes with its tag.
-    type Outgoing: serde::Serialize + Send + Sync + 'static;
+    type Outgoing: Outgoing;
 
     /// Called once after the WebSocket upgrade. `Err` refuses the connection: the runtime sends a
     /// close frame with the rejection's code and reason and never calls `handle`.
@@ -86,12 +88,56 @@ pub trait Incoming: Sized + Send + 'static {
     const TAG_FIELD: &'static str;
     /// Every tag value this enum accepts, in document order.
     const TAGS: &'static [&'static str];
+    /// The field that carries a correlation id (`"id"` by default), or `None`. The runtime takes
+    /// it out of every received message and puts it on the reply and on any error the message
+    /// causes.
+    const ID_FIELD: Option<&'static str> = None;
 
-    /// Deserializes the payload of the message tagged `tag` (the object without its tag field).
+    /// Deserializes the payload of the message tagged `tag` (the object without its tag field,
+    /// and without the id field unless [`Incoming::payload_declares_id`]).
     ///
     /// An unknown tag is an error (`D::Error::custom`); callers check [`Incoming::TAGS`] first
     /// when they need to tell the cases apart.
     fn deserialize_payload<'de, D>(tag: &str, payload: D) -> Result<Self, D::Error>
     where
         D: serde::Deserializer<'de>;
+
+    /// Whether the payload type of `tag` declares the id field itself, so that it gets the id
+    /// too.
+    fn payload_declares_id(tag: &str) -> bool {
+        let _ = tag;
+        false
+    }
+
+    /// Checks the constraints of the schema that the payload types do not enforce themselves
+    /// (numeric bounds, array sizes, formats, ...). Runs on every decoded message; `false` sends
+    /// the message down the slow path, which lists every violation.
+    fn check(&self) -> bool {
+        true
+    }
+
+    /// The schema of the payload of `tag`, used to list every violation of a bad message.
+    fn validator(tag: &str) -> Option<&'static Validator> {
+        let _ = tag;
+        None
+    }
+}
+
+/// What a server sends: the generated `ServerMessage` enum.
+pub trait Outgoing: serde::Serialize + Send + Sync + 'static {
+    /// The schema of this message's payload. Debug builds check every outgoing message against
+    /// it and send an `internal` error instead of a message that breaks it; release builds skip
+    /// the check.
+    fn validator(&self) -> Option<&'static Validator> {
+        None
+    }
+}
+
+/// Untyped messages: no schema to check.
+impl Outgoing for serde_json::Value {}
+
+/// A generated type's check of the constraints that its Rust type does not enforce.
+pub trait Check {
+    /// Whether the value meets every constraint of its schema.
+    fn check(&self) -> bool;
 }

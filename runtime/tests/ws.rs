@@ -62,6 +62,8 @@ enum ServerMessage {
 
 struct Chat;
 
+impl socketsundso::Outgoing for ServerMessage {}
+
 impl Service for Chat {
     type Incoming = ClientMessage;
     type Outgoing = ServerMessage;

@@ -51,6 +51,7 @@ impl ::std::convert::From<{{ v.name }}> for ServerMessage {
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = {{ tag_field_lit }};
     const TAGS: &'static [&'static str] = &[{% for v in client %}{{ v.tag_lit }},{% endfor %}];
+    const ID_FIELD: ::std::option::Option<&'static str> = {{ id_field }};
 
     fn deserialize_payload<'de, D>(tag: &str, payload: D) -> ::std::result::Result<Self, D::Error>
     where
@@ -65,6 +66,59 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
             {{ v.tag_lit }} => <{{ v.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ v.name }}),
 {%- endfor %}
             _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS)),
+        }
+{%- endif %}
+    }
+{% if !declares_id.is_empty() %}
+    fn payload_declares_id(tag: &str) -> bool {
+        matches!(tag, {% for t in declares_id %}{{ t }}{% if !loop.last %} | {% endif %}{% endfor %})
+    }
+{% endif %}
+    fn check(&self) -> bool {
+{%- if client.is_empty() %}
+        match *self {}
+{%- else %}
+        match self {
+{%- for v in client %}
+            Self::{{ v.name }}(message) => ::socketsundso::codegen::Check::check(message),
+{%- endfor %}
+        }
+{%- endif %}
+    }
+
+    fn validator(tag: &str) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
+{%- if client.is_empty() %}
+        let _ = tag;
+        ::std::option::Option::None
+{%- else %}
+        match tag {
+{%- for v in client %}
+            {{ v.tag_lit }} => {
+                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
+                ::std::option::Option::Some(&*SCHEMA)
+            }
+{%- endfor %}
+            _ => ::std::option::Option::None,
+        }
+{%- endif %}
+    }
+}
+
+/// Lets debug builds check every message the server sends against its schema.
+impl ::socketsundso::codegen::Outgoing for ServerMessage {
+    fn validator(&self) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
+{%- if server.is_empty() %}
+        match *self {}
+{%- else %}
+        match self {
+{%- for v in server %}
+            Self::{{ v.name }}(_) => {
+                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
+                ::std::option::Option::Some(&*SCHEMA)
+            }
+{%- endfor %}
         }
 {%- endif %}
     }
@@ -89,7 +143,11 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
     }
 {% for h in handlers %}
     {{ h.doc }}
+{%- if h.blocking %}
+    fn {{ h.method }}(&self, ctx: &Context, message: {{ h.message }}) -> ::std::result::Result<{{ h.reply_type }}, ::socketsundso::codegen::HandlerError>;
+{%- else %}
     fn {{ h.method }}(&self, ctx: &Context, message: {{ h.message }}) -> impl ::std::future::Future<Output = ::std::result::Result<{{ h.reply_type }}, ::socketsundso::codegen::HandlerError>> + ::std::marker::Send;
+{%- endif %}
 {% endfor %}
 }
 
@@ -154,7 +212,19 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
 {%- else %}
         match message {
 {%- for h in handlers %}
+{%- if h.blocking %}
+            ClientMessage::{{ h.message }}(message) => {
+                let handler = ::std::sync::Arc::clone(&self.handler);
+                let ctx = ::std::clone::Clone::clone(ctx);
+                ::socketsundso::codegen::run_blocking(move || handler.{{ h.method }}(&ctx, message))
+                    .await
 {%- if h.has_reply %}
+                    .map(|reply| ::std::option::Option::Some(ServerMessage::from(reply)))
+{%- else %}
+                    .map(|()| ::std::option::Option::None)
+{%- endif %}
+            }
+{%- else if h.has_reply %}
             ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some(ServerMessage::from(reply))),
 {%- else %}
             ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|()| ::std::option::Option::None),

@@ -1,3 +1,4 @@
 //! Emitters: each turns the [`Api`](crate::ir::Api) into the text of one output file.
 
+pub(crate) mod check;
 pub(crate) mod rust;

@@ -9,6 +9,7 @@ use proc_macro2::{Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use schemars::schema::Schema as JsonSchema;
 use syn::visit_mut::{self, VisitMut};
 
+use super::check::{Checks, validator_document};
 use crate::error::{Error, Location, Result};
 use crate::ir::{Api, Message};
 
@@ -30,12 +31,20 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
         what: "Rust glue".into(),
         reason: e.to_string(),
     })?;
-    let types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
+    let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
         what: "payload types".into(),
         reason: e.to_string(),
     })?;
+    let (checks, required_options) = Checks::new(api, &types).items();
+    require_options(&mut types, &required_options);
+    let checks: syn::File =
+        syn::parse2(quote::quote!(#(#checks)*)).map_err(|e| Error::Internal {
+            what: "checks".into(),
+            reason: e.to_string(),
+        })?;
     let mut file = glue;
     file.items.extend(types.items);
+    file.items.extend(checks.items);
     Fixups.visit_file_mut(&mut file);
 
     let mut out = format!(
@@ -79,19 +88,39 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
 
     let mut types = Vec::new();
     for (name, def) in &api.definitions {
-        types.push((name.clone(), to_schemars(&def.schema, &def.pointer, name)?, &def.pointer, name.clone()));
+        types.push((
+            name.clone(),
+            to_schemars(&def.schema, &def.pointer, name)?,
+            &def.pointer,
+            name.clone(),
+        ));
     }
     for message in &api.messages {
-        let schema = to_schemars(&message.payload.schema, &message.payload.pointer, &message.key)?;
-        types.push((message.rust_name.clone(), schema, &message.payload.pointer, message.key.clone()));
+        let schema = to_schemars(
+            &message.payload.schema,
+            &message.payload.pointer,
+            &message.key,
+        )?;
+        types.push((
+            message.rust_name.clone(),
+            schema,
+            &message.payload.pointer,
+            message.key.clone(),
+        ));
     }
     let location = |pointer: &str| Location {
         file: "<spec>".into(),
         pointer: pointer.to_owned(),
         line_col: None,
     };
-    let first = types.first().map(|t| (t.2.clone(), t.3.clone())).unwrap_or_default();
-    let defs: Vec<(String, JsonSchema)> = types.iter().map(|(n, s, _, _)| (n.clone(), s.clone())).collect();
+    let first = types
+        .first()
+        .map(|t| (t.2.clone(), t.3.clone()))
+        .unwrap_or_default();
+    let defs: Vec<(String, JsonSchema)> = types
+        .iter()
+        .map(|(n, s, _, _)| (n.clone(), s.clone()))
+        .collect();
     // typify reports most problems as errors, but some schemas make it panic; neither may
     // escape as a panic of the generator.
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -129,6 +158,32 @@ fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result
     })
 }
 
+/// Adds `#[serde(deserialize_with = "::socketsundso::codegen::nullable")]` to required fields of
+/// type `Option`: without it serde reads a missing field as `None`, and a required field would
+/// not be required.
+fn require_options(file: &mut syn::File, fields: &BTreeSet<(String, String)>) {
+    for item in &mut file.items {
+        let syn::Item::Struct(item) = item else {
+            continue;
+        };
+        let name = item.ident.to_string();
+        for field in item.fields.iter_mut() {
+            let Some(ident) = &field.ident else {
+                continue;
+            };
+            if fields.contains(&(name.clone(), ident.to_string())) {
+                field.attrs.retain(|a| {
+                    !(a.path().is_ident("serde")
+                        && quote::ToTokens::to_token_stream(&a.meta)
+                            .to_string()
+                            .contains("default"))
+                });
+                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "::socketsundso::codegen::nullable")]));
+            }
+        }
+    }
+}
+
 /// Rewrites leading `::serde`, `::serde_json`, … in a token stream to
 /// `::socketsundso::codegen::serde`, … (inside attributes and derives too).
 fn reexport_paths(stream: TokenStream) -> TokenStream {
@@ -138,22 +193,30 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
     while i < tokens.len() {
         let leading = match out.last() {
             Some(TokenTree::Ident(ident)) => {
-                matches!(ident.to_string().as_str(), "as" | "dyn" | "impl" | "for" | "where" | "in" | "return" | "mut" | "pub")
+                matches!(
+                    ident.to_string().as_str(),
+                    "as" | "dyn" | "impl" | "for" | "where" | "in" | "return" | "mut" | "pub"
+                )
             }
             Some(TokenTree::Punct(p)) => p.as_char() != '>' || p.spacing() == Spacing::Alone,
             _ => true,
         };
-        if leading && is_path_sep(&tokens, i)
+        if leading
+            && is_path_sep(&tokens, i)
             && let Some(TokenTree::Ident(name)) = tokens.get(i + 2)
-                && REEXPORTED.contains(&name.to_string().as_str()) {
-                    let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
-                    out.extend(prefix);
-                    out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-                    out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-                    out.push(TokenTree::Ident(Ident::new(&name.to_string(), Span::call_site())));
-                    i += 3;
-                    continue;
-                }
+            && REEXPORTED.contains(&name.to_string().as_str())
+        {
+            let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
+            out.extend(prefix);
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
+            out.push(TokenTree::Ident(Ident::new(
+                &name.to_string(),
+                Span::call_site(),
+            )));
+            i += 3;
+            continue;
+        }
         match &tokens[i] {
             TokenTree::Group(group) => {
                 let mut inner = Group::new(group.delimiter(), reexport_paths(group.stream()));
@@ -190,7 +253,9 @@ impl Fixups {
                 text.contains("Serialize") || text.contains("Deserialize")
             }
         });
-        let has_crate = attrs.iter().any(|attr| attr.path().is_ident("serde") && attr.meta.to_token_stream_string().contains("crate"));
+        let has_crate = attrs.iter().any(|attr| {
+            attr.path().is_ident("serde") && attr.meta.to_token_stream_string().contains("crate")
+        });
         if derives_serde && !has_crate {
             attrs.push(syn::parse_quote!(#[serde(crate = "::socketsundso::codegen::serde")]));
         }
@@ -242,6 +307,8 @@ struct Variant {
     name: String,
     tag_lit: String,
     doc: String,
+    /// The runtime validator's schema document, as a raw string literal.
+    schema_lit: String,
 }
 
 /// One handler method.
@@ -250,6 +317,7 @@ struct HandlerView {
     message: String,
     reply_type: String,
     has_reply: bool,
+    blocking: bool,
     doc: String,
 }
 
@@ -258,6 +326,10 @@ struct HandlerView {
 struct Glue {
     tag_field: String,
     tag_field_lit: String,
+    /// `Some("id")` or `None`, as Rust.
+    id_field: String,
+    /// Tags of received messages whose payload declares the id field.
+    declares_id: Vec<String>,
     client: Vec<Variant>,
     server: Vec<Variant>,
     handlers: Vec<HandlerView>,
@@ -273,9 +345,26 @@ impl Glue {
                 m.summary.clone(),
                 m.description.clone(),
             ]),
+            schema_lit: raw_lit(&validator_document(api, &m.payload.schema).to_string()),
         };
-        let client = api.received.iter().map(|r| variant(&api.messages[r.message])).collect();
-        let server = api.sent.iter().map(|&i| variant(&api.messages[i])).collect();
+        let client = api
+            .received
+            .iter()
+            .map(|r| variant(&api.messages[r.message]))
+            .collect();
+        let server = api
+            .sent
+            .iter()
+            .map(|&i| {
+                let message = &api.messages[i];
+                // Debug builds check the whole serialized message, tag included.
+                let schema = with_tag(&message.payload.schema, &api.tag_field, &message.tag);
+                Variant {
+                    schema_lit: raw_lit(&validator_document(api, &schema).to_string()),
+                    ..variant(message)
+                }
+            })
+            .collect();
         let handlers = api
             .received
             .iter()
@@ -291,10 +380,12 @@ impl Glue {
                     message: message.rust_name.clone(),
                     reply_type: reply.map_or_else(|| "()".to_owned(), |m| m.rust_name.clone()),
                     has_reply: reply.is_some(),
+                    blocking: r.blocking,
                     doc: doc_attrs(&[
                         Some(format!("Handles `{}` messages (operation `{}`).", message.tag, r.operation)),
                         r.doc.clone(),
                         Some(reply_line),
+                        r.blocking.then(|| "Blocking (`x-socketsundso-blocking: true`): the runtime runs it on the blocking thread pool, so it may do slow synchronous work without stalling other connections.".to_owned()),
                     ]),
                 }
             })
@@ -302,6 +393,17 @@ impl Glue {
         Glue {
             tag_field: api.tag_field.clone(),
             tag_field_lit: lit(&api.tag_field),
+            id_field: match &api.id_field {
+                Some(id) => format!("::std::option::Option::Some({})", lit(id)),
+                None => "::std::option::Option::None".to_owned(),
+            },
+            declares_id: api
+                .received
+                .iter()
+                .map(|r| &api.messages[r.message])
+                .filter(|m| m.declares_id)
+                .map(|m| lit(&m.tag))
+                .collect(),
             client,
             server,
             handlers,
@@ -309,9 +411,38 @@ impl Glue {
     }
 }
 
+/// The payload schema with its tag property (`const`) put back.
+fn with_tag(schema: &serde_json::Value, field: &str, tag: &str) -> serde_json::Value {
+    let mut schema = schema.clone();
+    if let Some(object) = schema.as_object_mut() {
+        let properties = object
+            .entry("properties")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if let Some(properties) = properties.as_object_mut() {
+            properties.insert(field.to_owned(), serde_json::json!({ "const": tag }));
+        }
+        let required = object
+            .entry("required")
+            .or_insert_with(|| serde_json::Value::Array(vec![]));
+        if let Some(required) = required.as_array_mut() {
+            required.insert(0, serde_json::Value::from(field));
+        }
+    }
+    schema
+}
+
 /// A Rust string literal.
 fn lit(text: &str) -> String {
     format!("{text:?}")
+}
+
+/// A raw Rust string literal (`r#"..."#`), for embedded JSON.
+fn raw_lit(text: &str) -> String {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}")
 }
 
 /// `#[doc = "..."]` attributes, one paragraph per present part.
@@ -329,9 +460,11 @@ fn doc_attrs(parts: &[Option<String>]) -> String {
             out.push_str("#[doc = \"\"]\n");
         }
         for line in paragraph.lines() {
-            out.push_str(&format!("#[doc = {}]\n", lit(&format!(" {}", line.trim_end()))));
+            out.push_str(&format!(
+                "#[doc = {}]\n",
+                lit(&format!(" {}", line.trim_end()))
+            ));
         }
     }
     out
 }
-

@@ -106,6 +106,8 @@ struct TestService {
     disconnects: AtomicUsize,
 }
 
+impl crate::Outgoing for Out {}
+
 impl Service for TestService {
     type Incoming = In;
     type Outgoing = Out;

@@ -1,18 +1,26 @@
-//! Golden files: each `fixtures/<case>.yaml` sits beside the Rust it generates, `<case>.rs`, and
-//! each `fixtures/errors/<case>.yaml` beside the error it must produce, `<case>.txt`. The
-//! examples' specs have goldens too (`fixtures/example-<name>.rs`).
+//! Golden files under `tests/fixtures/`: each `<case>.yaml` sits beside the Rust it generates,
+//! `<case>.rs`, and each `errors/<case>.yaml` beside the error it must produce, `<case>.txt`.
+//! The examples' specs have goldens too (`example-<name>.rs`).
 //!
-//! `EXPECTORATE=overwrite cargo test -p socketsundso-tests --test golden` rewrites them.
+//! `EXPECTORATE=overwrite cargo test -p socketsundso-codegen --test golden` rewrites them. The
+//! test lives here, not in `socketsundso-tests`, because that crate compiles the goldens: a
+//! stale golden must not stop the test that rewrites it.
 
 use std::path::{Path, PathBuf};
 
 use socketsundso_codegen::Config;
 
+/// Relative to the codegen crate, where cargo runs its tests.
+const FIXTURES: &str = "../tests/fixtures";
+
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .map(|entry| entry.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
         .collect();
     files.sort();
     files
@@ -23,14 +31,23 @@ fn assert_generates(spec: &Path, golden: &Path) {
         .generate()
         .unwrap_or_else(|e| panic!("{} does not generate:\n{e}", spec.display()));
     let second = Config::new(spec).generate().expect("generates twice");
-    assert_eq!(first.rust, second.rust, "{}: output is not deterministic", spec.display());
-    assert!(first.rust.starts_with("// @generated"), "{}: no @generated header", spec.display());
+    assert_eq!(
+        first.rust,
+        second.rust,
+        "{}: output is not deterministic",
+        spec.display()
+    );
+    assert!(
+        first.rust.starts_with("// @generated"),
+        "{}: no @generated header",
+        spec.display()
+    );
     expectorate::assert_contents(golden, &first.rust);
 }
 
 #[test]
 fn fixtures_generate_their_goldens() {
-    let specs = yaml_files("fixtures");
+    let specs = yaml_files(FIXTURES);
     assert!(specs.len() >= 3, "the fixtures are missing");
     for spec in specs {
         assert_generates(&spec, &spec.with_extension("rs"));
@@ -41,13 +58,13 @@ fn fixtures_generate_their_goldens() {
 fn examples_generate_their_goldens() {
     for name in ["chat", "basics"] {
         let spec = PathBuf::from(format!("../examples/{name}/asyncapi.yaml"));
-        assert_generates(&spec, Path::new(&format!("fixtures/example-{name}.rs")));
+        assert_generates(&spec, Path::new(&format!("{FIXTURES}/example-{name}.rs")));
     }
 }
 
 #[test]
 fn bad_specs_fail_with_their_located_errors() {
-    let specs = yaml_files("fixtures/errors");
+    let specs = yaml_files(&format!("{FIXTURES}/errors"));
     assert!(specs.len() >= 5, "the error fixtures are missing");
     for spec in specs {
         let error = match Config::new(&spec).generate() {
@@ -55,9 +72,15 @@ fn bad_specs_fail_with_their_located_errors() {
             Err(e) => e,
         };
         let text = format!("{error}\n");
-        let location = error.location().unwrap_or_else(|| panic!("{}: error without location: {text}", spec.display()));
+        let location = error
+            .location()
+            .unwrap_or_else(|| panic!("{}: error without location: {text}", spec.display()));
         assert_eq!(location.file, spec, "{text}");
-        assert!(location.line_col.is_some(), "{}: error without a line: {text}", spec.display());
+        assert!(
+            location.line_col.is_some(),
+            "{}: error without a line: {text}",
+            spec.display()
+        );
         expectorate::assert_contents(spec.with_extension("txt"), &text);
     }
 }

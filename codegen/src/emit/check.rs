@@ -1,0 +1,691 @@
+//! Generated checks for the constraints that typify's types do not enforce by themselves.
+//!
+//! serde with typify's types already enforces `type`, `required`, `additionalProperties: false`,
+//! `enum`, and the string constraints of its newtypes. What is left (numeric bounds,
+//! `multipleOf`, array sizes and uniqueness, formats without a Rust type, ...) becomes an
+//! `impl Check` per type: plain comparisons on the decoded value, run on every valid message.
+//!
+//! The walk goes through the Rust types and their schemas side by side: a struct's field has the
+//! schema of its property, a `Vec`'s element the schema of `items`, and so on. Where the two
+//! cannot be matched up (composition, untyped values, keywords with no direct check), the check
+//! hands that value to the runtime's validator, which interprets the schema. That is slower but
+//! always correct, and rare.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Map, Value};
+
+use crate::ir::Api;
+
+/// Keywords that a generated check or the Rust type itself enforces, by the kind of Rust type.
+const STRUCT_KEYWORDS: &[&str] = &["type", "properties", "required", "additionalProperties"];
+const NUMBER_KEYWORDS: &[&str] = &[
+    "type",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "format",
+];
+const STRING_KEYWORDS: &[&str] = &["type", "minLength", "maxLength", "format", "enum", "const"];
+const ARRAY_KEYWORDS: &[&str] = &["type", "items", "minItems", "maxItems", "uniqueItems"];
+const MAP_KEYWORDS: &[&str] = &[
+    "type",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+];
+
+/// Keywords that constrain nothing.
+pub(crate) const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "example",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "discriminator",
+    "externalDocs",
+    "xml",
+    "contentMediaType",
+    "contentEncoding",
+    "definitions",
+    "$defs",
+];
+
+/// The checks for all payload types, and for every type reachable from them.
+pub(crate) struct Checks<'a> {
+    api: &'a Api,
+    types: BTreeMap<String, TypeInfo>,
+    /// Rust type name → its schema, as found so far.
+    schemas: BTreeMap<String, Value>,
+    done: BTreeSet<String>,
+    queue: Vec<String>,
+    /// (struct, field) of required fields whose Rust type is an `Option` (required but nullable):
+    /// serde would take a missing field for `null`, so they need `deserialize_with`.
+    required_options: BTreeSet<(String, String)>,
+}
+
+/// An expression in generated code: a place of type `T` (`self.amount`) or a reference `&T`
+/// (a closure argument `v`).
+#[derive(Clone)]
+struct Expr {
+    tokens: TokenStream,
+    is_ref: bool,
+}
+
+impl Expr {
+    fn place(tokens: TokenStream) -> Self {
+        Expr {
+            tokens,
+            is_ref: false,
+        }
+    }
+
+    fn reference(tokens: TokenStream) -> Self {
+        Expr {
+            tokens,
+            is_ref: true,
+        }
+    }
+
+    /// For method calls (auto-ref and auto-deref make both forms work).
+    fn call(&self) -> &TokenStream {
+        &self.tokens
+    }
+
+    /// `&T`.
+    fn as_ref(&self) -> TokenStream {
+        let tokens = &self.tokens;
+        if self.is_ref {
+            quote!(#tokens)
+        } else {
+            quote!(&#tokens)
+        }
+    }
+
+    /// `T` as a place (for comparisons and `Copy` values).
+    fn as_value(&self) -> TokenStream {
+        let tokens = &self.tokens;
+        if self.is_ref {
+            quote!((*#tokens))
+        } else {
+            quote!(#tokens)
+        }
+    }
+}
+
+/// What the walk needs to know about one generated type.
+enum TypeInfo {
+    /// A struct with named fields.
+    Struct(Vec<Field>),
+    /// A newtype (tuple struct with one field).
+    Newtype(Box<syn::Type>),
+    /// An enum whose variants all carry no data (typify's `enum` of strings).
+    UnitEnum,
+    /// Any other enum (typify's `oneOf`/`anyOf`).
+    DataEnum,
+}
+
+struct Field {
+    wire: String,
+    ident: syn::Ident,
+    ty: syn::Type,
+}
+
+impl<'a> Checks<'a> {
+    pub(crate) fn new(api: &'a Api, file: &syn::File) -> Self {
+        let mut types = BTreeMap::new();
+        for item in &file.items {
+            match item {
+                syn::Item::Struct(s) => {
+                    let info = match &s.fields {
+                        syn::Fields::Named(named) => TypeInfo::Struct(
+                            named
+                                .named
+                                .iter()
+                                .filter_map(|f| {
+                                    let ident = f.ident.clone()?;
+                                    let wire = serde_rename(&f.attrs).unwrap_or_else(|| {
+                                        ident.to_string().trim_start_matches("r#").to_owned()
+                                    });
+                                    Some(Field {
+                                        wire,
+                                        ident,
+                                        ty: f.ty.clone(),
+                                    })
+                                })
+                                .collect(),
+                        ),
+                        syn::Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1 => {
+                            TypeInfo::Newtype(Box::new(unnamed.unnamed[0].ty.clone()))
+                        }
+                        _ => TypeInfo::DataEnum,
+                    };
+                    types.insert(s.ident.to_string(), info);
+                }
+                syn::Item::Enum(e) => {
+                    let unit = e
+                        .variants
+                        .iter()
+                        .all(|v| matches!(v.fields, syn::Fields::Unit));
+                    types.insert(
+                        e.ident.to_string(),
+                        if unit {
+                            TypeInfo::UnitEnum
+                        } else {
+                            TypeInfo::DataEnum
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+        let mut schemas = BTreeMap::new();
+        let mut queue = vec![];
+        for (name, def) in &api.definitions {
+            schemas.insert(name.clone(), def.schema.clone());
+            queue.push(name.clone());
+        }
+        for message in &api.messages {
+            schemas.insert(message.rust_name.clone(), message.payload.schema.clone());
+            queue.push(message.rust_name.clone());
+        }
+        queue.reverse();
+        Checks {
+            api,
+            types,
+            schemas,
+            done: BTreeSet::new(),
+            queue,
+            required_options: BTreeSet::new(),
+        }
+    }
+
+    /// `impl Check` items for every type reachable from the payloads, and the required fields
+    /// of type `Option` (see [`Checks::required_options`]).
+    pub(crate) fn items(mut self) -> (Vec<TokenStream>, BTreeSet<(String, String)>) {
+        let mut items = vec![];
+        while let Some(name) = self.queue.pop() {
+            if !self.done.insert(name.clone()) {
+                continue;
+            }
+            let (Some(schema), true) = (
+                self.schemas.get(&name).cloned(),
+                self.types.contains_key(&name),
+            ) else {
+                continue;
+            };
+            let body = self.type_body(&name, &schema);
+            let ident = format_ident!("{}", name);
+            items.push(quote! {
+                impl ::socketsundso::codegen::Check for #ident {
+                    fn check(&self) -> bool {
+                        #body
+                    }
+                }
+            });
+        }
+        (items, self.required_options)
+    }
+
+    fn type_body(&mut self, name: &str, schema: &Value) -> TokenStream {
+        let schema = self.resolve(schema);
+        let this = Expr::reference(quote!(self));
+        match &self.types[name] {
+            TypeInfo::Struct(fields) => {
+                let Some(object) = schema.as_object() else {
+                    return self.fallback(&this, &schema);
+                };
+                if !only(object, STRUCT_KEYWORDS)
+                    || object
+                        .get("additionalProperties")
+                        .is_some_and(|a| !a.is_boolean())
+                {
+                    return self.fallback(&this, &schema);
+                }
+                let properties = object
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                let required: Vec<&str> = object
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                for field in fields {
+                    if required.contains(&field.wire.as_str())
+                        && type_parts(&field.ty).is_some_and(|(w, _)| w == "Option")
+                    {
+                        self.required_options
+                            .insert((name.to_owned(), field.ident.to_string()));
+                    }
+                }
+                let fields: Vec<(String, syn::Ident, syn::Type)> = fields
+                    .iter()
+                    .map(|f| (f.wire.clone(), f.ident.clone(), f.ty.clone()))
+                    .collect();
+                let mut checks = vec![];
+                for (wire, ident, ty) in fields {
+                    let Some(property) = properties.get(&wire) else {
+                        continue;
+                    };
+                    checks.extend(self.value(
+                        &Expr::place(quote!(self.#ident)),
+                        &ty,
+                        property,
+                        false,
+                    ));
+                }
+                all(checks)
+            }
+            TypeInfo::Newtype(inner) => {
+                let inner = inner.clone();
+                // typify's string newtypes check `minLength`, `maxLength` and `pattern` as they
+                // deserialize.
+                all(self.value(&Expr::place(quote!(self.0)), &inner, &schema, true))
+            }
+            TypeInfo::UnitEnum => match schema.as_object() {
+                Some(object) if only(object, &["type", "enum", "const"]) => quote!(true),
+                _ => self.fallback(&this, &schema),
+            },
+            TypeInfo::DataEnum => self.fallback(&this, &schema),
+        }
+    }
+
+    /// Boolean expressions that check `expr` (of Rust type `ty`) against `schema`. `newtype`: the
+    /// value is the inside of a typify newtype, which enforced its string constraints already.
+    fn value(
+        &mut self,
+        expr: &Expr,
+        ty: &syn::Type,
+        schema: &Value,
+        newtype: bool,
+    ) -> Vec<TokenStream> {
+        // A reference to a shared schema: the named type has its own check.
+        let is_ref = schema.get("$ref").is_some();
+        let resolved = self.resolve(schema);
+        let Some(object) = resolved.as_object().cloned() else {
+            // `true`/`false` schemas: typify maps `false` to a type that cannot be built.
+            return vec![];
+        };
+        let Some((wrapper, args)) = type_parts(ty) else {
+            return vec![self.fallback(expr, &resolved)];
+        };
+        match (wrapper.as_str(), args.as_slice()) {
+            ("Option", [inner]) => {
+                let checks = self.value(&Expr::reference(quote!(v)), inner, schema, newtype);
+                if checks.is_empty() {
+                    return vec![];
+                }
+                let body = closure(checks);
+                let expr = expr.call();
+                vec![quote!(#expr.as_ref().is_none_or(#body))]
+            }
+            ("Box", [inner]) => {
+                let tokens = expr.call();
+                let inner_expr = if expr.is_ref {
+                    quote!((&**#tokens))
+                } else {
+                    quote!((&*#tokens))
+                };
+                self.value(&Expr::reference(inner_expr), inner, schema, newtype)
+            }
+            ("Vec", [inner]) => {
+                if !only(&object, ARRAY_KEYWORDS)
+                    || object.get("items").is_some_and(Value::is_array)
+                {
+                    return vec![self.fallback(expr, &resolved)];
+                }
+                let mut checks = vec![];
+                let call = expr.call();
+                if let Some(n) = object.get("minItems").and_then(Value::as_u64) {
+                    checks.extend(min_len(&quote!(#call.len()), call, n));
+                }
+                if let Some(n) = object.get("maxItems").and_then(Value::as_u64) {
+                    let n = n as usize;
+                    checks.push(quote!(#call.len() <= #n));
+                }
+                if object.get("uniqueItems") == Some(&Value::Bool(true)) {
+                    let reference = expr.as_ref();
+                    checks.push(quote!(::socketsundso::codegen::check::unique(#reference)));
+                }
+                if let Some(items) = object.get("items") {
+                    let inner_checks = self.value(&Expr::reference(quote!(v)), inner, items, false);
+                    if !inner_checks.is_empty() {
+                        let body = closure(inner_checks);
+                        checks.push(quote!(#call.iter().all(#body)));
+                    }
+                }
+                checks
+            }
+            ("HashMap" | "BTreeMap" | "Map", [_, inner]) => {
+                if !only(&object, MAP_KEYWORDS) {
+                    return vec![self.fallback(expr, &resolved)];
+                }
+                let mut checks = vec![];
+                let call = expr.call();
+                if let Some(n) = object.get("minProperties").and_then(Value::as_u64) {
+                    checks.extend(min_len(&quote!(#call.len()), call, n));
+                }
+                if let Some(n) = object.get("maxProperties").and_then(Value::as_u64) {
+                    let n = n as usize;
+                    checks.push(quote!(#call.len() <= #n));
+                }
+                if let Some(values) = object.get("additionalProperties").filter(|v| v.is_object()) {
+                    let inner_checks =
+                        self.value(&Expr::reference(quote!(v)), inner, values, false);
+                    if !inner_checks.is_empty() {
+                        let body = closure(inner_checks);
+                        checks.push(quote!(#call.values().all(#body)));
+                    }
+                }
+                checks
+            }
+            ("String", []) => {
+                let enforced: &[&str] = if newtype {
+                    &["pattern", "minLength", "maxLength"]
+                } else {
+                    &[]
+                };
+                let allowed: Vec<&str> = STRING_KEYWORDS.iter().chain(enforced).copied().collect();
+                if !only(&object, &allowed) {
+                    return vec![self.fallback(expr, &resolved)];
+                }
+                string_checks(expr, &object, newtype)
+            }
+            ("DateTime" | "NaiveDate" | "Uuid" | "bool", _) => {
+                if only(&object, &["type", "format"]) {
+                    vec![]
+                } else {
+                    vec![self.fallback(expr, &resolved)]
+                }
+            }
+            (number, []) if is_number(number) => {
+                if !only(&object, NUMBER_KEYWORDS) {
+                    return vec![self.fallback(expr, &resolved)];
+                }
+                let value = if number.starts_with("NonZero") {
+                    let call = expr.call();
+                    quote!(#call.get())
+                } else {
+                    expr.as_value()
+                };
+                number_checks(&value, number.starts_with('f'), &object)
+            }
+            (name, []) if self.types.contains_key(name) => {
+                if !is_ref && !self.schemas.contains_key(name) {
+                    self.schemas.insert(name.to_owned(), resolved.clone());
+                }
+                if !self.done.contains(name) {
+                    self.queue.push(name.to_owned());
+                }
+                let reference = expr.as_ref();
+                vec![quote!(::socketsundso::codegen::Check::check(#reference))]
+            }
+            _ => {
+                if object.keys().all(|k| ANNOTATIONS.contains(&k.as_str())) {
+                    vec![]
+                } else {
+                    vec![self.fallback(expr, &resolved)]
+                }
+            }
+        }
+    }
+
+    /// Hands `expr` to the runtime's validator with `schema`.
+    fn fallback(&self, expr: &Expr, schema: &Value) -> TokenStream {
+        let document = validator_document(self.api, schema).to_string();
+        let expr = expr.as_ref();
+        quote! {{
+            static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(#document));
+            ::socketsundso::codegen::check_value(#expr, &SCHEMA)
+        }}
+    }
+
+    /// Follows a `$ref` to a definition.
+    fn resolve(&self, schema: &Value) -> Value {
+        let mut current = schema.clone();
+        for _ in 0..32 {
+            let Some(name) = current
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/definitions/"))
+            else {
+                break;
+            };
+            match self.api.definitions.get(name) {
+                Some(def) => current = def.schema.clone(),
+                None => break,
+            }
+        }
+        current
+    }
+}
+
+/// `{"schema": …, "definitions": {…}}` with the definitions `schema` reaches: what the
+/// runtime's `Validator` compiles.
+pub(crate) fn validator_document(api: &Api, schema: &Value) -> Value {
+    let mut names = BTreeSet::new();
+    let mut stack = vec![schema];
+    while let Some(node) = stack.pop() {
+        match node {
+            Value::Object(object) => {
+                if let Some(name) = object
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/definitions/"))
+                    && names.insert(name.to_owned())
+                    && let Some(def) = api.definitions.get(name)
+                {
+                    stack.push(&def.schema);
+                }
+                stack.extend(object.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    let definitions: Map<String, Value> = names
+        .into_iter()
+        .filter_map(|name| {
+            api.definitions
+                .get(&name)
+                .map(|def| (name, def.schema.clone()))
+        })
+        .collect();
+    serde_json::json!({ "schema": schema, "definitions": definitions })
+}
+
+fn string_checks(expr: &Expr, object: &Map<String, Value>, newtype: bool) -> Vec<TokenStream> {
+    let mut checks = vec![];
+    let reference = expr.as_ref();
+    let expr_call = expr.call();
+    if !newtype {
+        if let Some(n) = object.get("minLength").and_then(Value::as_u64) {
+            checks.extend(min_len(
+                &quote!(::socketsundso::codegen::check::char_len(#reference)),
+                expr_call,
+                n,
+            ));
+        }
+        if let Some(n) = object.get("maxLength").and_then(Value::as_u64) {
+            let n = n as usize;
+            checks.push(quote!(::socketsundso::codegen::check::char_len(#reference) <= #n));
+        }
+    }
+    let expr = &reference;
+    match object.get("format").and_then(Value::as_str) {
+        Some("email") => checks.push(quote!(::socketsundso::codegen::check::email(#expr))),
+        Some("uri") => checks.push(quote!(::socketsundso::codegen::check::uri(#expr))),
+        Some("date-time") => checks.push(quote!(::socketsundso::codegen::check::date_time(#expr))),
+        Some("date") => checks.push(quote!(::socketsundso::codegen::check::date(#expr))),
+        Some("uuid") => checks.push(quote!(::socketsundso::codegen::check::uuid(#expr))),
+        _ => {}
+    }
+    if let Some(Value::String(value)) = object.get("const") {
+        checks.push(quote!(#expr_call.as_str() == #value));
+    }
+    if let Some(Value::Array(values)) = object.get("enum") {
+        let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+        checks.push(quote!(matches!(#expr_call.as_str(), #(#values)|*)));
+    }
+    checks
+}
+
+fn number_checks(
+    value: &TokenStream,
+    float: bool,
+    object: &Map<String, Value>,
+) -> Vec<TokenStream> {
+    let mut checks = vec![];
+    let bound = |key: &str| object.get(key).filter(|v| v.is_number());
+    let mut compare = |key: &str, op: TokenStream| {
+        if let Some(limit) = bound(key) {
+            checks.push(compare_number(value, float, limit, op));
+        }
+    };
+    let exclusive_min_flag = object.get("exclusiveMinimum") == Some(&Value::Bool(true));
+    let exclusive_max_flag = object.get("exclusiveMaximum") == Some(&Value::Bool(true));
+    compare(
+        "minimum",
+        if exclusive_min_flag {
+            quote!(>)
+        } else {
+            quote!(>=)
+        },
+    );
+    compare(
+        "maximum",
+        if exclusive_max_flag {
+            quote!(<)
+        } else {
+            quote!(<=)
+        },
+    );
+    compare("exclusiveMinimum", quote!(>));
+    compare("exclusiveMaximum", quote!(<));
+    if let Some(divisor) = object.get("multipleOf").and_then(Value::as_f64) {
+        match object.get("multipleOf").and_then(Value::as_u64) {
+            Some(d) if !float && d > 0 => {
+                let d = d as i128;
+                checks.push(quote!(i128::from(#value) % #d == 0));
+            }
+            _ => checks
+                .push(quote!(::socketsundso::codegen::check::multiple_of(#value as f64, #divisor))),
+        }
+    }
+    checks
+}
+
+/// `value op limit`, exact for integers.
+fn compare_number(value: &TokenStream, float: bool, limit: &Value, op: TokenStream) -> TokenStream {
+    let integral = limit
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| limit.as_u64().map(i128::from));
+    match integral {
+        Some(limit) if !float => quote!(i128::from(#value) #op #limit),
+        _ => {
+            let limit = limit.as_f64().unwrap_or_default();
+            quote!((#value as f64) #op #limit)
+        }
+    }
+}
+
+fn is_number(name: &str) -> bool {
+    matches!(
+        name,
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64"
+    ) || name.starts_with("NonZeroU")
+        || name.starts_with("NonZeroI")
+}
+
+/// Whether the schema uses only `allowed` keywords (and annotations, and `x-` extensions).
+fn only(object: &Map<String, Value>, allowed: &[&str]) -> bool {
+    object.keys().all(|k| {
+        allowed.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")
+    })
+}
+
+/// `len >= n`, written the way clippy likes: nothing for 0, `!is_empty()` for 1.
+fn min_len(len: &TokenStream, call: &TokenStream, n: u64) -> Option<TokenStream> {
+    match n {
+        0 => None,
+        1 => Some(quote!(!#call.is_empty())),
+        n => {
+            let n = n as usize;
+            Some(quote!(#len >= #n))
+        }
+    }
+}
+
+/// `|v| a && b`, or the function itself when the closure would only call it.
+fn closure(checks: Vec<TokenStream>) -> TokenStream {
+    if let [only] = checks.as_slice()
+        && only.to_string() == quote!(::socketsundso::codegen::Check::check(v)).to_string()
+    {
+        return quote!(::socketsundso::codegen::Check::check);
+    }
+    let body = all(checks);
+    quote!(|v| #body)
+}
+
+/// `a && b && c`, or `true`.
+fn all(checks: Vec<TokenStream>) -> TokenStream {
+    if checks.is_empty() {
+        quote!(true)
+    } else {
+        quote!(#(#checks)&&*)
+    }
+}
+
+/// The last segment of a type path and its generic type arguments.
+fn type_parts(ty: &syn::Type) -> Option<(String, Vec<syn::Type>)> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let args = match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    };
+    Some((last.ident.to_string(), args))
+}
+
+/// The value of `#[serde(rename = "...")]`.
+fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let mut rename = None;
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                rename = Some(value.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        if rename.is_some() {
+            return rename;
+        }
+    }
+    None
+}
