@@ -17,7 +17,10 @@ fn main() {
     let mut out = String::new();
     for file in files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let stem = file.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file names");
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("UTF-8 file names");
         let module = stem.replace(['-', '.'], "_");
         writeln!(
             out,

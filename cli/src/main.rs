@@ -99,13 +99,24 @@ fn short_diff(old: &str, new: &str, path: &Path) -> String {
     let text = diff
         .unified_diff()
         .context_radius(2)
-        .header(&format!("{name} (committed)"), &format!("{name} (generated)"))
+        .header(
+            &format!("{name} (committed)"),
+            &format!("{name} (generated)"),
+        )
         .to_string();
     let lines: Vec<&str> = text.lines().collect();
-    let mut out = lines.iter().take(DIFF_LINES).copied().collect::<Vec<_>>().join("\n");
+    let mut out = lines
+        .iter()
+        .take(DIFF_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
     out.push('\n');
     if lines.len() > DIFF_LINES {
-        out.push_str(&format!("... {} more diff lines\n", lines.len() - DIFF_LINES));
+        out.push_str(&format!(
+            "... {} more diff lines\n",
+            lines.len() - DIFF_LINES
+        ));
     }
     out
 }

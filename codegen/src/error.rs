@@ -68,7 +68,9 @@ pub enum Error {
     },
 
     /// A payload schema could not be turned into Rust types.
-    #[error("{location}: error: the payload schema of message `{message}` cannot be turned into Rust types: {reason}")]
+    #[error(
+        "{location}: error: the payload schema of message `{message}` cannot be turned into Rust types: {reason}"
+    )]
     Schema {
         /// The schema.
         location: Location,

@@ -76,7 +76,13 @@ pub struct Received {
 }
 
 /// Names that generated code defines itself.
-const RESERVED: &[&str] = &["ClientMessage", "ServerMessage", "Handler", "Server", "Context"];
+const RESERVED: &[&str] = &[
+    "ClientMessage",
+    "ServerMessage",
+    "Handler",
+    "Server",
+    "Context",
+];
 
 impl Api {
     /// Builds the IR from a parsed document.
@@ -102,13 +108,17 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(doc: &'a Document) -> Result<Self> {
-        let version = doc
-            .get("/asyncapi")
-            .ok_or_else(|| {
-                doc.error("", "this is not an AsyncAPI document: the `asyncapi` field is missing")
-                    .help("an AsyncAPI 3.0 document starts with `asyncapi: 3.0.0`")
-            })?;
-        let version = version.as_str().map(str::to_owned).unwrap_or_else(|| version.to_string());
+        let version = doc.get("/asyncapi").ok_or_else(|| {
+            doc.error(
+                "",
+                "this is not an AsyncAPI document: the `asyncapi` field is missing",
+            )
+            .help("an AsyncAPI 3.0 document starts with `asyncapi: 3.0.0`")
+        })?;
+        let version = version
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| version.to_string());
         if !version.starts_with("3.") {
             return Err(doc
                 .error("/asyncapi", format!("AsyncAPI {version} is not supported yet; this version of socketsundso reads AsyncAPI 3.x"))
@@ -139,7 +149,8 @@ impl<'a> Builder<'a> {
         })?;
         let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
         let title = text("title").ok_or_else(|| doc.error("/info", "`info.title` is missing"))?;
-        let version = text("version").ok_or_else(|| doc.error("/info", "`info.version` is missing"))?;
+        let version =
+            text("version").ok_or_else(|| doc.error("/info", "`info.version` is missing"))?;
         let description = text("description");
 
         let operations = doc.get("/operations").and_then(Value::as_object);
@@ -209,7 +220,10 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
-            let method = format!("on_{}", identifier(&self.messages[message].tag).to_snake_case());
+            let method = format!(
+                "on_{}",
+                identifier(&self.messages[message].tag).to_snake_case()
+            );
             self.received.push(Received {
                 message,
                 method,
@@ -241,7 +255,12 @@ impl<'a> Builder<'a> {
                     out.push(self.message(&ptr)?);
                 }
             }
-            Some(_) => return Err(doc.error(&child(at, "messages"), "`messages` must be a list of `$ref`s")),
+            Some(_) => {
+                return Err(doc.error(
+                    &child(at, "messages"),
+                    "`messages` must be a list of `$ref`s",
+                ));
+            }
             None => {
                 let keys: Vec<String> = channel
                     .get("messages")
@@ -249,7 +268,10 @@ impl<'a> Builder<'a> {
                     .map(|m| m.keys().cloned().collect())
                     .unwrap_or_default();
                 if keys.is_empty() {
-                    return Err(doc.error(&channel_at, format!("the channel of operation `{id}` has no messages")));
+                    return Err(doc.error(
+                        &channel_at,
+                        format!("the channel of operation `{id}` has no messages"),
+                    ));
                 }
                 for key in keys {
                     let (ptr, _) = doc.resolve(&child(&child(&channel_at, "messages"), &key))?;
@@ -268,16 +290,25 @@ impl<'a> Builder<'a> {
         match reply.get("messages") {
             Some(Value::Array(list)) => {
                 for i in 0..list.len() {
-                    pointers.push(doc.resolve(&child(&child(&at, "messages"), &i.to_string()))?.0);
+                    pointers.push(
+                        doc.resolve(&child(&child(&at, "messages"), &i.to_string()))?
+                            .0,
+                    );
                 }
             }
-            Some(_) => return Err(doc.error(&child(&at, "messages"), "`messages` must be a list of `$ref`s")),
+            Some(_) => {
+                return Err(doc.error(
+                    &child(&at, "messages"),
+                    "`messages` must be a list of `$ref`s",
+                ));
+            }
             None => {
                 if reply.get("channel").is_some() {
                     let (channel_at, channel) = doc.resolve(&child(&at, "channel"))?;
                     if let Some(messages) = channel.get("messages").and_then(Value::as_object) {
                         for key in messages.keys() {
-                            pointers.push(doc.resolve(&child(&child(&channel_at, "messages"), key))?.0);
+                            pointers
+                                .push(doc.resolve(&child(&child(&channel_at, "messages"), key))?.0);
                         }
                     }
                 }
@@ -298,18 +329,20 @@ impl<'a> Builder<'a> {
             return Ok(index);
         }
         let doc = self.doc;
-        let node = doc.get(pointer).and_then(Value::as_object).ok_or_else(|| {
-            doc.error(pointer, "a message must be an object")
-        })?;
+        let node = doc
+            .get(pointer)
+            .and_then(Value::as_object)
+            .ok_or_else(|| doc.error(pointer, "a message must be an object"))?;
         let key = segments(pointer).pop().unwrap_or_default();
         let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
 
         if let Some(content_type) = text("contentType")
-            && !content_type.contains("json") {
-                return Err(doc
+            && !content_type.contains("json")
+        {
+            return Err(doc
                     .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages are supported"))
                     .help("socketsundso speaks JSON text frames; use `contentType: application/json`"));
-            }
+        }
 
         let (payload_at, payload) = match node.get("payload") {
             None => (child(pointer, "payload"), Map::new()),
@@ -317,7 +350,9 @@ impl<'a> Builder<'a> {
                 let (mut at, mut schema) = doc.resolve(&child(pointer, "payload"))?;
                 if let Some(format) = schema.get("schemaFormat") {
                     let format = format.as_str().unwrap_or_default();
-                    if !(format.contains("json") || format.contains("asyncapi")) || format.contains("avro") {
+                    if !(format.contains("json") || format.contains("asyncapi"))
+                        || format.contains("avro")
+                    {
                         return Err(doc.error(
                             &child(&at, "schemaFormat"),
                             format!("message `{key}` uses schema format `{format}`; only JSON Schema and AsyncAPI schemas are supported"),
@@ -342,9 +377,15 @@ impl<'a> Builder<'a> {
         if let Some(Value::Array(required)) = payload.get_mut("required") {
             required.retain(|r| r.as_str() != Some(self.tag_field.as_str()));
         }
-        payload.entry("type").or_insert_with(|| Value::from("object"));
+        payload
+            .entry("type")
+            .or_insert_with(|| Value::from("object"));
         if !payload.contains_key("description") && !payload.contains_key("title") {
-            let doc = [text("summary"), text("description")].into_iter().flatten().collect::<Vec<_>>().join("\n\n");
+            let doc = [text("summary"), text("description")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n\n");
             if !doc.is_empty() {
                 payload.insert("description".to_owned(), Value::from(doc));
             }
@@ -374,14 +415,18 @@ impl<'a> Builder<'a> {
     fn object_payload(&self, at: &str, schema: &Value, key: &str) -> Result<Map<String, Value>> {
         let doc = self.doc;
         let Some(object) = schema.as_object() else {
-            return Err(doc.error(at, format!("the payload of message `{key}` must be a schema object")));
+            return Err(doc.error(
+                at,
+                format!("the payload of message `{key}` must be a schema object"),
+            ));
         };
         if let Some(ty) = object.get("type")
-            && ty.as_str() != Some("object") {
-                return Err(doc
+            && ty.as_str() != Some("object")
+        {
+            return Err(doc
                     .error(&child(at, "type"), format!("the payload of message `{key}` has `type: {ty}`; a message must be a JSON object"))
                     .help(format!("the `{}` tag lives in the message object, so the payload must be `type: object`", self.tag_field)));
-            }
+        }
         for keyword in ["oneOf", "anyOf", "allOf"] {
             if object.contains_key(keyword) {
                 return Err(doc
@@ -394,7 +439,10 @@ impl<'a> Builder<'a> {
 
     /// The tag value fixed by the payload's tag property (`const` or a one-value `enum`).
     fn fixed_tag(&self, payload_at: &str, payload: &Map<String, Value>) -> Result<Option<String>> {
-        let Some(property) = payload.get("properties").and_then(|p| p.get(&self.tag_field)) else {
+        let Some(property) = payload
+            .get("properties")
+            .and_then(|p| p.get(&self.tag_field))
+        else {
             return Ok(None);
         };
         let at = child(&child(payload_at, "properties"), &self.tag_field);
@@ -405,13 +453,17 @@ impl<'a> Builder<'a> {
         if let Some(value) = property.get("const") {
             return match value.as_str() {
                 Some(s) => Ok(Some(s.to_owned())),
-                None => Err(self.doc.error(&child(&at, "const"), format!("the `{}` tag must be a string", self.tag_field))),
+                None => Err(self.doc.error(
+                    &child(&at, "const"),
+                    format!("the `{}` tag must be a string", self.tag_field),
+                )),
             };
         }
         if let Some(Value::Array(values)) = property.get("enum")
-            && let [Value::String(s)] = values.as_slice() {
-                return Ok(Some(s.clone()));
-            }
+            && let [Value::String(s)] = values.as_slice()
+        {
+            return Ok(Some(s.clone()));
+        }
         Ok(None)
     }
 
@@ -423,10 +475,18 @@ impl<'a> Builder<'a> {
                 if let Some(reference) = object.get("$ref") {
                     let target = self.doc.ref_target(&child(at, "$ref"), reference)?;
                     let name = self.definition(&target)?;
-                    object.insert("$ref".to_owned(), Value::from(format!("#/definitions/{name}")));
+                    object.insert(
+                        "$ref".to_owned(),
+                        Value::from(format!("#/definitions/{name}")),
+                    );
                 }
                 for (key, value) in object.iter_mut() {
-                    if key != "$ref" && key != "const" && key != "enum" && key != "default" && key != "examples" {
+                    if key != "$ref"
+                        && key != "const"
+                        && key != "enum"
+                        && key != "default"
+                        && key != "examples"
+                    {
                         self.rewrite_refs(value, &child(at, key))?;
                     }
                 }
@@ -472,11 +532,17 @@ impl<'a> Builder<'a> {
             }
             Some(other) if other.is_empty() => Err(self
                 .doc
-                .error(pointer, format!("`{name}` is a name that generated code uses itself"))
+                .error(
+                    pointer,
+                    format!("`{name}` is a name that generated code uses itself"),
+                )
                 .help("rename this message or schema")),
             Some(other) => Err(self
                 .doc
-                .error(pointer, format!("this and `#{other}` would both be the Rust type `{name}`"))
+                .error(
+                    pointer,
+                    format!("this and `#{other}` would both be the Rust type `{name}`"),
+                )
                 .help("rename one of them")),
         }
     }
@@ -488,14 +554,25 @@ impl<'a> Builder<'a> {
             for &index in list.iter() {
                 let message = &self.messages[index];
                 if let Some(&other) = seen.get(message.tag.as_str()) {
-                    let pointer = self.by_pointer.iter().find(|(_, i)| **i == index).map(|(p, _)| p.clone()).unwrap_or_default();
-                    return Err(self.doc.error(
-                        &pointer,
-                        format!(
-                            "the server {direction} two messages tagged `{}`: `{}` and `{}`",
-                            message.tag, self.messages[other].key, message.key
-                        ),
-                    ).help(format!("each message needs its own `{}` value", self.tag_field)));
+                    let pointer = self
+                        .by_pointer
+                        .iter()
+                        .find(|(_, i)| **i == index)
+                        .map(|(p, _)| p.clone())
+                        .unwrap_or_default();
+                    return Err(self
+                        .doc
+                        .error(
+                            &pointer,
+                            format!(
+                                "the server {direction} two messages tagged `{}`: `{}` and `{}`",
+                                message.tag, self.messages[other].key, message.key
+                            ),
+                        )
+                        .help(format!(
+                            "each message needs its own `{}` value",
+                            self.tag_field
+                        )));
                 }
                 seen.insert(&message.tag, index);
             }
@@ -506,7 +583,10 @@ impl<'a> Builder<'a> {
             if let Some(other) = methods.insert(&r.method, tag) {
                 return Err(self.doc.error(
                     "/operations",
-                    format!("tags `{other}` and `{tag}` would both be handled by `{}`", r.method),
+                    format!(
+                        "tags `{other}` and `{tag}` would both be handled by `{}`",
+                        r.method
+                    ),
                 ));
             }
         }
@@ -546,8 +626,11 @@ fn strict_objects(schema: &mut Value) {
     let Value::Object(object) = schema else {
         return;
     };
-    let is_object = object.get("type").and_then(Value::as_str) == Some("object") || object.contains_key("properties");
-    let composed = ["allOf", "oneOf", "anyOf"].iter().any(|k| object.contains_key(*k));
+    let is_object = object.get("type").and_then(Value::as_str) == Some("object")
+        || object.contains_key("properties");
+    let composed = ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| object.contains_key(*k));
     if is_object && !composed && !object.contains_key("additionalProperties") {
         object.insert("additionalProperties".to_owned(), Value::Bool(false));
     }

@@ -120,7 +120,10 @@ impl Config {
         let rust = emit::rust::emit(&api, &source).map_err(|e| fill_file(e, &self.spec))?;
         Ok(Output {
             rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
-                let stem = self.spec.file_stem().map(|s| s.to_string_lossy().into_owned());
+                let stem = self
+                    .spec
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned());
                 format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
             }),
             rust,
@@ -142,14 +145,16 @@ impl Config {
         let output = self.generate()?;
         let dir = match &self.out_dir {
             Some(dir) => dir.clone(),
-            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or_else(|| Error::Io {
-                path: PathBuf::from("$OUT_DIR"),
-                action: "no output directory",
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "OUT_DIR is not set; call Config::out_dir outside build scripts",
-                ),
-            })?,
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::Io {
+                    path: PathBuf::from("$OUT_DIR"),
+                    action: "no output directory",
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "OUT_DIR is not set; call Config::out_dir outside build scripts",
+                    ),
+                })?,
         };
         write_if_changed(&dir.join(&output.rust_file_name), &output.rust)?;
         Ok(output)
@@ -184,11 +189,12 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
 /// Emitters do not know the file; fill it in (and the line, where it can be found).
 fn fill_file(mut error: Error, spec: &Path) -> Error {
     if let Error::Schema { location, .. } = &mut error
-        && location.file == Path::new("<spec>") {
-            location.file = spec.to_owned();
-            if let Ok(text) = std::fs::read_to_string(spec) {
-                location.line_col = spec::locate(&text, &location.pointer);
-            }
+        && location.file == Path::new("<spec>")
+    {
+        location.file = spec.to_owned();
+        if let Ok(text) = std::fs::read_to_string(spec) {
+            location.line_col = spec::locate(&text, &location.pointer);
         }
+    }
     error
 }

@@ -86,7 +86,10 @@ impl Document {
             let target = self.ref_target(&format!("{current}/$ref"), reference)?;
             if seen.contains(&target) {
                 return Err(self
-                    .error(&current, format!("`$ref` cycle: #{} → #{target}", seen.join(" → #")))
+                    .error(
+                        &current,
+                        format!("`$ref` cycle: #{} → #{target}", seen.join(" → #")),
+                    )
                     .help("a `$ref` chain must end at a real node"));
             }
             current = target;
@@ -116,7 +119,13 @@ impl Document {
         }
         if self.get(fragment).is_none() {
             return Err(self
-                .error(at, format!("`$ref: {reference}` points at nothing in {}", self.path.display()))
+                .error(
+                    at,
+                    format!(
+                        "`$ref: {reference}` points at nothing in {}",
+                        self.path.display()
+                    ),
+                )
                 .help(nearest_existing(&self.root, fragment)));
         }
         Ok(fragment.to_owned())
@@ -139,7 +148,12 @@ fn nearest_existing(root: &Value, fragment: &str) -> String {
     let node = root.pointer(&best);
     let keys = node
         .and_then(Value::as_object)
-        .map(|o| o.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))
+        .map(|o| {
+            o.keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default();
     if keys.is_empty() {
         format!("`#{best}` exists, but nothing below it does")
@@ -150,7 +164,10 @@ fn nearest_existing(root: &Value, fragment: &str) -> String {
 
 /// Appends one segment to a JSON Pointer, escaping `~` and `/`.
 pub(crate) fn child(pointer: &str, segment: &str) -> String {
-    format!("{pointer}/{}", segment.replace('~', "~0").replace('/', "~1"))
+    format!(
+        "{pointer}/{}",
+        segment.replace('~', "~0").replace('/', "~1")
+    )
 }
 
 /// The segments of a JSON Pointer, unescaped.
@@ -171,7 +188,12 @@ fn strip_location(message: &str) -> String {
     let rest = &message[start + 9..];
     let end = rest
         .find(" column ")
-        .map(|c| c + 8 + rest[c + 8..].find(|ch: char| !ch.is_ascii_digit()).unwrap_or(rest.len() - c - 8))
+        .map(|c| {
+            c + 8
+                + rest[c + 8..]
+                    .find(|ch: char| !ch.is_ascii_digit())
+                    .unwrap_or(rest.len() - c - 8)
+        })
         .unwrap_or(rest.len());
     format!("{}{}", &message[..start], &rest[end..])
 }
@@ -189,7 +211,11 @@ pub(crate) fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
     }
     let segments = segments(pointer);
     let de = serde_yaml::Deserializer::from_str(text);
-    match (Seek { segments: &segments }).deserialize(de) {
+    match (Seek {
+        segments: &segments,
+    })
+    .deserialize(de)
+    {
         Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| (l.line(), l.column())),
         _ => None,
     }
@@ -218,7 +244,10 @@ impl<'de> Visitor<'de> for Seek<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (first, rest) = self.segments.split_first().expect("segments are not empty");
-        while let Some(found) = map.next_key_seed(Key { wanted: first, last: rest.is_empty() })? {
+        while let Some(found) = map.next_key_seed(Key {
+            wanted: first,
+            last: rest.is_empty(),
+        })? {
             if found {
                 return map.next_value_seed(Seek { segments: rest });
             }
@@ -317,7 +346,10 @@ mod tests {
     #[test]
     fn locates_keys_and_nested_nodes() {
         assert_eq!(locate(YAML, "/info/title"), Some((3, 3)));
-        assert_eq!(locate(YAML, "/components/messages/a~1b/payload/type"), Some((9, 9)));
+        assert_eq!(
+            locate(YAML, "/components/messages/a~1b/payload/type"),
+            Some((9, 9))
+        );
         assert_eq!(locate(YAML, "/components/messages/list/1"), Some((10, 17)));
         assert_eq!(locate(YAML, "/components/nothing"), None);
         assert_eq!(locate(YAML, ""), Some((1, 1)));
@@ -343,9 +375,15 @@ mod tests {
         let (ptr, node) = doc.resolve("/components/messages/r").unwrap();
         assert_eq!(ptr, "/components/messages/a~1b");
         assert!(node.get("payload").is_some());
-        let err = doc.resolve("/components/messages/bad").unwrap_err().to_string();
+        let err = doc
+            .resolve("/components/messages/bad")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.yaml:12:7"), "{err}");
         assert!(err.contains("points at nothing"), "{err}");
-        assert!(err.contains("`#/components` exists and has: `messages`"), "{err}");
+        assert!(
+            err.contains("`#/components` exists and has: `messages`"),
+            "{err}"
+        );
     }
 }

@@ -12,7 +12,10 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .map(|entry| entry.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
         .collect();
     files.sort();
     files
@@ -23,8 +26,17 @@ fn assert_generates(spec: &Path, golden: &Path) {
         .generate()
         .unwrap_or_else(|e| panic!("{} does not generate:\n{e}", spec.display()));
     let second = Config::new(spec).generate().expect("generates twice");
-    assert_eq!(first.rust, second.rust, "{}: output is not deterministic", spec.display());
-    assert!(first.rust.starts_with("// @generated"), "{}: no @generated header", spec.display());
+    assert_eq!(
+        first.rust,
+        second.rust,
+        "{}: output is not deterministic",
+        spec.display()
+    );
+    assert!(
+        first.rust.starts_with("// @generated"),
+        "{}: no @generated header",
+        spec.display()
+    );
     expectorate::assert_contents(golden, &first.rust);
 }
 
@@ -55,9 +67,15 @@ fn bad_specs_fail_with_their_located_errors() {
             Err(e) => e,
         };
         let text = format!("{error}\n");
-        let location = error.location().unwrap_or_else(|| panic!("{}: error without location: {text}", spec.display()));
+        let location = error
+            .location()
+            .unwrap_or_else(|| panic!("{}: error without location: {text}", spec.display()));
         assert_eq!(location.file, spec, "{text}");
-        assert!(location.line_col.is_some(), "{}: error without a line: {text}", spec.display());
+        assert!(
+            location.line_col.is_some(),
+            "{}: error without a line: {text}",
+            spec.display()
+        );
         expectorate::assert_contents(spec.with_extension("txt"), &text);
     }
 }

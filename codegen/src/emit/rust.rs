@@ -79,19 +79,39 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
 
     let mut types = Vec::new();
     for (name, def) in &api.definitions {
-        types.push((name.clone(), to_schemars(&def.schema, &def.pointer, name)?, &def.pointer, name.clone()));
+        types.push((
+            name.clone(),
+            to_schemars(&def.schema, &def.pointer, name)?,
+            &def.pointer,
+            name.clone(),
+        ));
     }
     for message in &api.messages {
-        let schema = to_schemars(&message.payload.schema, &message.payload.pointer, &message.key)?;
-        types.push((message.rust_name.clone(), schema, &message.payload.pointer, message.key.clone()));
+        let schema = to_schemars(
+            &message.payload.schema,
+            &message.payload.pointer,
+            &message.key,
+        )?;
+        types.push((
+            message.rust_name.clone(),
+            schema,
+            &message.payload.pointer,
+            message.key.clone(),
+        ));
     }
     let location = |pointer: &str| Location {
         file: "<spec>".into(),
         pointer: pointer.to_owned(),
         line_col: None,
     };
-    let first = types.first().map(|t| (t.2.clone(), t.3.clone())).unwrap_or_default();
-    let defs: Vec<(String, JsonSchema)> = types.iter().map(|(n, s, _, _)| (n.clone(), s.clone())).collect();
+    let first = types
+        .first()
+        .map(|t| (t.2.clone(), t.3.clone()))
+        .unwrap_or_default();
+    let defs: Vec<(String, JsonSchema)> = types
+        .iter()
+        .map(|(n, s, _, _)| (n.clone(), s.clone()))
+        .collect();
     // typify reports most problems as errors, but some schemas make it panic; neither may
     // escape as a panic of the generator.
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -138,22 +158,30 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
     while i < tokens.len() {
         let leading = match out.last() {
             Some(TokenTree::Ident(ident)) => {
-                matches!(ident.to_string().as_str(), "as" | "dyn" | "impl" | "for" | "where" | "in" | "return" | "mut" | "pub")
+                matches!(
+                    ident.to_string().as_str(),
+                    "as" | "dyn" | "impl" | "for" | "where" | "in" | "return" | "mut" | "pub"
+                )
             }
             Some(TokenTree::Punct(p)) => p.as_char() != '>' || p.spacing() == Spacing::Alone,
             _ => true,
         };
-        if leading && is_path_sep(&tokens, i)
+        if leading
+            && is_path_sep(&tokens, i)
             && let Some(TokenTree::Ident(name)) = tokens.get(i + 2)
-                && REEXPORTED.contains(&name.to_string().as_str()) {
-                    let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
-                    out.extend(prefix);
-                    out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-                    out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-                    out.push(TokenTree::Ident(Ident::new(&name.to_string(), Span::call_site())));
-                    i += 3;
-                    continue;
-                }
+            && REEXPORTED.contains(&name.to_string().as_str())
+        {
+            let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
+            out.extend(prefix);
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
+            out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
+            out.push(TokenTree::Ident(Ident::new(
+                &name.to_string(),
+                Span::call_site(),
+            )));
+            i += 3;
+            continue;
+        }
         match &tokens[i] {
             TokenTree::Group(group) => {
                 let mut inner = Group::new(group.delimiter(), reexport_paths(group.stream()));
@@ -190,7 +218,9 @@ impl Fixups {
                 text.contains("Serialize") || text.contains("Deserialize")
             }
         });
-        let has_crate = attrs.iter().any(|attr| attr.path().is_ident("serde") && attr.meta.to_token_stream_string().contains("crate"));
+        let has_crate = attrs.iter().any(|attr| {
+            attr.path().is_ident("serde") && attr.meta.to_token_stream_string().contains("crate")
+        });
         if derives_serde && !has_crate {
             attrs.push(syn::parse_quote!(#[serde(crate = "::socketsundso::codegen::serde")]));
         }
@@ -274,8 +304,16 @@ impl Glue {
                 m.description.clone(),
             ]),
         };
-        let client = api.received.iter().map(|r| variant(&api.messages[r.message])).collect();
-        let server = api.sent.iter().map(|&i| variant(&api.messages[i])).collect();
+        let client = api
+            .received
+            .iter()
+            .map(|r| variant(&api.messages[r.message]))
+            .collect();
+        let server = api
+            .sent
+            .iter()
+            .map(|&i| variant(&api.messages[i]))
+            .collect();
         let handlers = api
             .received
             .iter()
@@ -283,7 +321,9 @@ impl Glue {
                 let message = &api.messages[r.message];
                 let reply = r.reply.map(|i| &api.messages[i]);
                 let reply_line = match reply {
-                    Some(reply) => format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name),
+                    Some(reply) => {
+                        format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name)
+                    }
                     None => "Sends no reply; use `ctx` to send messages.".to_owned(),
                 };
                 HandlerView {
@@ -292,7 +332,10 @@ impl Glue {
                     reply_type: reply.map_or_else(|| "()".to_owned(), |m| m.rust_name.clone()),
                     has_reply: reply.is_some(),
                     doc: doc_attrs(&[
-                        Some(format!("Handles `{}` messages (operation `{}`).", message.tag, r.operation)),
+                        Some(format!(
+                            "Handles `{}` messages (operation `{}`).",
+                            message.tag, r.operation
+                        )),
                         r.doc.clone(),
                         Some(reply_line),
                     ]),
@@ -329,9 +372,11 @@ fn doc_attrs(parts: &[Option<String>]) -> String {
             out.push_str("#[doc = \"\"]\n");
         }
         for line in paragraph.lines() {
-            out.push_str(&format!("#[doc = {}]\n", lit(&format!(" {}", line.trim_end()))));
+            out.push_str(&format!(
+                "#[doc = {}]\n",
+                lit(&format!(" {}", line.trim_end()))
+            ));
         }
     }
     out
 }
-

@@ -24,6 +24,9 @@ async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
-    tracing::info!("basics example listening on ws://{address}{}", basics_example::ROUTE);
+    tracing::info!(
+        "basics example listening on ws://{address}{}",
+        basics_example::ROUTE
+    );
     axum::serve(listener, basics_example::app()).await
 }

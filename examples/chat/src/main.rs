@@ -24,6 +24,9 @@ async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
-    tracing::info!("chat example listening on ws://{address}{}", chat_example::ROUTE);
+    tracing::info!(
+        "chat example listening on ws://{address}{}",
+        chat_example::ROUTE
+    );
     axum::serve(listener, chat_example::app()).await
 }
