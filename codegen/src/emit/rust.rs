@@ -372,7 +372,9 @@ impl Glue {
                 let message = &api.messages[r.message];
                 let reply = r.reply.map(|i| &api.messages[i]);
                 let reply_line = match reply {
-                    Some(reply) => format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name),
+                    Some(reply) => {
+                        format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name)
+                    }
                     None => "Sends no reply; use `ctx` to send messages.".to_owned(),
                 };
                 HandlerView {
@@ -382,7 +384,10 @@ impl Glue {
                     has_reply: reply.is_some(),
                     blocking: r.blocking,
                     doc: doc_attrs(&[
-                        Some(format!("Handles `{}` messages (operation `{}`).", message.tag, r.operation)),
+                        Some(format!(
+                            "Handles `{}` messages (operation `{}`).",
+                            message.tag, r.operation
+                        )),
                         r.doc.clone(),
                         Some(reply_line),
                         r.blocking.then(|| "Blocking (`x-socketsundso-blocking: true`): the runtime runs it on the blocking thread pool, so it may do slow synchronous work without stalling other connections.".to_owned()),
