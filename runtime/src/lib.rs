@@ -39,6 +39,7 @@ mod decode;
 mod endpoint;
 mod error;
 mod hub;
+pub mod validate;
 
 pub use connection::serve_connection;
 pub use context::{Context, SendError};
