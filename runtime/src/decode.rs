@@ -11,7 +11,7 @@
 //!    never used: when a payload fails midway, serde_json only sees "trailing characters" and the
 //!    real cause is lost.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
@@ -229,12 +229,29 @@ impl<'de> Visitor<'de> for TagSeed {
 fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     let tag_field = T::TAG_FIELD;
     let tag_path = format!("/{}", escape_pointer(tag_field));
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        ErrorMessage::new(
-            ErrorCode::InvalidJson,
-            format!("the message is not JSON: {e}"),
-        )
-    })?;
+    let value = match parse_strict(text) {
+        Ok(value) => value,
+        Err(ParseError::Json(e)) => {
+            return Err(ErrorMessage::new(
+                ErrorCode::InvalidJson,
+                format!("the message is not JSON: {e}"),
+            ));
+        }
+        Err(ParseError::Duplicate { path, key }) => {
+            return Err(ErrorMessage::new(
+                ErrorCode::ValidationFailed,
+                format!(
+                    "validation failed: {}: the field `{key}` appears twice",
+                    display_path(&path)
+                ),
+            )
+            .violation(
+                path,
+                "duplicate_field",
+                format!("`{key}` appears more than once"),
+            ));
+        }
+    };
     let Value::Object(mut object) = value else {
         return Err(ErrorMessage::new(
             ErrorCode::NotAnObject,
@@ -326,6 +343,122 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     }
 }
 
+enum ParseError {
+    Json(serde_json::Error),
+    /// An object has the same key twice (JSON allows it; we do not: which one would count?).
+    Duplicate {
+        path: String,
+        key: String,
+    },
+}
+
+/// Parses JSON text into a `Value` like `serde_json::from_str`, but rejects an object that has
+/// the same key twice instead of keeping the last value. The fast path rejects those too (serde
+/// reports a duplicate field), so both paths agree.
+fn parse_strict(text: &str) -> Result<Value, ParseError> {
+    let mut duplicate = None;
+    let mut path = String::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = StrictValue {
+        path: &mut path,
+        duplicate: &mut duplicate,
+    }
+    .deserialize(&mut de)
+    .and_then(|value| de.end().map(|()| value));
+    match (result, duplicate) {
+        (_, Some((path, key))) => Err(ParseError::Duplicate { path, key }),
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(ParseError::Json(e)),
+    }
+}
+
+/// Builds a `Value`, tracking the JSON Pointer of the current node for the duplicate-key error.
+struct StrictValue<'a> {
+    path: &'a mut String,
+    duplicate: &'a mut Option<(String, String)>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        let base = self.path.len();
+        loop {
+            self.path.truncate(base);
+            let _ = write!(self.path, "/{}", items.len());
+            let seed = StrictValue {
+                path: &mut *self.path,
+                duplicate: &mut *self.duplicate,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => break,
+            }
+        }
+        self.path.truncate(base);
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        let base = self.path.len();
+        while let Some(key) = map.next_key::<String>()? {
+            self.path.truncate(base);
+            self.path.push('/');
+            self.path.push_str(&escape_pointer(&key));
+            if object.contains_key(&key) {
+                *self.duplicate = Some((self.path.clone(), key));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            let value = map.next_value_seed(StrictValue {
+                path: &mut *self.path,
+                duplicate: &mut *self.duplicate,
+            })?;
+            object.insert(key, value);
+        }
+        self.path.truncate(base);
+        Ok(Value::Object(object))
+    }
+}
+
 /// One `validation_failed` error listing `violations`; its message names the first.
 fn validation_failed(violations: Vec<Violation>) -> ErrorMessage {
     let message = match violations.as_slice() {
@@ -358,7 +491,6 @@ fn display_path(path: &str) -> &str {
 /// anything else → `invalid`. For unknown and missing fields the pointer ends at the field.
 fn classify(path: &serde_path_to_error::Path, message: &str) -> (String, &'static str) {
     use serde_path_to_error::Segment;
-    use std::fmt::Write as _;
 
     let mut pointer = String::new();
     for segment in path {

@@ -214,13 +214,15 @@ async fn error_shapes_and_the_connection_stays_open() {
         ),
         (
             r#"{"type":"say","text":"hi","sender":"eve"}"#,
-            json!({"type":"error","code":"validation_failed","message":"validation failed",
+            json!({"type":"error","code":"validation_failed",
+                   "message":"validation failed: /sender: unknown field `sender`, expected `text`",
                    "errors":[{"path":"/sender","kind":"unknown_field",
                               "message":"unknown field `sender`, expected `text`"}]}),
         ),
         (
             r#"{"type":"say"}"#,
-            json!({"type":"error","code":"validation_failed","message":"validation failed",
+            json!({"type":"error","code":"validation_failed",
+                   "message":"validation failed: /text: missing field `text`",
                    "errors":[{"path":"/text","kind":"required","message":"missing field `text`"}]}),
         ),
     ];
