@@ -230,7 +230,8 @@ impl<'de> DeserializeSeed<'de> for Seek<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         if self.segments.is_empty() {
-            return Err(de::Error::custom(FOUND));
+            // Raise the marker while reading the node, so that it carries the node's position.
+            return d.deserialize_any(Found);
         }
         d.deserialize_any(self)
     }
@@ -288,6 +289,42 @@ impl<'de> Visitor<'de> for Seek<'_> {
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// Fails on whatever node it reads, with the marker error.
+struct Found;
+
+impl<'de> Visitor<'de> for Found {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(FOUND))
     }
 }
 
@@ -351,7 +388,7 @@ mod tests {
             locate(YAML, "/components/messages/a~1b/payload/type"),
             Some((9, 9))
         );
-        assert_eq!(locate(YAML, "/components/messages/list/1"), Some((10, 17)));
+        assert_eq!(locate(YAML, "/components/messages/list/1"), Some((10, 15)));
         assert_eq!(locate(YAML, "/components/nothing"), None);
         assert_eq!(locate(YAML, ""), Some((1, 1)));
     }
@@ -380,7 +417,7 @@ mod tests {
             .resolve("/components/messages/bad")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("x.yaml:12:7"), "{err}");
+        assert!(err.contains("x.yaml:14:7"), "{err}");
         assert!(err.contains("points at nothing"), "{err}");
         assert!(
             err.contains("`#/components` exists and has: `messages`"),
