@@ -88,8 +88,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// Generates, printing warnings to stderr.
 fn generate(spec: &Path) -> Result<socketsundso_codegen::Output, String> {
-    Config::new(spec).generate().map_err(|e| e.to_string())
+    let output = Config::new(spec).generate().map_err(|e| e.to_string())?;
+    for warning in &output.warnings {
+        eprintln!("{warning}");
+    }
+    Ok(output)
 }
 
 /// A unified diff, cut after [`DIFF_LINES`] lines.

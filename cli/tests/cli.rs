@@ -370,3 +370,17 @@ fn usage_errors_exit_2() {
     assert_eq!(out.code, Some(2), "check without --rust: {}", out.stderr);
     assert!(out.stderr.contains("--rust"), "stderr: {}", out.stderr);
 }
+
+#[test]
+fn warnings_go_to_stderr_and_do_not_fail() {
+    let out = run(socketsundso().args(["generate", "../tests/fixtures/unenforced.yaml"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.starts_with("// @generated"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("unenforced.yaml:23:15 (at #/channels/main/messages/register/payload/properties/name/maxLenght): warning: the keyword `maxLenght` is not enforced"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("warning:").count(), 3, "{}", out.stderr);
+}

@@ -110,5 +110,20 @@ impl Error {
     }
 }
 
+/// A problem that does not stop generation: the code is generated, but the user should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Where in the spec.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: warning: {}", self.location, self.message)
+    }
+}
+
 /// `Result` with the generator's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::{Map, Value};
 
-use crate::error::Result;
+use crate::error::{Result, Warning};
 use crate::spec::{Document, child, segments};
 
 /// The whole API.
@@ -35,6 +35,8 @@ pub struct Api {
     /// Shared schemas that payloads reference, by Rust name. Their `$ref`s are
     /// `#/definitions/<Rust name>`.
     pub definitions: BTreeMap<String, Schema>,
+    /// Problems that do not stop generation, in document order.
+    pub warnings: Vec<Warning>,
 }
 
 /// A JSON Schema with the place it came from.
@@ -199,6 +201,7 @@ impl<'a> Builder<'a> {
             self.operation(id)?;
         }
         self.check_unique_tags()?;
+        let warnings = self.warnings();
         Ok(Api {
             title,
             version,
@@ -209,7 +212,31 @@ impl<'a> Builder<'a> {
             received: self.received,
             sent: self.sent,
             definitions: self.definitions,
+            warnings,
         })
+    }
+
+    /// Keywords in received payloads that would not be enforced.
+    fn warnings(&self) -> Vec<Warning> {
+        let received: std::collections::BTreeSet<usize> =
+            self.received.iter().map(|r| r.message).collect();
+        let mut found = vec![];
+        for index in received {
+            let payload = &self.messages[index].payload;
+            crate::keywords::unenforced(&payload.schema, &payload.pointer, &mut found);
+        }
+        for def in self.definitions.values() {
+            crate::keywords::unenforced(&def.schema, &def.pointer, &mut found);
+        }
+        found.sort();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|(pointer, message)| Warning {
+                location: self.doc.location(&pointer),
+                message,
+            })
+            .collect()
     }
 
     fn operation(&mut self, id: &str) -> Result<()> {

@@ -50,9 +50,10 @@ use std::path::{Path, PathBuf};
 mod emit;
 mod error;
 pub mod ir;
+pub mod keywords;
 mod spec;
 
-pub use error::{Error, Location, Result};
+pub use error::{Error, Location, Result, Warning};
 
 /// What to generate from which document, and where to write it.
 ///
@@ -74,6 +75,8 @@ pub struct Output {
     pub rust: String,
     /// Every file that was read (the spec, and later the files it references).
     pub sources: Vec<PathBuf>,
+    /// Problems that did not stop generation (such as schema keywords that are not enforced).
+    pub warnings: Vec<Warning>,
 }
 
 impl Config {
@@ -128,6 +131,7 @@ impl Config {
             }),
             rust,
             sources: vec![self.spec.clone()],
+            warnings: api.warnings.clone(),
         })
     }
 
@@ -143,6 +147,11 @@ impl Config {
             println!("cargo:rerun-if-changed={}", self.spec.display());
         }
         let output = self.generate()?;
+        if rerun {
+            for warning in &output.warnings {
+                println!("cargo:warning={}", warning.to_string().replace('\n', " "));
+            }
+        }
         let dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")

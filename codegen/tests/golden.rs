@@ -43,6 +43,12 @@ fn assert_generates(spec: &Path, golden: &Path) {
         spec.display()
     );
     expectorate::assert_contents(golden, &first.rust);
+    // Warnings are goldens too, where a case has any (`<case>.warnings`).
+    let warnings: String = first.warnings.iter().map(|w| format!("{w}\n")).collect();
+    let warnings_golden = golden.with_extension("warnings");
+    if !warnings.is_empty() || warnings_golden.exists() {
+        expectorate::assert_contents(warnings_golden, &warnings);
+    }
 }
 
 #[test]

@@ -18,6 +18,7 @@ use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
 use crate::ir::Api;
+use crate::keywords::{ENFORCED, is_annotation};
 
 /// Keywords that a generated check or the Rust type itself enforces, by the kind of Rust type.
 const STRUCT_KEYWORDS: &[&str] = &["type", "properties", "required", "additionalProperties"];
@@ -37,28 +38,6 @@ const MAP_KEYWORDS: &[&str] = &[
     "additionalProperties",
     "minProperties",
     "maxProperties",
-];
-
-/// Keywords that constrain nothing.
-pub(crate) const ANNOTATIONS: &[&str] = &[
-    "$schema",
-    "$id",
-    "$comment",
-    "title",
-    "description",
-    "default",
-    "examples",
-    "example",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "discriminator",
-    "externalDocs",
-    "xml",
-    "contentMediaType",
-    "contentEncoding",
-    "definitions",
-    "$defs",
 ];
 
 /// The checks for all payload types, and for every type reachable from them.
@@ -403,7 +382,10 @@ impl<'a> Checks<'a> {
                 }
                 string_checks(expr, &object, newtype)
             }
-            ("DateTime" | "NaiveDate" | "Uuid" | "bool", _) => {
+            (
+                "DateTime" | "NaiveDate" | "Uuid" | "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "bool",
+                _,
+            ) => {
                 if only(&object, &["type", "format"]) {
                     vec![]
                 } else {
@@ -433,7 +415,7 @@ impl<'a> Checks<'a> {
                 vec![quote!(::socketsundso::codegen::Check::check(#reference))]
             }
             _ => {
-                if object.keys().all(|k| ANNOTATIONS.contains(&k.as_str())) {
+                if object.keys().all(|k| is_annotation(k)) {
                     vec![]
                 } else {
                     vec![self.fallback(expr, &resolved)]
@@ -446,11 +428,14 @@ impl<'a> Checks<'a> {
     fn fallback(&self, expr: &Expr, schema: &Value) -> TokenStream {
         let document = validator_document(self.api, schema).to_string();
         let expr = expr.as_ref();
-        quote! {{
-            static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(#document));
-            ::socketsundso::codegen::check_value(#expr, &SCHEMA)
-        }}
+        // The block is an argument, never the start of a statement, so `&&` can follow it.
+        quote! {
+            ::socketsundso::codegen::check_value(#expr, {
+                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(#document));
+                &SCHEMA
+            })
+        }
     }
 
     /// Follows a `$ref` to a definition.
@@ -611,11 +596,12 @@ fn is_number(name: &str) -> bool {
         || name.starts_with("NonZeroI")
 }
 
-/// Whether the schema uses only `allowed` keywords (and annotations, and `x-` extensions).
+/// Whether the schema uses only `allowed` keywords, besides those that nothing enforces
+/// (annotations, `x-` extensions, and unknown keywords, which the generator warns about).
 fn only(object: &Map<String, Value>, allowed: &[&str]) -> bool {
-    object.keys().all(|k| {
-        allowed.contains(&k.as_str()) || ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")
-    })
+    object
+        .keys()
+        .all(|k| allowed.contains(&k.as_str()) || !ENFORCED.contains(&k.as_str()))
 }
 
 /// `len >= n`, written the way clippy likes: nothing for 0, `!is_empty()` for 1.
