@@ -24,15 +24,20 @@ pub struct Chat {
     clients: Mutex<HashMap<(String, i64), ConnectionId>>,
 }
 
-/// The room and the client id of a connection, from its URL.
-fn who(ctx: &Context) -> (String, i64) {
-    let room = ctx.param("room_id").unwrap_or_default().to_owned();
-    // on_connect refused every connection whose client_id is not an integer.
-    let client_id = ctx
-        .param("client_id")
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_default();
-    (room, client_id)
+/// Who a connection is: set as its state in `on_connect`.
+#[derive(Debug, Clone)]
+struct Member {
+    room: String,
+    client_id: i64,
+}
+
+/// The connection's room and client id. Every accepted connection has them: `on_connect` set
+/// them before any other handler runs.
+fn who(ctx: &Context) -> Member {
+    ctx.state::<Member>().cloned().unwrap_or(Member {
+        room: String::new(),
+        client_id: 0,
+    })
 }
 
 impl Chat {
@@ -67,11 +72,13 @@ impl api::Handler for Chat {
                 client_id: client_id.into(),
             },
         );
+        // The first and only set_state of this connection cannot fail.
+        let _ = ctx.set_state(Member { room, client_id });
         Ok(())
     }
 
     async fn on_disconnect(&self, ctx: &Context) {
-        let (room, client_id) = who(ctx);
+        let Member { room, client_id } = who(ctx);
         let mut clients = self.clients();
         if clients.get(&(room.clone(), client_id)) == Some(&ctx.id()) {
             clients.remove(&(room.clone(), client_id));
@@ -87,7 +94,10 @@ impl api::Handler for Chat {
     }
 
     async fn on_message(&self, ctx: &Context, message: Message) -> Result<(), HandlerError> {
-        let (room, sender) = who(ctx);
+        let Member {
+            room,
+            client_id: sender,
+        } = who(ctx);
         ctx.broadcast(
             &room,
             ChatMessage {
@@ -99,7 +109,10 @@ impl api::Handler for Chat {
     }
 
     async fn on_whisper(&self, ctx: &Context, message: Whisper) -> Result<(), HandlerError> {
-        let (room, from) = who(ctx);
+        let Member {
+            room,
+            client_id: from,
+        } = who(ctx);
         let recipient = self.clients().get(&(room, *message.to)).copied();
         let Some(recipient) = recipient else {
             return Err(HandlerError::invalid("/to", "recipient not found"));
