@@ -99,6 +99,38 @@ impl Error {
         self
     }
 
+    /// What is wrong, without the location (which [`Error::location`] gives) and the hint
+    /// ([`Error::hint`]).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Io {
+                path,
+                action,
+                source,
+            } => format!("{}: {action}: {source}", path.display()),
+            Error::Parse { message, .. } => format!("not valid YAML/JSON: {message}"),
+            Error::Spec { message, .. } => message.clone(),
+            Error::Schema {
+                message, reason, ..
+            } => {
+                format!(
+                    "the payload schema of message `{message}` cannot be turned into Rust types: {reason}"
+                )
+            }
+            Error::Internal { what, reason } => {
+                format!("internal error: generated {what} does not parse: {reason}")
+            }
+        }
+    }
+
+    /// How to fix it, where there is one clear way.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Spec { help, .. } => help.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The location in the spec, when the error is about the spec.
     pub fn location(&self) -> Option<&Location> {
         match self {

@@ -49,6 +49,7 @@ use std::path::{Path, PathBuf};
 
 mod emit;
 mod error;
+pub mod extensions;
 pub mod ir;
 pub mod keywords;
 mod spec;
@@ -167,6 +168,32 @@ impl Config {
         };
         write_if_changed(&dir.join(&output.rust_file_name), &output.rust)?;
         Ok(output)
+    }
+}
+
+/// Every problem found in a document: what `socketsundso validate` reports.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Problems that stop generation. Empty means the document generates.
+    pub errors: Vec<Error>,
+    /// Problems that do not.
+    pub warnings: Vec<Warning>,
+}
+
+impl Config {
+    /// Checks the document without generating anything and reports every problem found: all
+    /// errors (where one error does not hide others) and all warnings.
+    pub fn validate(&self) -> Report {
+        match self.generate() {
+            Ok(output) => Report {
+                errors: vec![],
+                warnings: output.warnings,
+            },
+            Err(error) => Report {
+                errors: vec![error],
+                warnings: vec![],
+            },
+        }
     }
 }
 

@@ -1,0 +1,161 @@
+//! The `x-socketsundso-*` settings a document can carry, as the Rust types that read them.
+//!
+//! The generator reads every setting through these types, and `socketsundso schema` prints
+//! [`json_schema`], derived from them with schemars, for editors.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Settings at the root of the document.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DocumentSettings {
+    /// The field of every message that names its type: `type` by default. Real APIs also use
+    /// `event`, `op`, `method` or `message_type`. A dotted path (`header.type`) reaches a tag
+    /// inside a nested object. Without this setting the generator uses `type` when payloads
+    /// declare it, and otherwise the one property that fixes a constant in every message (with a
+    /// warning).
+    #[serde(
+        rename = "x-socketsundso-tag-field",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag_field: Option<String>,
+
+    /// The envelope field that carries a correlation id (`id` by default), or `false` for none.
+    /// The runtime copies it from a received message onto its reply and onto any error it causes.
+    #[serde(
+        rename = "x-socketsundso-id-field",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id_field: Option<IdField>,
+
+    /// Whether object schemas that do not set `additionalProperties` accept unknown fields
+    /// (`reject` by default).
+    #[serde(
+        rename = "x-socketsundso-unknown-fields",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unknown_fields: Option<UnknownFields>,
+
+    /// AsyncAPI 2.x only: what `publish` means for the server. `receive` (the default, as the
+    /// specification says: clients publish to the server) or `send` (for documents written from
+    /// the client's point of view).
+    #[serde(
+        rename = "x-socketsundso-publish-means",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_means: Option<PublishMeans>,
+}
+
+/// Settings on an operation (AsyncAPI 3: an `operations` entry; 2.x: `publish`/`subscribe`).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OperationSettings {
+    /// The handler is a plain function that the runtime runs on the blocking thread pool.
+    #[serde(
+        rename = "x-socketsundso-blocking",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub blocking: Option<bool>,
+
+    /// AsyncAPI 2.x only: the message the handler replies with (AsyncAPI 3 has `reply`).
+    #[serde(
+        rename = "x-socketsundso-reply",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reply: Option<Reference>,
+}
+
+/// Settings on a message.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MessageSettings {
+    /// The message's tag value, when the payload does not fix it with a `const`.
+    #[serde(
+        rename = "x-socketsundso-tag",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tag: Option<String>,
+}
+
+/// Settings on any schema.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SchemaSettings {
+    /// Whether this object (and the objects inside it that do not say otherwise) accepts
+    /// unknown fields.
+    #[serde(
+        rename = "x-socketsundso-unknown-fields",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unknown_fields: Option<UnknownFields>,
+}
+
+/// `x-socketsundso-id-field`: a field name, or `false`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum IdField {
+    /// The field's name.
+    Name(String),
+    /// `false`: no correlation ids.
+    Off(bool),
+}
+
+/// `x-socketsundso-unknown-fields`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownFields {
+    /// Unknown fields are ignored.
+    Allow,
+    /// A message with an unknown field gets an `unknown_field` error.
+    Reject,
+}
+
+/// `x-socketsundso-publish-means`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PublishMeans {
+    /// `publish` operations are what the server receives.
+    Receive,
+    /// `publish` operations are what the server sends.
+    Send,
+}
+
+/// A reference to a message: `{"$ref": "#/components/messages/pong"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Reference {
+    /// A local or relative reference.
+    #[serde(rename = "$ref")]
+    pub reference: String,
+}
+
+/// A JSON Schema of every `x-socketsundso-*` setting, by where it goes: what
+/// `socketsundso schema` prints.
+pub fn json_schema() -> serde_json::Value {
+    let mut generator = schemars::r#gen::SchemaSettings::draft07().into_generator();
+    let mut properties = serde_json::Map::new();
+    for (place, schema) in [
+        ("document", generator.subschema_for::<DocumentSettings>()),
+        ("operation", generator.subschema_for::<OperationSettings>()),
+        ("message", generator.subschema_for::<MessageSettings>()),
+        ("schema", generator.subschema_for::<SchemaSettings>()),
+    ] {
+        properties.insert(
+            place.to_owned(),
+            serde_json::to_value(schema).unwrap_or_default(),
+        );
+    }
+    let definitions = serde_json::to_value(generator.definitions()).unwrap_or_default();
+    serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "socketsundso AsyncAPI extensions",
+        "description": "The x-socketsundso-* settings, by where they go in an AsyncAPI document: the document root, an operation, a message, or any schema.",
+        "type": "object",
+        "properties": properties,
+        "definitions": definitions,
+    })
+}
