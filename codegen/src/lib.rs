@@ -112,47 +112,38 @@ impl Config {
         self
     }
 
-    /// Reads the document and returns the generated files, writing nothing.
+    /// Reads the document and returns the generated files, writing nothing. The error is the
+    /// first problem found; [`Config::validate`] reports them all.
     pub fn generate(&self) -> Result<Output> {
-        let doc = spec::Document::load(&self.spec)?;
-        let api = ir::Api::from_document(&doc).map_err(|e| fill_file(e, &self.spec))?;
-        let source = self
-            .spec
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let rust = emit::rust::emit(&api, &source).map_err(|e| fill_file(e, &self.spec))?;
-        Ok(Output {
-            rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
-                let stem = self
-                    .spec
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned());
-                format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
-            }),
-            rust,
-            sources: vec![self.spec.clone()],
-            warnings: api.warnings.clone(),
-        })
+        let run = self.run();
+        match run.result {
+            Ok(output) => Ok(output),
+            Err(mut errors) => Err(errors.remove(0)),
+        }
     }
 
     /// Generates and writes the files to the output directory, rewriting a file only when its
     /// content changed (so cargo does not rebuild for nothing). In a build script it also prints
-    /// `cargo:rerun-if-changed` for the spec.
+    /// `cargo:rerun-if-changed` for the spec and every file it references, and the warnings as
+    /// `cargo:warning`s.
     pub fn compile(&self) -> Result<Output> {
         let rerun = self
             .rerun_if_changed
             .unwrap_or_else(|| std::env::var_os("OUT_DIR").is_some());
+        let run = self.run();
         if rerun {
-            // Printed before generating, so that a broken spec is also watched.
-            println!("cargo:rerun-if-changed={}", self.spec.display());
-        }
-        let output = self.generate()?;
-        if rerun {
-            for warning in &output.warnings {
+            // Printed whether or not generation succeeded, so that fixing the spec reruns it.
+            for source in &run.sources {
+                println!("cargo:rerun-if-changed={}", source.display());
+            }
+            for warning in &run.warnings {
                 println!("cargo:warning={}", warning.to_string().replace('\n', " "));
             }
         }
+        let output = match run.result {
+            Ok(output) => output,
+            Err(mut errors) => return Err(errors.remove(0)),
+        };
         let dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -169,6 +160,66 @@ impl Config {
         write_if_changed(&dir.join(&output.rust_file_name), &output.rust)?;
         Ok(output)
     }
+
+    /// Loads the document (and the files it references), builds the IR and emits the code.
+    fn run(&self) -> Run {
+        let mut doc = match spec::Document::load(&self.spec) {
+            Ok(doc) => doc,
+            Err(error) => {
+                return Run {
+                    sources: vec![self.spec.clone()],
+                    warnings: vec![],
+                    result: Err(vec![error]),
+                };
+            }
+        };
+        let sources = doc.sources();
+        let built = ir::Api::build(&mut doc);
+        let mut warnings = built.warnings;
+        let mut seen = std::collections::BTreeSet::new();
+        warnings.retain(|w| seen.insert(w.to_string()));
+        let api = match built.api {
+            Ok(api) => api,
+            Err(errors) => {
+                return Run {
+                    sources,
+                    warnings,
+                    result: Err(errors),
+                };
+            }
+        };
+        let source = self
+            .spec
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = emit::rust::emit(&api, &source)
+            .map_err(|e| vec![locate_schema_error(e, &doc)])
+            .map(|rust| Output {
+                rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
+                    let stem = self
+                        .spec
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned());
+                    format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
+                }),
+                rust,
+                sources: sources.clone(),
+                warnings: warnings.clone(),
+            });
+        Run {
+            sources,
+            warnings,
+            result,
+        }
+    }
+}
+
+/// What one run of the generator found.
+struct Run {
+    sources: Vec<PathBuf>,
+    warnings: Vec<Warning>,
+    result: std::result::Result<Output, Vec<Error>>,
 }
 
 /// Every problem found in a document: what `socketsundso validate` reports.
@@ -181,18 +232,13 @@ pub struct Report {
 }
 
 impl Config {
-    /// Checks the document without generating anything and reports every problem found: all
-    /// errors (where one error does not hide others) and all warnings.
+    /// Checks the document without writing anything and reports every problem found: all
+    /// errors (one broken operation does not hide the problems of the others) and all warnings.
     pub fn validate(&self) -> Report {
-        match self.generate() {
-            Ok(output) => Report {
-                errors: vec![],
-                warnings: output.warnings,
-            },
-            Err(error) => Report {
-                errors: vec![error],
-                warnings: vec![],
-            },
+        let run = self.run();
+        Report {
+            errors: run.result.err().unwrap_or_default(),
+            warnings: run.warnings,
         }
     }
 }
@@ -222,15 +268,12 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// Emitters do not know the file; fill it in (and the line, where it can be found).
-fn fill_file(mut error: Error, spec: &Path) -> Error {
+/// Emitters know the schema's pointer in the bundle; find its file, line and column.
+fn locate_schema_error(mut error: Error, doc: &spec::Document) -> Error {
     if let Error::Schema { location, .. } = &mut error
         && location.file == Path::new("<spec>")
     {
-        location.file = spec.to_owned();
-        if let Ok(text) = std::fs::read_to_string(spec) {
-            location.line_col = spec::locate(&text, &location.pointer);
-        }
+        *location = doc.location(&location.pointer);
     }
     error
 }

@@ -9,56 +9,211 @@ use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
 
-/// One parsed spec file.
+/// Where the files that the main document references are mounted in the bundled tree.
+pub(crate) const MOUNT: &str = "x-socketsundso-files";
+
+/// A spec, with every file it references through `$ref`, bundled into one tree.
+///
+/// Each referenced file is mounted under `/x-socketsundso-files/<n>` of the main document, and
+/// every `$ref` (local or relative) is rewritten to a pointer into the bundle. So the rest of the
+/// generator sees one document with local references only, while errors still point into the
+/// file and line where a node really is.
 #[derive(Debug)]
 pub(crate) struct Document {
-    /// The path as given.
-    pub path: PathBuf,
-    /// The source text, kept to locate nodes for diagnostics.
-    text: String,
-    /// The document as JSON values, in document order.
+    /// The bundle, in document order.
     pub root: Value,
+    /// Every file read; the main one first.
+    files: Vec<SourceFile>,
+}
+
+#[derive(Debug)]
+struct SourceFile {
+    path: PathBuf,
+    /// Canonical path, to load each file once.
+    canonical: PathBuf,
+    /// Kept to locate nodes for diagnostics.
+    text: String,
+    /// Where the file's root is in the bundle: `""` for the main file.
+    prefix: String,
 }
 
 impl Document {
-    /// Reads and parses a YAML or JSON file.
+    /// Reads and parses a YAML or JSON file and every file it references.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            action: "cannot read",
-            source,
-        })?;
+        let text = read(path)?;
         Self::parse(path, text)
     }
 
-    /// Parses already-read text.
+    /// Parses already-read text (and reads the files it references).
     pub fn parse(path: &Path, text: String) -> Result<Self> {
-        let root: Value = serde_yaml::from_str(&text).map_err(|e| Error::Parse {
-            location: Location {
-                file: path.to_owned(),
-                pointer: String::new(),
-                line_col: e.location().map(|l| (l.line(), l.column())),
-            },
-            message: strip_location(&e.to_string()),
-        })?;
-        Ok(Document {
-            path: path.to_owned(),
-            text,
-            root,
-        })
+        let mut root = parse_text(path, &text)?;
+        let mut doc = Document {
+            root: Value::Null,
+            files: vec![SourceFile {
+                path: path.to_owned(),
+                canonical: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+                text,
+                prefix: String::new(),
+            }],
+        };
+        let mut mounted = serde_json::Map::new();
+        doc.rewrite_refs(&mut root, 0, "")?;
+        // Files found while rewriting are appended to `files`; rewrite them in turn.
+        let mut next = 1;
+        let mut roots = vec![];
+        while next < doc.files.len() {
+            let file = &doc.files[next];
+            let mut value = parse_text(&file.path, &file.text)?;
+            doc.rewrite_refs(&mut value, next, "")?;
+            roots.push((next, value));
+            next += 1;
+        }
+        for (index, value) in roots {
+            mounted.insert(index.to_string(), value);
+        }
+        if !mounted.is_empty() {
+            match &mut root {
+                Value::Object(object) => {
+                    object.insert(MOUNT.to_owned(), Value::Object(mounted));
+                }
+                _ => return Err(doc.error("", "the document must be a YAML mapping")),
+            }
+        }
+        doc.root = root;
+        Ok(doc)
     }
 
-    /// The node at a JSON Pointer (`""` is the root).
+    /// Every file read: the main one, then the ones it references.
+    pub fn sources(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Rewrites every `$ref` in `value` (part of file `file`, found at local pointer `at`) to a
+    /// `#/...` pointer into the bundle, loading referenced files.
+    fn rewrite_refs(&mut self, value: &mut Value, file: usize, at: &str) -> Result<()> {
+        match value {
+            Value::Object(object) => {
+                if let Some(Value::String(reference)) = object.get("$ref") {
+                    let here = format!("{}{}", self.files[file].prefix, child(at, "$ref"));
+                    let global = self.bundle_pointer(file, reference, &here)?;
+                    object.insert("$ref".to_owned(), Value::String(format!("#{global}")));
+                }
+                for (key, child_value) in object.iter_mut() {
+                    if key != "$ref" {
+                        self.rewrite_refs(child_value, file, &child(at, key))?;
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    self.rewrite_refs(item, file, &child(at, &i.to_string()))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The bundle pointer of a `$ref` found in file `file` (at bundle pointer `here`).
+    fn bundle_pointer(&mut self, file: usize, reference: &str, here: &str) -> Result<String> {
+        let (path_part, fragment) = match reference.split_once('#') {
+            Some((path, fragment)) => (path, fragment),
+            None => (reference, ""),
+        };
+        let fragment = decode_percent(fragment);
+        if !fragment.is_empty() && !fragment.starts_with('/') {
+            return Err(self.error(
+                here,
+                format!("`$ref: {reference}` is not a JSON Pointer fragment like `#/components/schemas/Name`"),
+            ));
+        }
+        if path_part.is_empty() {
+            return Ok(format!("{}{fragment}", self.files[file].prefix));
+        }
+        if path_part.contains("://") {
+            return Err(self
+                .error(
+                    here,
+                    format!("remote `$ref`s (URLs) are not supported: `{reference}`"),
+                )
+                .help("download the referenced file next to this one and use a relative path"));
+        }
+        let base = self.files[file].path.parent().unwrap_or(Path::new(""));
+        let target = base.join(path_part);
+        let canonical = std::fs::canonicalize(&target).map_err(|e| {
+            self.error(
+                here,
+                format!("`$ref: {reference}`: cannot read {}: {e}", target.display()),
+            )
+        })?;
+        let index = match self.files.iter().position(|f| f.canonical == canonical) {
+            Some(index) => index,
+            None => {
+                let text = read(&target).map_err(|e| {
+                    self.error(here, format!("`$ref: {reference}`: {}", e.message()))
+                })?;
+                let index = self.files.len();
+                self.files.push(SourceFile {
+                    path: target,
+                    canonical,
+                    text,
+                    prefix: format!("/{MOUNT}/{index}"),
+                });
+                index
+            }
+        };
+        Ok(format!("{}{fragment}", self.files[index].prefix))
+    }
+
+    /// The node at a JSON Pointer into the bundle (`""` is the root).
     pub fn get(&self, pointer: &str) -> Option<&Value> {
         self.root.pointer(pointer)
     }
 
-    /// The location of the node at `pointer`, with line and column when it can be found.
+    /// The file that holds the node at a bundle pointer, and the node's pointer in that file.
+    fn source_of(&self, pointer: &str) -> (&SourceFile, String) {
+        for file in self.files.iter().skip(1) {
+            if let Some(rest) = pointer.strip_prefix(&file.prefix)
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return (file, rest.to_owned());
+            }
+        }
+        (&self.files[0], pointer.to_owned())
+    }
+
+    /// A bundle pointer as the user wrote it: `#/components/x` in the main file,
+    /// `common/schemas.yaml#/x` in another.
+    pub fn display_pointer(&self, pointer: &str) -> String {
+        let (file, local) = self.source_of(pointer);
+        if file.prefix.is_empty() {
+            format!("#{local}")
+        } else {
+            format!("{}#{local}", file.path.display())
+        }
+    }
+
+    /// The location of the node at `pointer`: its file and, where it can be found, line and
+    /// column. A node the generator made itself (when it reads AsyncAPI 2) has no line; its
+    /// nearest ancestor in the file gives one.
     pub fn location(&self, pointer: &str) -> Location {
+        let (file, local) = self.source_of(pointer);
+        let mut line_col = None;
+        let mut probe = local.as_str();
+        loop {
+            if let Some(found) = locate(&file.text, probe) {
+                line_col = Some(found);
+                break;
+            }
+            match probe.rfind('/') {
+                Some(i) => probe = &probe[..i],
+                None => break,
+            }
+        }
         Location {
-            file: self.path.clone(),
-            pointer: pointer.to_owned(),
-            line_col: locate(&self.text, pointer),
+            file: file.path.clone(),
+            pointer: local,
+            line_col,
         }
     }
 
@@ -89,7 +244,14 @@ impl Document {
                 return Err(self
                     .error(
                         &current,
-                        format!("`$ref` cycle: #{} → #{target}", seen.join(" → #")),
+                        format!(
+                            "`$ref` cycle: {}",
+                            seen.iter()
+                                .chain(std::iter::once(&target))
+                                .map(|p| self.display_pointer(p))
+                                .collect::<Vec<_>>()
+                                .join(" → ")
+                        ),
                     )
                     .help("a `$ref` chain must end at a real node"));
             }
@@ -97,44 +259,38 @@ impl Document {
         }
     }
 
-    /// Checks a `$ref` value (found at `at`) and turns it into a JSON Pointer into this document.
+    /// Checks a `$ref` value (found at `at`; already rewritten to a bundle pointer when the
+    /// document was loaded) and returns the pointer it names.
     pub fn ref_target(&self, at: &str, reference: &Value) -> Result<String> {
         let Some(reference) = reference.as_str() else {
             return Err(self.error(at, "`$ref` must be a string"));
         };
-        let Some(fragment) = reference.strip_prefix('#') else {
-            let what = if reference.contains("://") {
-                "remote `$ref`s (URLs) are not supported"
-            } else {
-                "`$ref`s to other files are not supported yet"
-            };
-            return Err(self
-                .error(at, format!("{what}: `{reference}`"))
-                .help("copy the referenced definition into this document and use a local `#/...` reference"));
-        };
-        if !fragment.is_empty() && !fragment.starts_with('/') {
-            return Err(self.error(
-                at,
-                format!("`$ref: {reference}` is not a JSON Pointer fragment like `#/components/schemas/Name`"),
-            ));
-        }
+        let fragment = reference.strip_prefix('#').unwrap_or(reference);
         if self.get(fragment).is_none() {
+            let (file, local) = self.source_of(fragment);
+            let (best, keys) = nearest_existing(&self.root, fragment);
+            let best = self.display_pointer(&best);
+            let hint = if keys.is_empty() {
+                format!("`{best}` exists, but nothing below it does")
+            } else {
+                format!("`{best}` exists and has: {keys}")
+            };
             return Err(self
                 .error(
                     at,
                     format!(
-                        "`$ref: {reference}` points at nothing in {}",
-                        self.path.display()
+                        "`$ref: #{local}` points at nothing in {}",
+                        file.path.display()
                     ),
                 )
-                .help(nearest_existing(&self.root, fragment)));
+                .help(hint));
         }
         Ok(fragment.to_owned())
     }
 }
 
-/// A hint naming the deepest part of a pointer that does exist.
-fn nearest_existing(root: &Value, fragment: &str) -> String {
+/// The deepest part of a pointer that does exist, and the keys it has.
+fn nearest_existing(root: &Value, fragment: &str) -> (String, String) {
     let mut best = String::new();
     let mut prefix = String::new();
     for segment in fragment.split('/').skip(1) {
@@ -146,21 +302,60 @@ fn nearest_existing(root: &Value, fragment: &str) -> String {
             break;
         }
     }
-    let node = root.pointer(&best);
-    let keys = node
+    let keys = root
+        .pointer(&best)
         .and_then(Value::as_object)
         .map(|o| {
             o.keys()
+                .filter(|k| *k != MOUNT)
                 .map(|k| format!("`{k}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
         })
         .unwrap_or_default();
-    if keys.is_empty() {
-        format!("`#{best}` exists, but nothing below it does")
-    } else {
-        format!("`#{best}` exists and has: {keys}")
+    (best, keys)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        action: "cannot read",
+        source,
+    })
+}
+
+fn parse_text(path: &Path, text: &str) -> Result<Value> {
+    serde_yaml::from_str(text).map_err(|e| Error::Parse {
+        location: Location {
+            file: path.to_owned(),
+            pointer: String::new(),
+            line_col: e.location().map(|l| (l.line(), l.column())),
+        },
+        message: strip_location(&e.to_string()),
+    })
+}
+
+/// Decodes `%XX` escapes in a URI fragment.
+fn decode_percent(fragment: &str) -> String {
+    if !fragment.contains('%') {
+        return fragment.to_owned();
     }
+    let bytes = fragment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&fragment[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| fragment.to_owned())
 }
 
 /// Appends one segment to a JSON Pointer, escaping `~` and `/`.

@@ -228,7 +228,13 @@ impl<'de> Visitor<'de> for TagSeed {
 #[allow(clippy::result_large_err)] // see `decode`
 fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     let tag_field = T::TAG_FIELD;
-    let tag_path = format!("/{}", escape_pointer(tag_field));
+    // A dotted tag field (`header.type`) names a tag inside a nested object; it stays in the
+    // payload. A plain one is taken out of the message before the payload is read.
+    let nested = tag_field.contains('.');
+    let tag_path: String = tag_field
+        .split('.')
+        .map(|segment| format!("/{}", escape_pointer(segment)))
+        .collect();
     let value = match parse_strict(text) {
         Ok(value) => value,
         Err(ParseError::Json(e)) => {
@@ -267,7 +273,16 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
         Some(id) => error.with_id(id.clone()),
         None => error,
     };
-    let tag = match object.remove(tag_field) {
+    let found = if nested {
+        let mut node = object.get(tag_field.split('.').next().unwrap_or_default());
+        for segment in tag_field.split('.').skip(1) {
+            node = node.and_then(|n| n.get(segment));
+        }
+        node.cloned()
+    } else {
+        object.remove(tag_field)
+    };
+    let tag = match found {
         Some(Value::String(tag)) => tag,
         Some(other) => {
             return Err(with_id(

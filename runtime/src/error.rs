@@ -258,10 +258,8 @@ impl std::error::Error for ErrorMessage {}
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandlerError {
-    code: Cow<'static, str>,
-    message: String,
-    errors: Vec<Violation>,
-    id: Option<serde_json::Value>,
+    /// Boxed, so that `Result<T, HandlerError>` stays small (errors are the rare path).
+    inner: Box<ErrorMessage>,
 }
 
 impl HandlerError {
@@ -273,10 +271,12 @@ impl HandlerError {
     /// An error with a custom code (for example `"forbidden"`), or one of [`ErrorCode`]'s.
     pub fn with_code(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
-            message: message.into(),
-            errors: Vec::new(),
-            id: None,
+            inner: Box::new(ErrorMessage {
+                id: None,
+                code: code.into(),
+                message: message.into(),
+                errors: Vec::new(),
+            }),
         }
     }
 
@@ -294,50 +294,40 @@ impl HandlerError {
         kind: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
-        self.errors.push(Violation::new(path, kind, message));
+        self.inner.errors.push(Violation::new(path, kind, message));
         self
     }
 
-    /// Sets the correlation id sent with the error (generated code copies the message's id).
+    /// Sets the correlation id sent with the error (the runtime copies the message's id).
     pub fn with_id(mut self, id: serde_json::Value) -> Self {
-        self.id = Some(id);
+        self.inner.id = Some(id);
         self
     }
 
     /// The error's code.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.inner.code
     }
 
     /// The error's message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The error's violations.
     pub fn violations(&self) -> &[Violation] {
-        &self.errors
+        &self.inner.errors
     }
 
     /// The wire form of this error.
     pub fn into_error_message(self) -> ErrorMessage {
-        ErrorMessage {
-            id: self.id,
-            code: self.code,
-            message: self.message,
-            errors: self.errors,
-        }
+        *self.inner
     }
 }
 
 impl fmt::Display for HandlerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)?;
-        for v in &self.errors {
-            let path = if v.path.is_empty() { "(root)" } else { &v.path };
-            write!(f, "; {path}: {}", v.message)?;
-        }
-        Ok(())
+        fmt::Display::fmt(&self.inner, f)
     }
 }
 
@@ -345,12 +335,7 @@ impl std::error::Error for HandlerError {}
 
 impl From<ErrorMessage> for HandlerError {
     fn from(m: ErrorMessage) -> Self {
-        Self {
-            code: m.code,
-            message: m.message,
-            errors: m.errors,
-            id: m.id,
-        }
+        Self { inner: Box::new(m) }
     }
 }
 

@@ -84,7 +84,8 @@ pub trait Service: Send + Sync + 'static {
 ///
 /// Generated code implements this for `ClientMessage`; [`decode`] uses it.
 pub trait Incoming: Sized + Send + 'static {
-    /// The name of the discriminator field, `"type"` by default.
+    /// The name of the discriminator field, `"type"` by default. A dotted path (`"header.type"`)
+    /// names a tag inside a nested object; such a tag stays part of the payload.
     const TAG_FIELD: &'static str;
     /// Every tag value this enum accepts, in document order.
     const TAGS: &'static [&'static str];

@@ -7,13 +7,17 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 #[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
 {%- if client.is_empty() %}
 #[serde(crate = "::socketsundso::codegen::serde")]
+{%- else if nested_tag %}
+#[serde(crate = "::socketsundso::codegen::serde", untagged)]
 {%- else %}
 #[serde(crate = "::socketsundso::codegen::serde", tag = {{ tag_field_lit }})]
 {%- endif %}
 pub enum ClientMessage {
 {%- for v in client %}
     {{ v.doc }}
+{%- if !nested_tag %}
     #[serde(rename = {{ v.tag_lit }})]
+{%- endif %}
     {{ v.name }}({{ v.name }}),
 {%- endfor %}
 }
@@ -22,13 +26,17 @@ pub enum ClientMessage {
 #[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
 {%- if server.is_empty() %}
 #[serde(crate = "::socketsundso::codegen::serde")]
+{%- else if nested_tag %}
+#[serde(crate = "::socketsundso::codegen::serde", untagged)]
 {%- else %}
 #[serde(crate = "::socketsundso::codegen::serde", tag = {{ tag_field_lit }})]
 {%- endif %}
 pub enum ServerMessage {
 {%- for v in server %}
     {{ v.doc }}
+{%- if !nested_tag %}
     #[serde(rename = {{ v.tag_lit }})]
+{%- endif %}
     {{ v.name }}({{ v.name }}),
 {%- endfor %}
 }
@@ -47,6 +55,32 @@ impl ::std::convert::From<{{ v.name }}> for ServerMessage {
 }
 {% endfor %}
 
+{% for e in reply_enums %}
+{{ e.doc }}
+#[derive(Clone, Debug, PartialEq)]
+pub enum {{ e.name }} {
+{%- for v in e.variants %}
+    /// A [`{{ v }}`] reply.
+    {{ v }}({{ v }}),
+{%- endfor %}
+}
+{% for v in e.variants %}
+impl ::std::convert::From<{{ v }}> for {{ e.name }} {
+    fn from(message: {{ v }}) -> Self {
+        Self::{{ v }}(message)
+    }
+}
+{% endfor %}
+impl ::std::convert::From<{{ e.name }}> for ServerMessage {
+    fn from(reply: {{ e.name }}) -> Self {
+        match reply {
+{%- for v in e.variants %}
+            {{ e.name }}::{{ v }}(message) => Self::{{ v }}(message),
+{%- endfor %}
+        }
+    }
+}
+{% endfor %}
 /// Decoding in two steps: the tag first, then the payload of the type it names.
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = {{ tag_field_lit }};

@@ -402,7 +402,7 @@ impl<'a> Checks<'a> {
                 } else {
                     expr.as_value()
                 };
-                number_checks(&value, number.starts_with('f'), &object)
+                number_checks(&value, number, &object)
             }
             (name, []) if self.types.contains_key(name) => {
                 if !is_ref && !self.schemas.contains_key(name) {
@@ -530,14 +530,21 @@ fn string_checks(expr: &Expr, object: &Map<String, Value>, newtype: bool) -> Vec
 
 fn number_checks(
     value: &TokenStream,
-    float: bool,
+    number: &str,
     object: &Map<String, Value>,
 ) -> Vec<TokenStream> {
+    let float = number.starts_with('f');
+    // An `f64` is compared as it is; anything else converts first.
+    let as_f64 = if number == "f64" {
+        quote!(#value)
+    } else {
+        quote!((#value as f64))
+    };
     let mut checks = vec![];
     let bound = |key: &str| object.get(key).filter(|v| v.is_number());
     let mut compare = |key: &str, op: TokenStream| {
         if let Some(limit) = bound(key) {
-            checks.push(compare_number(value, float, limit, op));
+            checks.push(compare_number(value, &as_f64, float, limit, op));
         }
     };
     let exclusive_min_flag = object.get("exclusiveMinimum") == Some(&Value::Bool(true));
@@ -566,15 +573,22 @@ fn number_checks(
                 let d = d as i128;
                 checks.push(quote!(i128::from(#value) % #d == 0));
             }
-            _ => checks
-                .push(quote!(::socketsundso::codegen::check::multiple_of(#value as f64, #divisor))),
+            _ => {
+                checks.push(quote!(::socketsundso::codegen::check::multiple_of(#as_f64, #divisor)))
+            }
         }
     }
     checks
 }
 
 /// `value op limit`, exact for integers.
-fn compare_number(value: &TokenStream, float: bool, limit: &Value, op: TokenStream) -> TokenStream {
+fn compare_number(
+    value: &TokenStream,
+    as_f64: &TokenStream,
+    float: bool,
+    limit: &Value,
+    op: TokenStream,
+) -> TokenStream {
     let integral = limit
         .as_i64()
         .map(i128::from)
@@ -583,7 +597,7 @@ fn compare_number(value: &TokenStream, float: bool, limit: &Value, op: TokenStre
         Some(limit) if !float => quote!(i128::from(#value) #op #limit),
         _ => {
             let limit = limit.as_f64().unwrap_or_default();
-            quote!((#value as f64) #op #limit)
+            quote!(#as_f64 #op #limit)
         }
     }
 }

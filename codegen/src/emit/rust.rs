@@ -11,7 +11,7 @@ use syn::visit_mut::{self, VisitMut};
 
 use super::check::{Checks, validator_document};
 use crate::error::{Error, Location, Result};
-use crate::ir::{Api, Message};
+use crate::ir::{Api, Message, Reply};
 
 /// Crates that typify's output names with absolute paths; generated code reaches them through
 /// the runtime's re-export module instead, so users depend on `socketsundso` alone.
@@ -84,8 +84,6 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
     settings
         .with_struct_builder(false)
         .with_derive("PartialEq".to_owned());
-    let mut space = typify::TypeSpace::new(&settings);
-
     let mut types = Vec::new();
     for (name, def) in &api.definitions {
         types.push((
@@ -108,46 +106,111 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
             message.key.clone(),
         ));
     }
-    let location = |pointer: &str| Location {
-        file: "<spec>".into(),
-        pointer: pointer.to_owned(),
-        line_col: None,
-    };
-    let first = types
-        .first()
-        .map(|t| (t.2.clone(), t.3.clone()))
-        .unwrap_or_default();
     let defs: Vec<(String, JsonSchema)> = types
         .iter()
         .map(|(n, s, _, _)| (n.clone(), s.clone()))
         .collect();
-    // typify reports most problems as errors, but some schemas make it panic; neither may
-    // escape as a panic of the generator.
+    match typify_stream(&settings, defs.clone()) {
+        Ok(stream) => Ok(stream),
+        Err(reason) => {
+            // typify does not say which schema it failed on: find it by converting one type at a
+            // time, with every other type standing in as "any value".
+            let culprit = (0..defs.len()).find(|&i| {
+                let alone: Vec<(String, JsonSchema)> = defs
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (name, schema))| {
+                        (
+                            name.clone(),
+                            if i == j {
+                                schema.clone()
+                            } else {
+                                JsonSchema::Bool(true)
+                            },
+                        )
+                    })
+                    .collect();
+                typify_stream(&settings, alone).is_err()
+            });
+            let (pointer, owner) = culprit
+                .or(Some(0))
+                .and_then(|i| types.get(i))
+                .map(|t| (t.2.clone(), t.3.clone()))
+                .unwrap_or_default();
+            Err(Error::Schema {
+                location: Location {
+                    file: "<spec>".into(),
+                    pointer,
+                    line_col: None,
+                },
+                message: owner,
+                reason,
+            })
+        }
+    }
+}
+
+/// Runs typify over `defs`. typify reports most problems as errors, but some schemas make it
+/// panic; neither may escape as a panic of the generator.
+fn typify_stream(
+    settings: &typify::TypeSpaceSettings,
+    defs: Vec<(String, JsonSchema)>,
+) -> std::result::Result<TokenStream, String> {
+    let mut space = typify::TypeSpace::new(settings);
     let result = catch_unwind(AssertUnwindSafe(|| {
         space.add_ref_types(defs)?;
         Ok::<_, typify::Error>(space.to_stream())
     }));
     match result {
         Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) => Err(Error::Schema {
-            location: location(&first.0),
-            message: first.1,
-            reason: e.to_string(),
-        }),
-        Err(panic) => Err(Error::Schema {
-            location: location(&first.0),
-            message: first.1,
-            reason: panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "typify failed".to_owned()),
-        }),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "typify failed".to_owned())),
+    }
+}
+
+/// Keywords that only validate and that typify cannot use (`not` even makes it panic). typify
+/// gets the schema without them; the generated checks still enforce them through the
+/// validator.
+const VALIDATION_ONLY: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "dependentRequired",
+    "dependentSchemas",
+];
+
+fn without_validation_only(schema: &serde_json::Value) -> serde_json::Value {
+    match schema {
+        serde_json::Value::Object(object) => object
+            .iter()
+            .filter(|(key, _)| !VALIDATION_ONLY.contains(&key.as_str()))
+            .map(|(key, value)| {
+                // `const`, `enum`, `default` and examples are values, not schemas.
+                let value = if matches!(
+                    key.as_str(),
+                    "const" | "enum" | "default" | "examples" | "example"
+                ) {
+                    value.clone()
+                } else {
+                    without_validation_only(value)
+                };
+                (key.clone(), value)
+            })
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(without_validation_only).collect(),
+        other => other.clone(),
     }
 }
 
 fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result<JsonSchema> {
-    serde_json::from_value(schema.clone()).map_err(|e| Error::Schema {
+    serde_json::from_value(without_validation_only(schema)).map_err(|e| Error::Schema {
         location: Location {
             file: "<spec>".into(),
             pointer: pointer.to_owned(),
@@ -311,6 +374,13 @@ struct Variant {
     schema_lit: String,
 }
 
+/// A handler's reply that is one of several messages.
+struct ReplyEnum {
+    name: String,
+    doc: String,
+    variants: Vec<String>,
+}
+
 /// One handler method.
 struct HandlerView {
     method: String,
@@ -326,6 +396,10 @@ struct HandlerView {
 struct Glue {
     tag_field: String,
     tag_field_lit: String,
+    /// The tag is inside a nested object and stays in the payload: the enums are untagged.
+    nested_tag: bool,
+    /// Enums of the replies of handlers that reply with one of several messages.
+    reply_enums: Vec<ReplyEnum>,
     /// `Some("id")` or `None`, as Rust.
     id_field: String,
     /// Tags of received messages whose payload declares the id field.
@@ -370,18 +444,22 @@ impl Glue {
             .iter()
             .map(|r| {
                 let message = &api.messages[r.message];
-                let reply = r.reply.map(|i| &api.messages[i]);
-                let reply_line = match reply {
-                    Some(reply) => {
-                        format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name)
+                let (reply_type, reply_line) = match &r.reply {
+                    Reply::One(i) => {
+                        let reply = &api.messages[*i];
+                        (reply.rust_name.clone(), format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name))
                     }
-                    None => "Sends no reply; use `ctx` to send messages.".to_owned(),
+                    Reply::Many { rust_name, messages } => {
+                        let tags: Vec<String> = messages.iter().map(|i| format!("`{}`", api.messages[*i].tag)).collect();
+                        (rust_name.clone(), format!("Replies with one of {} ([`{rust_name}`]).", tags.join(", ")))
+                    }
+                    Reply::None => ("()".to_owned(), "Sends no reply; use `ctx` to send messages.".to_owned()),
                 };
                 HandlerView {
                     method: r.method.clone(),
                     message: message.rust_name.clone(),
-                    reply_type: reply.map_or_else(|| "()".to_owned(), |m| m.rust_name.clone()),
-                    has_reply: reply.is_some(),
+                    reply_type,
+                    has_reply: r.reply != Reply::None,
                     blocking: r.blocking,
                     doc: doc_attrs(&[
                         Some(format!(
@@ -395,9 +473,34 @@ impl Glue {
                 }
             })
             .collect();
+        let mut reply_enums: Vec<ReplyEnum> = vec![];
+        for r in &api.received {
+            if let Reply::Many {
+                rust_name,
+                messages,
+            } = &r.reply
+            {
+                if reply_enums.iter().any(|e| &e.name == rust_name) {
+                    continue;
+                }
+                reply_enums.push(ReplyEnum {
+                    name: rust_name.clone(),
+                    doc: doc_attrs(&[Some(format!(
+                        "What the handler of operation `{}` replies with: one of several messages.",
+                        r.operation
+                    ))]),
+                    variants: messages
+                        .iter()
+                        .map(|i| api.messages[*i].rust_name.clone())
+                        .collect(),
+                });
+            }
+        }
         Glue {
             tag_field: api.tag_field.clone(),
             tag_field_lit: lit(&api.tag_field),
+            nested_tag: api.nested_tag(),
+            reply_enums,
             id_field: match &api.id_field {
                 Some(id) => format!("::std::option::Option::Some({})", lit(id)),
                 None => "::std::option::Option::None".to_owned(),

@@ -1,0 +1,1113 @@
+//! The intermediate representation: a resolved, protocol-level model of the API.
+//!
+//! Emitters read only this. Every name here is already a valid, unique Rust identifier, every
+//! `$ref` in a schema points at an entry of [`Api::definitions`], and every payload is the schema
+//! of a message without its tag field.
+//!
+//! Building it reads AsyncAPI 3.x directly; AsyncAPI 2.x is first rewritten into the 3.x shape
+//! (see `v2.rs`), with every message still at its place in the source so that errors point there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::ToSnakeCase;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, Warning};
+use crate::extensions::{
+    DocumentSettings, IdField, MessageSettings, OperationSettings, SchemaSettings, UnknownFields,
+};
+use crate::spec::{Document, child, segments};
+
+mod names;
+mod payload;
+mod v2;
+
+use names::{Names, identifier, type_name};
+use payload::Shape;
+
+/// The whole API.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// The discriminator field of every message: `type` by default, a dotted path for a tag
+    /// inside a nested object.
+    pub tag_field: String,
+    /// The field that carries a correlation id (`id` by default): the runtime copies it from a
+    /// received message onto its reply and onto any error it causes. `None` turns that off.
+    pub id_field: Option<String>,
+    /// Every message type, in document order of first use.
+    pub messages: Vec<Message>,
+    /// What the server receives, each with its handler, in document order.
+    pub received: Vec<Received>,
+    /// Indexes into [`Api::messages`] of what the server sends (including replies).
+    pub sent: Vec<usize>,
+    /// Shared schemas that payloads reference, by Rust name. Their `$ref`s are
+    /// `#/definitions/<Rust name>`.
+    pub definitions: BTreeMap<String, Schema>,
+}
+
+impl Api {
+    /// Whether the tag lives in a nested object (a dotted `x-socketsundso-tag-field`). Such a
+    /// tag stays part of the payload.
+    pub fn nested_tag(&self) -> bool {
+        self.tag_field.contains('.')
+    }
+}
+
+/// A JSON Schema with the place it came from.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// JSON Pointer of the schema in the (bundled) spec.
+    pub pointer: String,
+    /// The schema, with `$ref`s rewritten to `#/definitions/<Rust name>`.
+    pub schema: Value,
+}
+
+/// One message type.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The message's key (component key or channel message key).
+    pub key: String,
+    /// The tag value on the wire.
+    pub tag: String,
+    /// The Rust type name of its payload.
+    pub rust_name: String,
+    /// `summary`, or else `title`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// The payload: an object schema without the tag property (or a `oneOf`/`anyOf` of them).
+    pub payload: Schema,
+    /// Whether the payload schema declares the correlation id field itself (then the handler
+    /// sees it too).
+    pub declares_id: bool,
+}
+
+/// A message the server receives, with the handler that answers it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Index into [`Api::messages`].
+    pub message: usize,
+    /// The handler method, `on_<tag in snake case>`.
+    pub method: String,
+    /// The operation that declares it.
+    pub operation: String,
+    /// The operation's `summary` or `description`.
+    pub doc: Option<String>,
+    /// What the handler returns.
+    pub reply: Reply,
+    /// `x-socketsundso-blocking: true`: the handler is a plain function that the runtime runs on
+    /// the blocking thread pool.
+    pub blocking: bool,
+}
+
+/// What a handler returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Nothing: the operation declares no reply.
+    None,
+    /// One message (index into [`Api::messages`]).
+    One(usize),
+    /// One of several messages: a generated enum with this Rust name.
+    Many {
+        /// The enum's Rust name.
+        rust_name: String,
+        /// Indexes into [`Api::messages`].
+        messages: Vec<usize>,
+    },
+}
+
+/// Names that generated code defines itself.
+pub(crate) const RESERVED: &[&str] = &[
+    "ClientMessage",
+    "ServerMessage",
+    "Handler",
+    "Server",
+    "Context",
+];
+
+/// The IR, or every error found; and the warnings either way.
+pub(crate) struct Built {
+    pub api: std::result::Result<Api, Vec<Error>>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Api {
+    /// Builds the IR from a loaded document (rewriting an AsyncAPI 2.x document in place first).
+    pub(crate) fn build(doc: &mut Document) -> Built {
+        let mut warnings = vec![];
+        if let Err(error) = v2::convert_if_needed(doc, &mut warnings) {
+            return Built {
+                api: Err(vec![error]),
+                warnings,
+            };
+        }
+        let doc: &Document = doc;
+        let mut builder = match Builder::new(doc) {
+            Ok(builder) => builder,
+            Err(error) => {
+                return Built {
+                    api: Err(vec![error]),
+                    warnings,
+                };
+            }
+        };
+        builder.warnings.append(&mut warnings);
+        let api = builder.build();
+        Built {
+            api: match api {
+                Ok(api) if builder.errors.is_empty() => Ok(api),
+                Ok(_) => Err(std::mem::take(&mut builder.errors)),
+                Err(error) => {
+                    builder.errors.push(error);
+                    Err(std::mem::take(&mut builder.errors))
+                }
+            },
+            warnings: builder.finish_warnings(),
+        }
+    }
+}
+
+/// Reads the `x-socketsundso-*` settings of the object at `pointer` (which is `place`: "the
+/// document root", "an operation", "a message" or "a schema") into `T`. A setting of the wrong
+/// type is an error at that setting; an unknown setting, or one that belongs elsewhere, is a
+/// warning.
+pub(crate) fn settings<T: DeserializeOwned + Default>(
+    doc: &Document,
+    pointer: &str,
+    place: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<T> {
+    let Some(Value::Object(object)) = doc.get(pointer) else {
+        return Ok(T::default());
+    };
+    let ours: Map<String, Value> = object
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-socketsundso-") && *k != crate::spec::MOUNT)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, value) in &ours {
+        let at = child(pointer, key);
+        match KNOWN_SETTINGS.iter().find(|(k, _)| k == key) {
+            None => warnings.push(Warning {
+                location: doc.location(&at),
+                message: format!(
+                    "unknown setting `{key}`; `socketsundso schema` lists the settings"
+                ),
+            }),
+            Some((_, places)) if !places.contains(&place) => warnings.push(Warning {
+                location: doc.location(&at),
+                message: format!(
+                    "`{key}` has no effect on {place}; it belongs on {}",
+                    places.join(" or ")
+                ),
+            }),
+            Some(_) => {
+                let one: Map<String, Value> = [(key.clone(), value.clone())].into_iter().collect();
+                if let Err(e) = serde_json::from_value::<T>(Value::Object(one)) {
+                    return Err(doc
+                        .error(&at, format!("`{key}`: {e}"))
+                        .help("`socketsundso schema` prints what every setting takes"));
+                }
+            }
+        }
+    }
+    if ours.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(Value::Object(ours)).map_err(|e| doc.error(pointer, e.to_string()))
+}
+
+/// Every setting and where it belongs.
+const KNOWN_SETTINGS: &[(&str, &[&str])] = &[
+    ("x-socketsundso-tag-field", &["the document root"]),
+    ("x-socketsundso-id-field", &["the document root"]),
+    (
+        "x-socketsundso-unknown-fields",
+        &["the document root", "a schema"],
+    ),
+    ("x-socketsundso-publish-means", &["the document root"]),
+    ("x-socketsundso-blocking", &["an operation"]),
+    ("x-socketsundso-reply", &["an operation"]),
+    ("x-socketsundso-tag", &["a message"]),
+];
+
+struct Builder<'a> {
+    doc: &'a Document,
+    tag_field: String,
+    id_field: Option<String>,
+    id_field_explicit: bool,
+    /// The document's default for `x-socketsundso-unknown-fields`.
+    allow_unknown: bool,
+    messages: Vec<Message>,
+    /// message pointer → indexes (a message whose payload is a `oneOf` of tagged branches
+    /// becomes one message per branch)
+    by_pointer: BTreeMap<String, Vec<usize>>,
+    /// message index → pointer (for diagnostics)
+    pointers: Vec<String>,
+    received: Vec<Received>,
+    sent: Vec<usize>,
+    /// schema pointer → Rust name, for referenced schemas
+    def_names: BTreeMap<String, String>,
+    definitions: BTreeMap<String, Schema>,
+    names: Names,
+    errors: Vec<Error>,
+    warnings: Vec<Warning>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(doc: &'a Document) -> Result<Self> {
+        let mut warnings = vec![];
+        let settings: DocumentSettings = settings(doc, "", "the document root", &mut warnings)?;
+        let (id_field, id_field_explicit) = match settings.id_field {
+            None => (Some("id".to_owned()), false),
+            Some(IdField::Name(name)) if !name.is_empty() => (Some(name), true),
+            Some(IdField::Name(_)) => {
+                return Err(doc.error(
+                    "/x-socketsundso-id-field",
+                    "the id field needs a name, or `false`",
+                ));
+            }
+            Some(IdField::Off(false)) => (None, true),
+            Some(IdField::Off(true)) => {
+                return Err(doc
+                    .error(
+                        "/x-socketsundso-id-field",
+                        "`x-socketsundso-id-field` takes a field name or `false`",
+                    )
+                    .help("for example `x-socketsundso-id-field: reqid`"));
+            }
+        };
+        let mut builder = Builder {
+            doc,
+            tag_field: "type".to_owned(),
+            id_field,
+            id_field_explicit,
+            allow_unknown: settings.unknown_fields == Some(UnknownFields::Allow),
+            messages: vec![],
+            by_pointer: BTreeMap::new(),
+            pointers: vec![],
+            received: vec![],
+            sent: vec![],
+            def_names: BTreeMap::new(),
+            definitions: BTreeMap::new(),
+            names: Names::new(RESERVED),
+            errors: vec![],
+            warnings,
+        };
+        builder.tag_field = match settings.tag_field {
+            Some(field) if !field.is_empty() && !field.split('.').any(str::is_empty) => field,
+            Some(_) => {
+                return Err(doc.error(
+                    "/x-socketsundso-tag-field",
+                    "the tag field needs a name, such as `type` or `header.type`",
+                ));
+            }
+            None => builder.infer_tag_field(),
+        };
+        Ok(builder)
+    }
+
+    fn build(&mut self) -> Result<Api> {
+        let doc = self.doc;
+        let info = doc.get("/info").and_then(Value::as_object).ok_or_else(|| {
+            doc.error("", "the `info` object is missing")
+                .help("add `info: {title: My API, version: 1.0.0}`")
+        })?;
+        let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
+        let title = text("title").ok_or_else(|| doc.error("/info", "`info.title` is missing"))?;
+        let version =
+            text("version").ok_or_else(|| doc.error("/info", "`info.version` is missing"))?;
+        let description = text("description");
+
+        let operations = doc.get("/operations").and_then(Value::as_object);
+        let Some(operations) = operations.filter(|o| !o.is_empty()) else {
+            return Err(doc
+                .error("", "the document has no operations, so no message has a direction")
+                .help("add an operation with `action: receive` for each message the server receives and `action: send` for each it sends"));
+        };
+        for (id, _) in operations {
+            // One broken operation does not hide the problems of the others.
+            if let Err(error) = self.operation(id) {
+                self.errors.push(error);
+            }
+        }
+        self.check_tags();
+        Ok(Api {
+            title,
+            version,
+            description,
+            tag_field: self.tag_field.clone(),
+            id_field: self.id_field.clone(),
+            messages: self.messages.clone(),
+            received: self.received.clone(),
+            sent: self.sent.clone(),
+            definitions: self.definitions.clone(),
+        })
+    }
+
+    /// The warnings, with those about unenforced keywords, in document order.
+    fn finish_warnings(&mut self) -> Vec<Warning> {
+        let received: BTreeSet<usize> = self.received.iter().map(|r| r.message).collect();
+        let mut found = vec![];
+        for index in received {
+            let payload = &self.messages[index].payload;
+            crate::keywords::unenforced(&payload.schema, &payload.pointer, &mut found);
+        }
+        for def in self.definitions.values() {
+            crate::keywords::unenforced(&def.schema, &def.pointer, &mut found);
+        }
+        found.sort();
+        found.dedup();
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.extend(found.into_iter().map(|(pointer, message)| Warning {
+            location: self.doc.location(&pointer),
+            message,
+        }));
+        warnings.extend(self.names.take_warnings(self.doc));
+        warnings
+    }
+
+    fn warn(&mut self, pointer: &str, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            location: self.doc.location(pointer),
+            message: message.into(),
+        });
+    }
+
+    /// Without `x-socketsundso-tag-field`: `type` when any message declares it; otherwise the
+    /// property that fixes a constant string in the most messages (with a warning), or `type`.
+    fn infer_tag_field(&mut self) -> String {
+        let doc = self.doc;
+        let mut pointers = BTreeSet::new();
+        if let Some(operations) = doc.get("/operations").and_then(Value::as_object) {
+            for id in operations.keys() {
+                let at = child("/operations", id);
+                let Ok((at, op)) = doc.resolve(&at) else {
+                    continue;
+                };
+                pointers.extend(self.operation_message_pointers(&at, op).unwrap_or_default());
+                if op.get("reply").is_some() {
+                    pointers.extend(
+                        self.reply_pointers(&child(&at, "reply"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        let mut declares_type = false;
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for pointer in &pointers {
+            // Each message counts once, even when its payload has several branches.
+            let mut fixed = BTreeSet::new();
+            for object in payload::candidate_objects(doc, pointer) {
+                let Some(properties) = object.get("properties").and_then(Value::as_object) else {
+                    continue;
+                };
+                declares_type |= properties.contains_key("type");
+                for (name, property) in properties {
+                    let property = match property.get("$ref") {
+                        Some(Value::String(r)) => {
+                            doc.get(r.trim_start_matches('#')).unwrap_or(property)
+                        }
+                        _ => property,
+                    };
+                    if payload::fixed_string(property).is_some() {
+                        fixed.insert(name.clone());
+                    }
+                }
+            }
+            for name in fixed {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+        if declares_type || counts.is_empty() {
+            return "type".to_owned();
+        }
+        let (field, count) = counts
+            .iter()
+            .max_by_key(|(name, count)| (**count, std::cmp::Reverse((*name).clone())))
+            .map(|(n, c)| (n.clone(), *c))
+            .unwrap_or_default();
+        self.warn(
+            "",
+            format!(
+                "no message has a `type` field; the tag field is taken to be `{field}`, which fixes a constant in {count} of {} messages",
+                pointers.len()
+            ),
+        );
+        if let Some(last) = self.warnings.last_mut() {
+            last.message.push_str(&format!(
+                " (say so with `x-socketsundso-tag-field: {field}` at the document root)"
+            ));
+        }
+        field
+    }
+
+    fn operation(&mut self, id: &str) -> Result<()> {
+        let doc = self.doc;
+        let at = child("/operations", id);
+        let (at, op) = doc.resolve(&at)?;
+        let action = op.get("action").and_then(Value::as_str);
+        let receives = match action {
+            Some("receive") => true,
+            Some("send") => false,
+            _ => {
+                return Err(doc
+                    .error(&child(&at, "action"), format!("operation `{id}` needs `action: receive` or `action: send`"))
+                    .help("`receive`: the server receives these messages; `send`: the server sends them"));
+            }
+        };
+        let op_settings: OperationSettings =
+            settings(doc, &at, "an operation", &mut self.warnings)?;
+        let blocking = op_settings.blocking.unwrap_or(false);
+        if blocking && !receives {
+            return Err(doc
+                .error(
+                    &child(&at, "x-socketsundso-blocking"),
+                    "`x-socketsundso-blocking` applies to operations that the server receives",
+                )
+                .help("remove it, or set `action: receive`"));
+        }
+        let doc_text = op
+            .get("summary")
+            .or_else(|| op.get("description"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+
+        let mut messages = vec![];
+        for pointer in self.operation_message_pointers(&at, op)? {
+            messages.extend(self.message(&pointer)?);
+        }
+        let reply = match op.get("reply") {
+            None => Reply::None,
+            Some(_) => {
+                let mut replies = vec![];
+                for pointer in self.reply_pointers(&child(&at, "reply"))? {
+                    for index in self.message(&pointer)? {
+                        if !replies.contains(&index) {
+                            replies.push(index);
+                        }
+                    }
+                }
+                match replies.as_slice() {
+                    [] => Reply::None,
+                    [one] => Reply::One(*one),
+                    _ => {
+                        let name = self
+                            .names
+                            .claim(&format!("{}Reply", type_name(id)), &at, true);
+                        Reply::Many {
+                            rust_name: name,
+                            messages: replies,
+                        }
+                    }
+                }
+            }
+        };
+        if !receives && reply != Reply::None {
+            self.warn(&child(&at, "reply"), format!("operation `{id}` sends, so its reply is sent by the client; the server does not check it"));
+        }
+        match &reply {
+            Reply::None => {}
+            Reply::One(index) => push_unique(&mut self.sent, *index),
+            Reply::Many { messages, .. } => {
+                for index in messages {
+                    push_unique(&mut self.sent, *index);
+                }
+            }
+        }
+        let reply = if receives { reply } else { Reply::None };
+        for message in messages {
+            if !receives {
+                push_unique(&mut self.sent, message);
+                continue;
+            }
+            if let Some(existing) = self.received.iter().find(|r| r.message == message) {
+                if existing.reply != reply || existing.blocking != blocking {
+                    return Err(doc.error(
+                        &at,
+                        format!(
+                            "message `{}` is received by operations `{}` and `{id}` with different replies or blocking settings",
+                            self.messages[message].key, existing.operation
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let method = self.names.claim_method(
+                &format!(
+                    "on_{}",
+                    identifier(&self.messages[message].tag).to_snake_case()
+                ),
+                &self.pointers[message],
+            );
+            self.received.push(Received {
+                message,
+                method,
+                operation: id.to_owned(),
+                doc: doc_text.clone(),
+                reply: reply.clone(),
+                blocking,
+            });
+        }
+        Ok(())
+    }
+
+    /// The pointers of the messages an operation lists, or of all of its channel's messages.
+    fn operation_message_pointers(&self, at: &str, op: &Value) -> Result<Vec<String>> {
+        let doc = self.doc;
+        let channel_ref = op.get("channel").ok_or_else(|| {
+            doc.error(at, "this operation has no `channel`")
+                .help("add `channel: {$ref: '#/channels/<name>'}`")
+        })?;
+        let channel_at = child(at, "channel");
+        let (channel_at, channel) = match channel_ref.get("$ref") {
+            Some(_) => doc.resolve(&channel_at)?,
+            None => (channel_at, channel_ref),
+        };
+        let mut out = vec![];
+        match op.get("messages") {
+            Some(Value::Array(list)) => {
+                for i in 0..list.len() {
+                    out.push(
+                        doc.resolve(&child(&child(at, "messages"), &i.to_string()))?
+                            .0,
+                    );
+                }
+            }
+            Some(_) => {
+                return Err(doc.error(
+                    &child(at, "messages"),
+                    "`messages` must be a list of `$ref`s",
+                ));
+            }
+            None => {
+                out = channel_message_pointers(doc, &channel_at, channel)?;
+                if out.is_empty() {
+                    return Err(
+                        doc.error(&channel_at, "the channel of this operation has no messages")
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The pointers of the messages a `reply` names (its `messages`, or its channel's).
+    fn reply_pointers(&self, at: &str) -> Result<Vec<String>> {
+        let doc = self.doc;
+        let (at, reply) = doc.resolve(at)?;
+        match reply.get("messages") {
+            Some(Value::Array(list)) => (0..list.len())
+                .map(|i| {
+                    doc.resolve(&child(&child(&at, "messages"), &i.to_string()))
+                        .map(|(p, _)| p)
+                })
+                .collect(),
+            Some(_) => Err(doc.error(
+                &child(&at, "messages"),
+                "`messages` must be a list of `$ref`s",
+            )),
+            None if reply.get("channel").is_some() => {
+                let (channel_at, channel) = doc.resolve(&child(&at, "channel"))?;
+                channel_message_pointers(doc, &channel_at, channel)
+            }
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Registers the message at `pointer` (already resolved) and returns its index, or the
+    /// indexes of its branches when its payload is a `oneOf` of differently tagged objects.
+    fn message(&mut self, pointer: &str) -> Result<Vec<usize>> {
+        if let Some(indexes) = self.by_pointer.get(pointer) {
+            return Ok(indexes.clone());
+        }
+        let doc = self.doc;
+        let node = doc
+            .get(pointer)
+            .and_then(Value::as_object)
+            .ok_or_else(|| doc.error(pointer, "a message must be an object"))?;
+        let key = v2::message_key(doc, pointer);
+        let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
+
+        if let Some(content_type) = text("contentType")
+            && !content_type.contains("json")
+        {
+            return Err(doc
+                    .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages are supported"))
+                    .help("socketsundso speaks JSON text frames; use `contentType: application/json`"));
+        }
+        // AsyncAPI 2.x puts `schemaFormat` on the message.
+        if let Some(format) = node.get("schemaFormat") {
+            check_schema_format(doc, &child(pointer, "schemaFormat"), format, &key)?;
+        }
+        let message_settings: MessageSettings =
+            settings(doc, pointer, "a message", &mut self.warnings)?;
+        self.correlation(pointer, node, &key)?;
+
+        let shape = payload::shape(doc, pointer, node, &key, &self.tag_field)?;
+        let summary = text("summary").or_else(|| text("title"));
+        let description = text("description");
+        let indexes = match shape {
+            Shape::Object { at, schema } => {
+                let tag = match payload::fixed_tag(doc, &schema, &self.tag_field) {
+                    Some(tag) => tag,
+                    None => self.derived_tag(pointer, &key, node, &message_settings)?,
+                };
+                let index = self.add_message(
+                    pointer,
+                    &key,
+                    &type_name(&key),
+                    tag,
+                    &summary,
+                    &description,
+                    at,
+                    Value::Object(schema),
+                )?;
+                vec![index]
+            }
+            Shape::Split(branches) => {
+                let mut indexes = vec![];
+                for branch in branches {
+                    let name = format!("{}{}", type_name(&key), type_name(&branch.name));
+                    let branch_summary = branch.summary.clone().or_else(|| summary.clone());
+                    let index = self.add_message(
+                        &branch.at,
+                        &branch.name,
+                        &name,
+                        branch.tag,
+                        &branch_summary,
+                        &description,
+                        branch.at.clone(),
+                        Value::Object(branch.schema),
+                    )?;
+                    indexes.push(index);
+                }
+                indexes
+            }
+            Shape::Enum {
+                at,
+                schema,
+                tagged,
+                tag,
+            } => {
+                if !tagged {
+                    self.warn(
+                        &at,
+                        format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
+                    );
+                }
+                let tag = match tag {
+                    Some(tag) => tag,
+                    None => self.derived_tag(pointer, &key, node, &message_settings)?,
+                };
+                let index = self.add_message(
+                    pointer,
+                    &key,
+                    &type_name(&key),
+                    tag,
+                    &summary,
+                    &description,
+                    at,
+                    schema,
+                )?;
+                vec![index]
+            }
+        };
+        self.by_pointer.insert(pointer.to_owned(), indexes.clone());
+        Ok(indexes)
+    }
+
+    /// A tag that the payload does not fix: `x-socketsundso-tag`, the message's `name`, or its
+    /// key (these two with a warning).
+    fn derived_tag(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        node: &Map<String, Value>,
+        settings: &MessageSettings,
+    ) -> Result<String> {
+        if let Some(tag) = &settings.tag {
+            return Ok(tag.clone());
+        }
+        let (tag, from) = match node.get("name").and_then(Value::as_str) {
+            Some(name) => (name.to_owned(), "its `name`"),
+            None => (key.to_owned(), "its key"),
+        };
+        self.warn(
+            pointer,
+            format!(
+                "message `{key}` has no constant `{}` in its payload; its tag `{tag}` comes from {from} (fix it with `{}: {{const: {tag}}}` in the payload, or `x-socketsundso-tag: {tag}` on the message)",
+                self.tag_field, self.tag_field
+            ),
+        );
+        Ok(tag)
+    }
+
+    /// Adds one message with the payload `schema` (found at `payload_at`).
+    #[allow(clippy::too_many_arguments)]
+    fn add_message(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        rust_name: &str,
+        tag: String,
+        summary: &Option<String>,
+        description: &Option<String>,
+        payload_at: String,
+        schema: Value,
+    ) -> Result<usize> {
+        let mut schema = schema;
+        let nested = self.tag_field.contains('.');
+        if !nested {
+            payload::strip_tag(&mut schema, &self.tag_field);
+        }
+        if let Value::Object(object) = &mut schema {
+            if !object.contains_key("oneOf") && !object.contains_key("anyOf") {
+                object
+                    .entry("type")
+                    .or_insert_with(|| Value::from("object"));
+            }
+            if !object.contains_key("description") && !object.contains_key("title") {
+                let doc = [summary.clone(), description.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+                if !doc.is_empty() {
+                    object.insert("description".to_owned(), Value::from(doc));
+                }
+            }
+        }
+        let declares_id = self
+            .id_field
+            .as_ref()
+            .is_some_and(|id| payload::declares(&schema, id));
+        // The message claims its name before the schemas it references, so that a schema of the
+        // same name is the one renamed.
+        let rust_name = self.names.claim(rust_name, pointer, false);
+        self.normalize(&mut schema, &payload_at)?;
+        self.rewrite_refs(&mut schema, &payload_at)?;
+        let index = self.messages.len();
+        self.messages.push(Message {
+            key: key.to_owned(),
+            tag,
+            rust_name,
+            summary: summary.clone(),
+            description: description.clone(),
+            payload: Schema {
+                pointer: payload_at,
+                schema,
+            },
+            declares_id,
+        });
+        self.pointers.push(pointer.to_owned());
+        Ok(index)
+    }
+
+    /// A message's `correlationId` must name a top-level payload field, and all messages must
+    /// agree on it: it becomes the API's id field.
+    fn correlation(&mut self, pointer: &str, node: &Map<String, Value>, key: &str) -> Result<()> {
+        if node.get("correlationId").is_none() {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let (at, correlation) = doc.resolve(&child(pointer, "correlationId"))?;
+        let location = correlation
+            .get("location")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let field = location
+            .strip_prefix("$message.payload#/")
+            .filter(|f| !f.is_empty() && !f.contains('/'));
+        let Some(field) = field else {
+            // Headers do not exist on a WebSocket; keep going with the id field as it is.
+            self.warn(
+                &child(&at, "location"),
+                format!("message `{key}`: the correlation id location `{location}` is not supported and is ignored; socketsundso carries the id in a top-level field (`$message.payload#/id`)"),
+            );
+            return Ok(());
+        };
+        let field = field.replace("~1", "/").replace("~0", "~");
+        match &self.id_field {
+            Some(existing) if *existing == field => Ok(()),
+            Some(existing) if self.id_field_explicit || existing != "id" => Err(doc
+                .error(&child(&at, "location"), format!("message `{key}` carries its correlation id in `{field}`, but the API uses `{existing}`"))
+                .help("all messages of one API carry the correlation id in the same field")),
+            _ => {
+                self.id_field = Some(field);
+                Ok(())
+            }
+        }
+    }
+
+    /// Prepares a schema for code generation and validation: object schemas that say nothing
+    /// about unknown fields get the document's default (closed unless
+    /// `x-socketsundso-unknown-fields: allow`), and OpenAPI-style `nullable: true` becomes a
+    /// `null` type. Parts of an `allOf` stay open, because each part sees only its own properties.
+    fn normalize(&mut self, schema: &mut Value, at: &str) -> Result<()> {
+        normalize(
+            self.doc,
+            schema,
+            at,
+            self.allow_unknown,
+            false,
+            &mut self.warnings,
+        )
+    }
+
+    /// Rewrites every `$ref` in `schema` (a copy of the node at `at`) to
+    /// `#/definitions/<Rust name>`, adding each referenced schema to the definitions.
+    fn rewrite_refs(&mut self, schema: &mut Value, at: &str) -> Result<()> {
+        match schema {
+            Value::Object(object) => {
+                if let Some(reference) = object.get("$ref") {
+                    let target = self.doc.ref_target(&child(at, "$ref"), reference)?;
+                    let name = self.definition(&target)?;
+                    object.insert(
+                        "$ref".to_owned(),
+                        Value::from(format!("#/definitions/{name}")),
+                    );
+                }
+                for (key, value) in object.iter_mut() {
+                    if !matches!(
+                        key.as_str(),
+                        "$ref" | "const" | "enum" | "default" | "examples" | "example"
+                    ) {
+                        self.rewrite_refs(value, &child(at, key))?;
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    self.rewrite_refs(item, &child(at, &i.to_string()))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The Rust name of the referenced schema at `pointer`, adding it on first use.
+    fn definition(&mut self, pointer: &str) -> Result<String> {
+        if let Some(name) = self.def_names.get(pointer) {
+            return Ok(name.clone());
+        }
+        let doc = self.doc;
+        let last = segments(pointer).pop().unwrap_or_default();
+        let name = self.names.claim(&type_name(&last), pointer, false);
+        self.def_names.insert(pointer.to_owned(), name.clone());
+        let mut schema = doc.get(pointer).cloned().unwrap_or(Value::Null);
+        self.normalize(&mut schema, pointer)?;
+        self.rewrite_refs(&mut schema, pointer)?;
+        self.definitions.insert(
+            name.clone(),
+            Schema {
+                pointer: pointer.to_owned(),
+                schema,
+            },
+        );
+        Ok(name)
+    }
+
+    /// Tags must be unique among received messages (the server decodes by them); among sent
+    /// messages a duplicate is only a warning, because only clients would be confused.
+    fn check_tags(&mut self) {
+        let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
+        for (receives, list) in [(true, received), (false, self.sent.clone())] {
+            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+            for index in list {
+                let tag = self.messages[index].tag.clone();
+                if let Some(&other) = seen.get(&tag) {
+                    let (first, second) = (&self.messages[other].key, &self.messages[index].key);
+                    let pointer = self.pointers[index].clone();
+                    if receives {
+                        let error = self
+                            .doc
+                            .error(
+                                &pointer,
+                                format!("the server receives two messages tagged `{tag}`: `{first}` ({}) and `{second}`", self.doc.display_pointer(&self.pointers[other])),
+                            )
+                            .help(format!("each message the server receives needs its own `{}` value", self.tag_field));
+                        self.errors.push(error);
+                    } else {
+                        self.warn(
+                            &pointer,
+                            format!(
+                                "the server sends two messages tagged `{tag}`: `{first}` ({}) and `{second}`; clients cannot tell them apart",
+                                self.doc.display_pointer(&self.pointers[other])
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                seen.insert(tag, index);
+            }
+        }
+    }
+}
+
+/// The messages of a channel, as resolved pointers.
+fn channel_message_pointers(
+    doc: &Document,
+    channel_at: &str,
+    channel: &Value,
+) -> Result<Vec<String>> {
+    let keys: Vec<String> = channel
+        .get("messages")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.iter()
+        .map(|key| {
+            doc.resolve(&child(&child(channel_at, "messages"), key))
+                .map(|(p, _)| p)
+        })
+        .collect()
+}
+
+fn check_schema_format(doc: &Document, at: &str, format: &Value, key: &str) -> Result<()> {
+    let format = format.as_str().unwrap_or_default();
+    if payload::is_json_schema_format(format) {
+        return Ok(());
+    }
+    Err(doc
+        .error(at, format!("message `{key}` uses schema format `{format}`; only JSON Schema and AsyncAPI schemas are supported"))
+        .help("socketsundso generates types from JSON Schema; describe the payload with a JSON Schema"))
+}
+
+fn push_unique(list: &mut Vec<usize>, value: usize) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+/// Whether a `default` value has (one of) the schema's JSON types.
+fn default_fits(ty: Option<&Value>, value: &Value) -> bool {
+    let fits = |ty: &str| match ty {
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.as_f64().is_some_and(|n| n.fract() == 0.0),
+        "number" => value.is_number(),
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "null" => value.is_null(),
+        _ => true,
+    };
+    match ty {
+        Some(Value::String(ty)) => fits(ty),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).any(fits),
+        _ => true,
+    }
+}
+
+/// See [`Builder::normalize`].
+fn normalize(
+    doc: &Document,
+    schema: &mut Value,
+    at: &str,
+    allow_unknown: bool,
+    in_all_of: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<()> {
+    let Value::Object(object) = schema else {
+        return Ok(());
+    };
+    let schema_settings: SchemaSettings = if object.keys().any(|k| k.starts_with("x-socketsundso-"))
+    {
+        settings(doc, at, "a schema", warnings)?
+    } else {
+        SchemaSettings::default()
+    };
+    let allow_unknown = match schema_settings.unknown_fields {
+        Some(setting) => {
+            let allow = setting == UnknownFields::Allow;
+            object
+                .entry("additionalProperties")
+                .or_insert(Value::Bool(allow));
+            allow
+        }
+        None => allow_unknown,
+    };
+    if let Some(default) = object.get("default")
+        && !default_fits(object.get("type"), default)
+    {
+        warnings.push(Warning {
+            location: doc.location(&child(at, "default")),
+            message: format!(
+                "`default: {default}` does not have the schema's type {}; it is ignored",
+                object.get("type").map(Value::to_string).unwrap_or_default()
+            ),
+        });
+        object.remove("default");
+    }
+    if object.get("nullable") == Some(&Value::Bool(true)) {
+        object.remove("nullable");
+        match object.get_mut("type") {
+            Some(Value::String(ty)) => {
+                let ty = std::mem::take(ty);
+                object.insert("type".to_owned(), Value::from(vec![ty, "null".to_owned()]));
+            }
+            Some(Value::Array(types)) if !types.iter().any(|t| t == "null") => {
+                types.push(Value::from("null"));
+            }
+            _ => {}
+        }
+    }
+    let is_object = object.get("type").and_then(Value::as_str) == Some("object")
+        || object.contains_key("properties");
+    let composed = ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| object.contains_key(*k));
+    if is_object && !composed && !in_all_of && !object.contains_key("additionalProperties") {
+        object.insert(
+            "additionalProperties".to_owned(),
+            Value::Bool(allow_unknown),
+        );
+    }
+    for (key, value) in object.iter_mut() {
+        let here = child(at, key);
+        match key.as_str() {
+            "properties" | "patternProperties" | "definitions" | "$defs" => {
+                if let Value::Object(children) = value {
+                    for (name, schema) in children.iter_mut() {
+                        normalize(
+                            doc,
+                            schema,
+                            &child(&here, name),
+                            allow_unknown,
+                            false,
+                            warnings,
+                        )?;
+                    }
+                }
+            }
+            "items" | "additionalProperties" | "additionalItems" | "not" => {
+                normalize(doc, value, &here, allow_unknown, false, warnings)?;
+            }
+            "oneOf" | "anyOf" | "allOf" => {
+                if let Value::Array(children) = value {
+                    for (i, schema) in children.iter_mut().enumerate() {
+                        normalize(
+                            doc,
+                            schema,
+                            &child(&here, &i.to_string()),
+                            allow_unknown,
+                            key == "allOf",
+                            warnings,
+                        )?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,458 @@
+//! The shape of a message's payload: one object, one object per tagged branch, or an enum.
+//!
+//! - An `allOf` of objects is merged into one object (the common case of "base fields + own
+//!   fields"), so its tag and fields can be read.
+//! - A `oneOf`/`anyOf` whose branches each fix a different tag is really several messages that
+//!   share a name: it becomes one message per branch ([`Shape::Split`]).
+//! - Any other `oneOf`/`anyOf` stays one message whose payload is an enum ([`Shape::Enum`]).
+
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+use crate::spec::{Document, child, segments};
+
+/// See the module docs.
+pub(crate) enum Shape {
+    /// One object schema (found at `at`).
+    Object {
+        at: String,
+        schema: Map<String, Value>,
+    },
+    /// One message per branch.
+    Split(Vec<Branch>),
+    /// One message whose payload is a `oneOf`/`anyOf` of objects (inlined); `tagged` when the
+    /// branches can be told apart by a property (typify then generates a tagged enum); `tag`
+    /// when every branch fixes the same tag.
+    Enum {
+        at: String,
+        schema: Value,
+        tagged: bool,
+        tag: Option<String>,
+    },
+}
+
+/// One branch of a split payload.
+pub(crate) struct Branch {
+    /// Its name: the referenced schema's key, its `title`, or the message key and its index.
+    pub name: String,
+    /// Where the branch's schema is.
+    pub at: String,
+    /// The tag it fixes.
+    pub tag: String,
+    /// Its `title` or `description`.
+    pub summary: Option<String>,
+    pub schema: Map<String, Value>,
+}
+
+/// Reads the payload of the message at `pointer`.
+pub(crate) fn shape(
+    doc: &Document,
+    pointer: &str,
+    node: &Map<String, Value>,
+    key: &str,
+    tag_field: &str,
+) -> Result<Shape> {
+    if node.get("payload").is_none() {
+        return Ok(Shape::Object {
+            at: child(pointer, "payload"),
+            schema: Map::new(),
+        });
+    }
+    let (at, schema) = payload_schema(doc, pointer, key)?;
+    let Some(object) = schema.as_object() else {
+        return Err(doc.error(
+            &at,
+            format!("the payload of message `{key}` must be a schema object"),
+        ));
+    };
+    let merged = merge_all_of(doc, &at, object)?;
+    let keyword = ["oneOf", "anyOf"]
+        .into_iter()
+        .find(|k| merged.contains_key(*k));
+    let Some(keyword) = keyword else {
+        check_object(doc, &at, &merged, key, tag_field)?;
+        return Ok(Shape::Object { at, schema: merged });
+    };
+    // The fields outside the `oneOf` are common to every branch.
+    let mut common = merged.clone();
+    common.remove(keyword);
+    let count = merged
+        .get(keyword)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let mut branches = vec![];
+    for i in 0..count {
+        let (branch_at, branch) = doc.resolve(&child(&child(&at, keyword), &i.to_string()))?;
+        let Some(branch_object) = branch.as_object() else {
+            return Err(doc.error(
+                &branch_at,
+                format!("a branch of the payload of message `{key}` must be a schema object"),
+            ));
+        };
+        let mut branch_object = merge_all_of(doc, &branch_at, branch_object)?;
+        merge_into(&mut branch_object, &common);
+        let referenced = branch_at != child(&child(&at, keyword), &i.to_string());
+        let name = if referenced {
+            segments(&branch_at).pop().unwrap_or_default()
+        } else {
+            branch_object
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{key}{}", i + 1))
+        };
+        branches.push((name, branch_at, branch_object));
+    }
+    let tags: Vec<Option<String>> = branches
+        .iter()
+        .map(|(_, _, b)| fixed_tag(doc, b, tag_field))
+        .collect();
+    let distinct = {
+        let mut seen: Vec<&String> = tags.iter().flatten().collect();
+        seen.sort();
+        seen.dedup();
+        seen.len() == tags.len()
+    };
+    if count > 1 && distinct && tags.iter().all(Option::is_some) {
+        return Ok(Shape::Split(
+            branches
+                .into_iter()
+                .zip(tags)
+                .map(|((name, at, schema), tag)| Branch {
+                    summary: schema
+                        .get("title")
+                        .or_else(|| schema.get("description"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    name,
+                    at,
+                    tag: tag.unwrap_or_default(),
+                    schema,
+                })
+                .collect(),
+        ));
+    }
+    let tagged = merged.contains_key("discriminator")
+        || has_discriminator(doc, branches.iter().map(|(_, _, b)| b), tag_field);
+    let tag = match tags.first() {
+        Some(Some(first)) if tags.iter().all(|t| t.as_ref() == Some(first)) => Some(first.clone()),
+        _ => None,
+    };
+    let mut schema = common;
+    schema.insert(
+        keyword.to_owned(),
+        Value::Array(
+            branches
+                .into_iter()
+                .map(|(_, _, b)| Value::Object(b))
+                .collect(),
+        ),
+    );
+    // The branches carry the object's fields; the enum itself has no properties of its own.
+    schema.remove("properties");
+    schema.remove("required");
+    schema.remove("type");
+    Ok(Shape::Enum {
+        at,
+        schema: Value::Object(schema),
+        tagged,
+        tag,
+    })
+}
+
+/// The payload's schema, following `$ref`s and a 3.x multi-format schema object.
+fn payload_schema<'d>(doc: &'d Document, pointer: &str, key: &str) -> Result<(String, &'d Value)> {
+    let (at, schema) = doc.resolve(&child(pointer, "payload"))?;
+    let Some(format) = schema.get("schemaFormat") else {
+        return Ok((at, schema));
+    };
+    let name = format.as_str().unwrap_or_default();
+    if !is_json_schema_format(name) {
+        return Err(doc
+            .error(&child(&at, "schemaFormat"), format!("message `{key}` uses schema format `{name}`; only JSON Schema and AsyncAPI schemas are supported"))
+            .help("socketsundso generates types from JSON Schema; describe the payload with a JSON Schema"));
+    }
+    doc.resolve(&child(&at, "schema"))
+}
+
+/// Whether a `schemaFormat` is JSON Schema (in JSON or YAML) or an AsyncAPI schema.
+pub(crate) fn is_json_schema_format(format: &str) -> bool {
+    let lower = format.to_ascii_lowercase();
+    ["schema+json", "schema+yaml", "vnd.aai.asyncapi"]
+        .iter()
+        .any(|f| lower.contains(f))
+}
+
+/// A message must be a JSON object, because its tag lives in it.
+fn check_object(
+    doc: &Document,
+    at: &str,
+    object: &Map<String, Value>,
+    key: &str,
+    tag_field: &str,
+) -> Result<()> {
+    if let Some(ty) = object.get("type")
+        && ty.as_str() != Some("object")
+    {
+        return Err(doc
+                .error(&child(at, "type"), format!("the payload of message `{key}` has `type: {ty}`; a message must be a JSON object"))
+                .help(format!("the `{tag_field}` tag lives in the message object, so the payload must be `type: object`")));
+    }
+    Ok(())
+}
+
+/// Merges an `allOf` of object schemas into one object schema. Returns the schema unchanged when
+/// its parts cannot be merged without changing its meaning.
+pub(crate) fn merge_all_of(
+    doc: &Document,
+    at: &str,
+    object: &Map<String, Value>,
+) -> Result<Map<String, Value>> {
+    let Some(Value::Array(parts)) = object.get("allOf") else {
+        return Ok(object.clone());
+    };
+    let mut out = object.clone();
+    out.remove("allOf");
+    for i in 0..parts.len() {
+        let (part_at, part) = doc.resolve(&child(&child(at, "allOf"), &i.to_string()))?;
+        let Some(part) = part.as_object() else {
+            return Ok(object.clone());
+        };
+        let part = merge_all_of(doc, &part_at, part)?;
+        if !mergeable(&part) {
+            return Ok(object.clone());
+        }
+        if !merge_into(&mut out, &part) {
+            return Ok(object.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a part of an `allOf` is a plain object schema.
+fn mergeable(part: &Map<String, Value>) -> bool {
+    part.keys().all(|k| {
+        matches!(
+            k.as_str(),
+            "type"
+                | "properties"
+                | "required"
+                | "additionalProperties"
+                | "title"
+                | "description"
+                | "examples"
+                | "example"
+                | "discriminator"
+        ) || k.starts_with("x-")
+    }) && part.get("type").is_none_or(|t| t == "object")
+        && part
+            .get("additionalProperties")
+            .is_none_or(Value::is_boolean)
+}
+
+/// Adds `part`'s properties, required fields and annotations to `out`. `false` when they
+/// conflict (then `out` is not usable).
+fn merge_into(out: &mut Map<String, Value>, part: &Map<String, Value>) -> bool {
+    for (key, value) in part {
+        match key.as_str() {
+            "properties" => {
+                let Some(part_properties) = value.as_object() else {
+                    return false;
+                };
+                let properties = out
+                    .entry("properties")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                let Some(properties) = properties.as_object_mut() else {
+                    return false;
+                };
+                for (name, schema) in part_properties {
+                    match properties.get_mut(name) {
+                        None => {
+                            properties.insert(name.clone(), schema.clone());
+                        }
+                        Some(existing) if existing == schema => {}
+                        Some(existing) => {
+                            // Both parts constrain the field: it must meet both.
+                            let both = Value::Object(
+                                [(
+                                    "allOf".to_owned(),
+                                    Value::Array(vec![existing.clone(), schema.clone()]),
+                                )]
+                                .into_iter()
+                                .collect(),
+                            );
+                            *existing = both;
+                        }
+                    }
+                }
+            }
+            "required" => {
+                let Some(part_required) = value.as_array() else {
+                    return false;
+                };
+                let required = out
+                    .entry("required")
+                    .or_insert_with(|| Value::Array(vec![]));
+                let Some(required) = required.as_array_mut() else {
+                    return false;
+                };
+                for name in part_required {
+                    if !required.contains(name) {
+                        required.push(name.clone());
+                    }
+                }
+            }
+            "additionalProperties" => {
+                // The strictest part wins: `false` anywhere closes the merged object.
+                if value == &Value::Bool(false) {
+                    out.insert(key.clone(), Value::Bool(false));
+                } else {
+                    out.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            "type" => {
+                if out.get("type").is_some_and(|t| t != value) {
+                    return false;
+                }
+                out.insert(key.clone(), value.clone());
+            }
+            _ => {
+                out.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    true
+}
+
+/// Whether the branches share a property that fixes a different constant in each: serde can then
+/// tell them apart by it (typify generates a tagged enum).
+fn has_discriminator<'b>(
+    doc: &Document,
+    branches: impl Iterator<Item = &'b Map<String, Value>>,
+    tag_field: &str,
+) -> bool {
+    let branches: Vec<&Map<String, Value>> = branches.collect();
+    let Some(first) = branches.first() else {
+        return false;
+    };
+    let Some(properties) = first.get("properties").and_then(Value::as_object) else {
+        return false;
+    };
+    properties
+        .keys()
+        .filter(|name| *name != tag_field)
+        .any(|name| {
+            let values: Vec<Option<String>> =
+                branches.iter().map(|b| fixed_tag(doc, b, name)).collect();
+            let mut seen: Vec<&String> = values.iter().flatten().collect();
+            seen.sort();
+            seen.dedup();
+            values.iter().all(Option::is_some) && seen.len() == values.len()
+        })
+}
+
+/// The tag value that `schema` fixes at the (dotted) `tag_field`.
+pub(crate) fn fixed_tag(
+    doc: &Document,
+    schema: &Map<String, Value>,
+    tag_field: &str,
+) -> Option<String> {
+    let mut current = Value::Object(schema.clone());
+    for segment in tag_field.split('.') {
+        let property = current.get("properties")?.get(segment)?;
+        current = resolve_value(doc, property).clone();
+    }
+    fixed_string(&current)
+}
+
+/// A `const` string, or the only value of an `enum`.
+pub(crate) fn fixed_string(schema: &Value) -> Option<String> {
+    if let Some(value) = schema.get("const") {
+        return value.as_str().map(str::to_owned);
+    }
+    match schema.get("enum") {
+        Some(Value::Array(values)) => match values.as_slice() {
+            [Value::String(s)] => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn resolve_value<'d>(doc: &'d Document, value: &'d Value) -> &'d Value {
+    let mut current = value;
+    for _ in 0..32 {
+        match current.get("$ref").and_then(Value::as_str) {
+            Some(reference) => match doc.get(reference.trim_start_matches('#')) {
+                Some(target) => current = target,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    current
+}
+
+/// Removes the (top-level) tag property from an object payload, or from each branch of an enum.
+pub(crate) fn strip_tag(schema: &mut Value, tag_field: &str) {
+    let Value::Object(object) = schema else {
+        return;
+    };
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        properties.shift_remove(tag_field);
+    }
+    if let Some(Value::Array(required)) = object.get_mut("required") {
+        required.retain(|r| r.as_str() != Some(tag_field));
+    }
+    for keyword in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(branches)) = object.get_mut(keyword) {
+            for branch in branches {
+                strip_tag(branch, tag_field);
+            }
+        }
+    }
+}
+
+/// Whether the payload declares the (top-level) field `name`, itself or in a branch.
+pub(crate) fn declares(schema: &Value, name: &str) -> bool {
+    schema.get("properties").and_then(|p| p.get(name)).is_some()
+        || ["oneOf", "anyOf"].iter().any(|k| {
+            schema
+                .get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|branches| branches.iter().any(|b| declares(b, name)))
+        })
+}
+
+/// The object schemas a message's payload is made of (itself, or its branches), for guessing
+/// the tag field. Problems are ignored here; they are reported when the message is read.
+pub(crate) fn candidate_objects(doc: &Document, pointer: &str) -> Vec<Map<String, Value>> {
+    let Some(node) = doc.get(pointer) else {
+        return vec![];
+    };
+    if node.get("payload").is_none() {
+        return vec![];
+    }
+    let Ok((at, schema)) = payload_schema(doc, pointer, "") else {
+        return vec![];
+    };
+    let Some(object) = schema.as_object() else {
+        return vec![];
+    };
+    let Ok(merged) = merge_all_of(doc, &at, object) else {
+        return vec![];
+    };
+    for keyword in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(branches)) = merged.get(keyword) {
+            return (0..branches.len())
+                .filter_map(|i| {
+                    let (branch_at, branch) = doc
+                        .resolve(&child(&child(&at, keyword), &i.to_string()))
+                        .ok()?;
+                    merge_all_of(doc, &branch_at, branch.as_object()?).ok()
+                })
+                .collect();
+        }
+    }
+    vec![merged]
+}
