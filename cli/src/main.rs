@@ -1,12 +1,17 @@
 //! `socketsundso`: generate and check code for AsyncAPI WebSocket APIs.
 //!
-//! Exit codes: 0 success; 1 `check` found a stale file; 2 the spec or a file could not be used.
+//! Exit codes: 0 success; 1 `check` found a stale file, or `validate` found errors (or warnings
+//! with `--deny-warnings`); 2 the spec or a file could not be used.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use socketsundso_codegen::Config;
+use clap::{Parser, Subcommand, ValueEnum};
+use socketsundso_codegen::{Config, Error};
+
+mod diagnostic;
+
+use diagnostic::{Diagnostic, JsonReport, Renderer};
 
 /// Schema-first JSON-over-WebSocket APIs: turn an AsyncAPI document into Rust message types, a
 /// handler trait and a server.
@@ -35,6 +40,31 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         rust: PathBuf,
     },
+    /// Report every problem in an AsyncAPI document, writing nothing; exit 1 if it has errors.
+    Validate {
+        /// The AsyncAPI document (YAML or JSON).
+        spec: PathBuf,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// `text`: reports and a summary on stderr; `json`: one JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the JSON Schema of the `x-socketsundso-*` settings, for editors.
+    Schema {
+        /// Write it to this file (only if it changed). Without it, print it.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// How `validate` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    // Plain comments: doc comments here would switch `validate --help` to its long form.
+    Text,
+    Json,
 }
 
 /// How many diff lines `check` prints before it stops.
@@ -42,59 +72,154 @@ const DIFF_LINES: usize = 40;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let mut renderer = Renderer::for_stderr();
+    match run(cli.command, &mut renderer) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("{message}");
+        Err(diagnostic) => {
+            eprint!("{}", renderer.render(&diagnostic));
             ExitCode::from(2)
         }
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, String> {
+/// Runs a command. An `Err` is a spec or file that cannot be used: exit 2.
+fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic> {
     match command {
         Command::Generate { spec, rust } => {
-            let output = generate(&spec)?;
+            let output = generate(&spec, renderer)?;
             match rust {
                 None => print!("{}", output.rust),
-                Some(path) => {
-                    let written = socketsundso_codegen::write_if_changed(&path, &output.rust)
-                        .map_err(|e| e.to_string())?;
-                    let what = if written { "wrote" } else { "unchanged" };
-                    eprintln!("{what} {}", path.display());
-                }
+                Some(path) => write_file(&path, &output.rust)?,
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { spec, rust } => {
-            let output = generate(&spec)?;
-            let committed = std::fs::read_to_string(&rust)
-                .map_err(|e| format!("{}: cannot read: {e}", rust.display()))?;
+            let output = generate(&spec, renderer)?;
+            let committed = std::fs::read_to_string(&rust).map_err(|e| {
+                Diagnostic::error(format!("{}: cannot read: {e}", rust.display()))
+                    .with_help(regenerate(&spec, &rust))
+            })?;
             if committed == output.rust {
                 eprintln!("{} is up to date", rust.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!(
-                "{} is stale: it differs from what {} generates.\n\
-                 Regenerate it with: socketsundso generate {} --rust {}\n",
+            let stale = Diagnostic::error(format!(
+                "{} is stale: it differs from what {} generates",
                 rust.display(),
                 spec.display(),
-                spec.display(),
-                rust.display()
-            );
+            ))
+            .with_help(regenerate(&spec, &rust));
+            eprintln!("{}", renderer.render(&stale));
             eprint!("{}", short_diff(&committed, &output.rust, &rust));
             Ok(ExitCode::from(1))
+        }
+        Command::Validate {
+            spec,
+            deny_warnings,
+            format,
+        } => Ok(validate(&spec, deny_warnings, format, renderer)),
+        Command::Schema { output } => {
+            let schema = socketsundso_codegen::extensions::json_schema();
+            let mut text = serde_json::to_string_pretty(&schema)
+                .map_err(|e| Diagnostic::error(format!("cannot print the schema: {e}")))?;
+            text.push('\n');
+            match output {
+                None => print!("{text}"),
+                Some(path) => write_file(&path, &text)?,
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 /// Generates, printing warnings to stderr.
-fn generate(spec: &Path) -> Result<socketsundso_codegen::Output, String> {
-    let output = Config::new(spec).generate().map_err(|e| e.to_string())?;
+fn generate(
+    spec: &Path,
+    renderer: &mut Renderer,
+) -> Result<socketsundso_codegen::Output, Diagnostic> {
+    let output = Config::new(spec)
+        .generate()
+        .map_err(|e| Diagnostic::from_error(&e))?;
     for warning in &output.warnings {
-        eprintln!("{warning}");
+        eprintln!("{}", renderer.render(&Diagnostic::from_warning(warning)));
     }
     Ok(output)
+}
+
+/// Writes `content` to `path` unless it already holds it, and says which.
+fn write_file(path: &Path, content: &str) -> Result<(), Diagnostic> {
+    let written = socketsundso_codegen::write_if_changed(path, content)
+        .map_err(|e| Diagnostic::from_error(&e))?;
+    let what = if written { "wrote" } else { "unchanged" };
+    eprintln!("{what} {}", path.display());
+    Ok(())
+}
+
+/// The command that brings `rust` up to date.
+fn regenerate(spec: &Path, rust: &Path) -> String {
+    format!(
+        "regenerate it with: socketsundso generate {} --rust {}",
+        spec.display(),
+        rust.display()
+    )
+}
+
+/// `socketsundso validate`: reports every problem; 2 when the spec cannot be read, 1 when it has
+/// errors (or warnings that are denied), else 0.
+fn validate(spec: &Path, deny_warnings: bool, format: Format, renderer: &mut Renderer) -> ExitCode {
+    let report = Config::new(spec).validate();
+    let errors: Vec<Diagnostic> = report.errors.iter().map(Diagnostic::from_error).collect();
+    let warnings: Vec<Diagnostic> = report
+        .warnings
+        .iter()
+        .map(Diagnostic::from_warning)
+        .collect();
+
+    match format {
+        Format::Json => {
+            let json = JsonReport {
+                errors: errors.iter().map(Diagnostic::to_json).collect(),
+                warnings: warnings.iter().map(Diagnostic::to_json).collect(),
+            };
+            match serde_json::to_string(&json) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprint!(
+                        "{}",
+                        renderer.render(&Diagnostic::error(format!("cannot print JSON: {e}")))
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Format::Text => {
+            for diagnostic in errors.iter().chain(&warnings) {
+                eprintln!("{}", renderer.render(diagnostic));
+            }
+        }
+    }
+
+    // An unreadable spec is not a verdict on the document.
+    if report.errors.iter().any(|e| matches!(e, Error::Io { .. })) {
+        return ExitCode::from(2);
+    }
+    let failed = !errors.is_empty() || (deny_warnings && !warnings.is_empty());
+    if format == Format::Text {
+        eprintln!("{}", summary(errors.len(), warnings.len(), deny_warnings));
+    }
+    ExitCode::from(u8::from(failed))
+}
+
+/// The last line of `validate`: `2 errors, 1 warning`, `ok: 1 warning`, `ok: no problems`.
+fn summary(errors: usize, warnings: usize, deny_warnings: bool) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => "ok: no problems".to_owned(),
+        (0, w) if deny_warnings => format!("{} (denied by --deny-warnings)", count(w, "warning")),
+        (0, w) => format!("ok: {}", count(w, "warning")),
+        (e, 0) => count(e, "error"),
+        (e, w) => format!("{}, {}", count(e, "error"), count(w, "warning")),
+    }
 }
 
 /// A unified diff, cut after [`DIFF_LINES`] lines.
@@ -124,4 +249,22 @@ fn short_diff(old: &str, new: &str, path: &Path) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn summaries_count_and_say_ok() {
+        assert_eq!(summary(0, 0, false), "ok: no problems");
+        assert_eq!(summary(0, 0, true), "ok: no problems");
+        assert_eq!(summary(0, 1, false), "ok: 1 warning");
+        assert_eq!(
+            summary(0, 3, true),
+            "3 warnings (denied by --deny-warnings)"
+        );
+        assert_eq!(summary(1, 0, false), "1 error");
+        assert_eq!(summary(2, 1, false), "2 errors, 1 warning");
+    }
 }

@@ -1,6 +1,7 @@
 //! The `socketsundso` command, run as a user runs it.
 //!
-//! Exit codes: 0 success; 1 `check` found a stale file; 2 the spec or a file could not be used.
+//! Exit codes: 0 success; 1 `check` found a stale file, or `validate` found errors (or warnings
+//! with `--deny-warnings`); 2 the spec or a file could not be used.
 //! Cargo runs these tests with the working directory `cli/`.
 //!
 //! `EXPECTORATE=overwrite cargo test -p socketsundso-cli --test cli` rewrites the `--help`
@@ -12,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use assert_cmd::Command;
 
 const CHAT_SPEC: &str = "../examples/chat/asyncapi.yaml";
+const UNENFORCED_SPEC: &str = "../tests/fixtures/unenforced.yaml";
 
 fn socketsundso() -> Command {
     let mut cmd = Command::cargo_bin("socketsundso").expect("the socketsundso binary is built");
@@ -205,7 +207,9 @@ fn check_a_stale_file_exits_1_with_a_diff() {
         "the diff shows the generated line: {}",
         out.stderr
     );
-    let regenerate = format!("socketsundso generate {CHAT_SPEC} --rust {name}");
+    assert!(out.stderr.contains("error: "), "an error: {}", out.stderr);
+    let regenerate =
+        format!("help: regenerate it with: socketsundso generate {CHAT_SPEC} --rust {name}");
     assert!(
         out.stderr.contains(&regenerate),
         "shows `{regenerate}`: {}",
@@ -300,7 +304,14 @@ fn a_bad_spec_exits_2_with_a_located_error() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("points at nothing"),
+        out.stderr
+            .contains("error: `$ref: #/components/schemas/Person` points at nothing"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("help: `#/components/schemas` exists and has: `People`"),
         "stderr: {}",
         out.stderr
     );
@@ -344,6 +355,11 @@ fn help_texts_match_their_snapshots() {
             "tests/snapshots/generate-help.txt",
         ),
         (&["check", "--help"][..], "tests/snapshots/check-help.txt"),
+        (
+            &["validate", "--help"][..],
+            "tests/snapshots/validate-help.txt",
+        ),
+        (&["schema", "--help"][..], "tests/snapshots/schema-help.txt"),
     ] {
         let out = run(socketsundso().args(args));
         assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
@@ -373,14 +389,240 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn warnings_go_to_stderr_and_do_not_fail() {
-    let out = run(socketsundso().args(["generate", "../tests/fixtures/unenforced.yaml"]));
+    let out = run(socketsundso().args(["generate", UNENFORCED_SPEC]));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.starts_with("// @generated"), "{}", out.stdout);
     assert!(
         out.stderr
-            .contains("unenforced.yaml:23:15 (at #/channels/main/messages/register/payload/properties/name/maxLenght): warning: the keyword `maxLenght` is not enforced"),
+            .contains("warning: the keyword `maxLenght` is not enforced on received messages"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("unenforced.yaml:23:15]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("#/channels/main/messages/register/payload/properties/name/maxLenght"),
         "{}",
         out.stderr
     );
     assert_eq!(out.stderr.matches("warning:").count(), 3, "{}", out.stderr);
+}
+
+// ------------------------------------------------------------------ validate
+
+fn validate(args: &[&str]) -> Run {
+    run(socketsundso().arg("validate").args(args))
+}
+
+/// [`MISSING_REF`] written into a new temporary directory.
+fn missing_ref_spec() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let spec = dir.path().join("bad.yaml");
+    std::fs::write(&spec, MISSING_REF).unwrap();
+    (dir, spec)
+}
+
+#[test]
+fn validate_a_clean_spec_exits_0() {
+    let out = validate(&[CHAT_SPEC]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert_eq!(out.stderr, "ok: no problems\n");
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+}
+
+#[test]
+fn validate_reports_every_warning_and_exits_0() {
+    let out = validate(&[UNENFORCED_SPEC]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert_eq!(out.stderr.matches("warning:").count(), 3, "{}", out.stderr);
+    for keyword in ["maxLenght", "dependentRequired", "format: hostname"] {
+        assert!(out.stderr.contains(keyword), "{keyword}: {}", out.stderr);
+    }
+    assert!(
+        out.stderr.ends_with("\nok: 3 warnings\n"),
+        "the summary comes last: {}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+}
+
+#[test]
+fn validate_deny_warnings_exits_1_on_warnings() {
+    let out = validate(&[UNENFORCED_SPEC, "--deny-warnings"]);
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+    assert_eq!(out.stderr.matches("warning:").count(), 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .ends_with("\n3 warnings (denied by --deny-warnings)\n"),
+        "{}",
+        out.stderr
+    );
+    // Denying warnings changes nothing for a clean spec.
+    let out = validate(&[CHAT_SPEC, "--deny-warnings"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+}
+
+#[test]
+fn validate_a_broken_spec_exits_1_with_a_snippet() {
+    let (_dir, spec) = missing_ref_spec();
+    let out = run(socketsundso().arg("validate").arg(&spec));
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+    let stderr = &out.stderr;
+    let lines: Vec<&str> = stderr.lines().collect();
+    let position = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line has {needle:?}: {stderr}"))
+    };
+
+    let message = position("error: `$ref: #/components/schemas/Person` points at nothing");
+    let header = position(&format!("{}:13:15]", spec.display()));
+    // The offending line, with its line number, then the underline and its label.
+    let source = position(" 13 │               $ref: '#/components/schemas/Person'");
+    let underline = source + 1;
+    let label = source + 2;
+    assert!(message < header && header < source, "{stderr}");
+    assert_eq!(
+        lines[underline].trim_end(),
+        "    ·               ─────────────────┬─────────────────",
+        "{stderr}"
+    );
+    assert!(
+        lines[label].ends_with("╰── #/channels/main/messages/hello/payload/properties/who/$ref"),
+        "{stderr}"
+    );
+    let help = position("help: `#/components/schemas` exists and has: `People`");
+    assert!(label < help, "{stderr}");
+    assert_eq!(lines.last(), Some(&"1 error"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "no colours without a terminal: {stderr:?}"
+    );
+}
+
+#[test]
+fn validate_json_has_exact_fields() {
+    let (_dir, spec) = missing_ref_spec();
+    let out = run(socketsundso()
+        .arg("validate")
+        .arg(&spec)
+        .args(["--format", "json"]));
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
+    assert!(out.stderr.is_empty(), "nothing on stderr: {}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 1, "one line: {}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    let name = spec.display().to_string();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "errors": [{
+                "severity": "error",
+                "file": name,
+                "line": 13,
+                "column": 15,
+                "pointer": "/channels/main/messages/hello/payload/properties/who/$ref",
+                "message": format!("`$ref: #/components/schemas/Person` points at nothing in {name}"),
+                "help": "`#/components/schemas` exists and has: `People`",
+            }],
+            "warnings": [],
+        })
+    );
+    // The keys come in a stable, documented order.
+    let keys = [
+        "severity", "file", "line", "column", "pointer", "message", "help",
+    ];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| out.stdout.find(&format!("\"{k}\":")).expect(k))
+        .collect();
+    assert!(at.is_sorted(), "key order {keys:?}: {}", out.stdout);
+}
+
+#[test]
+fn validate_json_lists_warnings() {
+    let out = validate(&[UNENFORCED_SPEC, "--format", "json"]);
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(json["errors"], serde_json::json!([]));
+    let warnings = json["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 3, "{}", out.stdout);
+    let typo = warnings
+        .iter()
+        .find(|w| w["message"].as_str().unwrap().contains("maxLenght"))
+        .expect("the maxLenght warning");
+    assert_eq!(typo["severity"], "warning");
+    assert_eq!(typo["file"], UNENFORCED_SPEC);
+    assert_eq!((&typo["line"], &typo["column"]), (&23.into(), &15.into()));
+    assert_eq!(typo["help"], serde_json::Value::Null);
+    // With --deny-warnings the same output, and exit 1.
+    let denied = validate(&[UNENFORCED_SPEC, "--format", "json", "--deny-warnings"]);
+    assert_eq!(denied.code, Some(1));
+    assert_eq!(denied.stdout, out.stdout);
+}
+
+#[test]
+fn validate_a_missing_spec_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("nope.yaml");
+    let out = run(socketsundso().arg("validate").arg(&spec));
+    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("nope.yaml"), "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("error:"), "stderr: {}", out.stderr);
+    assert!(out.stdout.is_empty());
+
+    let out = run(socketsundso()
+        .arg("validate")
+        .arg(&spec)
+        .args(["--format", "json"]));
+    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    let error = &json["errors"][0];
+    assert_eq!(error["file"], spec.display().to_string());
+    assert_eq!(error["line"], serde_json::Value::Null);
+    assert!(
+        error["message"].as_str().unwrap().contains("cannot read"),
+        "{}",
+        out.stdout
+    );
+}
+
+// ------------------------------------------------------------------ schema
+
+const SETTINGS: [&str; 3] = [
+    "x-socketsundso-tag-field",
+    "x-socketsundso-blocking",
+    "x-socketsundso-unknown-fields",
+];
+
+#[test]
+fn schema_prints_the_settings_as_json() {
+    let out = run(socketsundso().arg("schema"));
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(out.stderr.is_empty(), "stderr: {}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(json, socketsundso_codegen::extensions::json_schema());
+    for setting in SETTINGS {
+        assert!(out.stdout.contains(setting), "no {setting}");
+    }
+    assert!(out.stdout.contains("\n  \"$schema\""), "pretty-printed");
+}
+
+#[test]
+fn schema_writes_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schemas").join("socketsundso.schema.json");
+    let out = run(socketsundso().arg("schema").arg("--output").arg(&file));
+    assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
+    assert!(out.stderr.starts_with("wrote "), "stderr: {}", out.stderr);
+    let written = std::fs::read_to_string(&file).expect("the file was written");
+    assert_eq!(written, run(socketsundso().arg("schema")).stdout);
+    let again = run(socketsundso().arg("schema").arg("--output").arg(&file));
+    assert!(again.stderr.starts_with("unchanged "), "{}", again.stderr);
 }
