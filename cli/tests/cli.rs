@@ -273,6 +273,8 @@ channels:
           properties:
             who:
               $ref: '#/components/schemas/Person'
+            type:
+              const: hello
 operations:
   receive:
     action: receive

@@ -16,6 +16,8 @@ pub use uuid;
 
 pub use std::future::Future;
 
+use serde::Deserialize as _;
+
 pub use crate::validate::check;
 pub use crate::{
     Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Validator, decode,
@@ -40,14 +42,108 @@ pub fn check_value<T: serde::Serialize + ?Sized>(value: &T, schema: &Validator) 
     serde_json::to_value(value).is_ok_and(|value| schema.is_valid(&value))
 }
 
-/// `deserialize_with` for required fields that may be `null`: without it serde would accept a
-/// missing field as `None`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+/// `deserialize_with` for optional fields that are not nullable: `null` is an error (serde would
+/// take it for an absent field), absence is `None` (with `#[serde(default)]`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::Deserialize<'de>,
 {
-    <Option<T> as serde::Deserialize<'de>>::deserialize(deserializer)
+    T::deserialize(deserializer).map(Some)
+}
+
+/// `deserialize_with` for `format: date-time`: RFC 3339 only. chrono's own `Deserialize` accepts
+/// more (a space for the `T`, a missing offset colon), which the schema does not allow.
+pub fn date_time<'de, D>(deserializer: D) -> Result<chrono::DateTime<chrono::Utc>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+    if !crate::validate::check::date_time(&text) {
+        return Err(serde::de::Error::custom(format!(
+            "`{text}` is not an RFC 3339 date-time"
+        )));
+    }
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(serde::de::Error::custom)
+}
+
+/// [`date_time`] for an optional, nullable field.
+pub fn option_date_time<'de, D>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    match Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => {
+            date_time(serde::de::value::StrDeserializer::<D::Error>::new(&text)).map(Some)
+        }
+    }
+}
+
+/// [`date_time`] for an optional field that is not nullable.
+pub fn present_date_time<'de, D>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    date_time(deserializer).map(Some)
+}
+
+/// Arrays and maps, for [`min_len`].
+pub trait Len {
+    /// How many entries.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Len for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+impl<K, V, S> Len for std::collections::HashMap<K, V, S> {
+    fn len(&self) -> usize {
+        std::collections::HashMap::len(self)
+    }
+}
+
+impl<K, V> Len for std::collections::BTreeMap<K, V> {
+    fn len(&self) -> usize {
+        std::collections::BTreeMap::len(self)
+    }
+}
+
+impl Len for serde_json::Map<String, serde_json::Value> {
+    fn len(&self) -> usize {
+        serde_json::Map::len(self)
+    }
+}
+
+/// `deserialize_with` for an optional array or map with `minItems`/`minProperties`: when the
+/// field is present it needs at least `N` entries (an absent field is the empty default, which is
+/// fine; the generated check cannot tell the two apart).
+pub fn min_len<'de, D, T, const N: usize>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Len,
+{
+    let value = T::deserialize(deserializer)?;
+    if value.len() < N {
+        return Err(serde::de::Error::custom(format!(
+            "needs at least {N} entries, has {}",
+            value.len()
+        )));
+    }
+    Ok(value)
 }
 
 /// Runs a blocking handler on tokio's blocking thread pool. A panic in it is resumed here, so

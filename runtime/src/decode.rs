@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::Incoming;
 use crate::error::{ErrorCode, ErrorMessage, Violation};
+use crate::strict::StrictMap;
 
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +59,8 @@ pub fn decode<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     decode_slow::<T>(text)
 }
 
-/// Step 1: the tag is the first key. `None` means "use the slow path".
+/// Step 1: the tag is the first key. `None` means "use the slow path". The payload is read
+/// through [`crate::strict`], so serde is as strict as the schema about objects and keys.
 fn decode_fast<T: Incoming>(text: &str) -> Option<Decoded<T>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let mut id = None;
@@ -84,6 +86,8 @@ impl<'de, T: Incoming> Visitor<'de> for FastVisitor<'_, T> {
         }
         let tag = map.next_value_seed(TagSeed)?;
         let tag = tag.as_str();
+        // Strict from here on: no repeated key (the tag counts as seen), no struct from an array.
+        let map = StrictMap::after(map, std::borrow::Cow::Borrowed(T::TAG_FIELD));
         match T::ID_FIELD {
             None => T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(map)),
             Some(field) => {

@@ -39,6 +39,7 @@ mod decode;
 mod endpoint;
 mod error;
 mod hub;
+mod strict;
 pub mod validate;
 
 pub use connection::serve_connection;

@@ -48,9 +48,8 @@ pub(crate) struct Checks<'a> {
     schemas: BTreeMap<String, Value>,
     done: BTreeSet<String>,
     queue: Vec<String>,
-    /// (struct, field) of required fields whose Rust type is an `Option` (required but nullable):
-    /// serde would take a missing field for `null`, so they need `deserialize_with`.
-    required_options: BTreeSet<(String, String)>,
+    /// Fields whose deserialization must be stricter than serde's default (see [`FieldFix`]).
+    field_fixes: BTreeMap<(String, String), FieldFix>,
 }
 
 /// An expression in generated code: a place of type `T` (`self.amount`) or a reference `&T`
@@ -95,7 +94,7 @@ impl Expr {
     fn as_value(&self) -> TokenStream {
         let tokens = &self.tokens;
         if self.is_ref {
-            quote!((*#tokens))
+            quote!(*#tokens)
         } else {
             quote!(#tokens)
         }
@@ -185,13 +184,13 @@ impl<'a> Checks<'a> {
             schemas,
             done: BTreeSet::new(),
             queue,
-            required_options: BTreeSet::new(),
+            field_fixes: BTreeMap::new(),
         }
     }
 
-    /// `impl Check` items for every type reachable from the payloads, and the required fields
-    /// of type `Option` (see [`Checks::required_options`]).
-    pub(crate) fn items(mut self) -> (Vec<TokenStream>, BTreeSet<(String, String)>) {
+    /// `impl Check` items for every type reachable from the payloads, and the fields that need
+    /// a stricter deserializer (see [`FieldFix`]).
+    pub(crate) fn items(mut self) -> (Vec<TokenStream>, BTreeMap<(String, String), FieldFix>) {
         let mut items = vec![];
         while let Some(name) = self.queue.pop() {
             if !self.done.insert(name.clone()) {
@@ -213,7 +212,7 @@ impl<'a> Checks<'a> {
                 }
             });
         }
-        (items, self.required_options)
+        (items, self.field_fixes)
     }
 
     fn type_body(&mut self, name: &str, schema: &Value) -> TokenStream {
@@ -242,11 +241,33 @@ impl<'a> Checks<'a> {
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
                 for field in fields {
-                    if required.contains(&field.wire.as_str())
-                        && type_parts(&field.ty).is_some_and(|(w, _)| w == "Option")
-                    {
-                        self.required_options
-                            .insert((name.to_owned(), field.ident.to_string()));
+                    let Some(property) = properties.get(&field.wire) else {
+                        continue;
+                    };
+                    let property = self.resolve(property);
+                    let key = (name.to_owned(), field.ident.to_string());
+                    let Some((wrapper, args)) = type_parts(&field.ty) else {
+                        continue;
+                    };
+                    let inner = match (wrapper.as_str(), args.first()) {
+                        ("Option", Some(inner)) => type_parts(inner).map(|(w, _)| w),
+                        _ => Some(wrapper.clone()),
+                    };
+                    let date_time = inner.as_deref() == Some("DateTime");
+                    // serde reads `null` as `None` for any `Option`: an optional field that is not
+                    // nullable must be read as its inner type.
+                    let optional_not_null = wrapper == "Option"
+                        && !required.contains(&field.wire.as_str())
+                        && !nullable(&property);
+                    let fix = match (wrapper == "Option", date_time) {
+                        (false, true) => Some(FieldFix::DateTime),
+                        (true, true) if optional_not_null => Some(FieldFix::PresentDateTime),
+                        (true, true) => Some(FieldFix::OptionDateTime),
+                        (true, false) if optional_not_null => Some(FieldFix::Present),
+                        _ => None,
+                    };
+                    if let Some(fix) = fix {
+                        self.field_fixes.insert(key, fix);
                     }
                 }
                 let fields: Vec<(String, syn::Ident, syn::Type)> = fields
@@ -258,6 +279,34 @@ impl<'a> Checks<'a> {
                     let Some(property) = properties.get(&wire) else {
                         continue;
                     };
+                    // typify reads an absent optional array or map as an empty one, so the
+                    // check cannot tell "absent" (fine) from "present but empty" (maybe too
+                    // short): the minimum size is checked while deserializing instead.
+                    let absent_is_empty = !required.contains(&wire.as_str())
+                        && type_parts(&ty).is_some_and(|(w, _)| {
+                            matches!(w.as_str(), "Vec" | "HashMap" | "BTreeMap" | "Map")
+                        });
+                    if absent_is_empty {
+                        let resolved = self.resolve(property);
+                        let min = resolved
+                            .get("minItems")
+                            .or_else(|| resolved.get("minProperties"))
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0);
+                        if min > 0 {
+                            self.field_fixes.insert(
+                                (name.to_owned(), ident.to_string()),
+                                FieldFix::MinLen(min),
+                            );
+                        }
+                        let field_checks =
+                            self.value(&Expr::place(quote!(self.#ident)), &ty, property, false);
+                        if !field_checks.is_empty() {
+                            let body = all(field_checks);
+                            checks.push(quote!((self.#ident.is_empty() || #body)));
+                        }
+                        continue;
+                    }
                     checks.extend(self.value(
                         &Expr::place(quote!(self.#ident)),
                         &ty,
@@ -574,7 +623,14 @@ fn number_checks(
                 checks.push(quote!(i128::from(#value) % #d == 0));
             }
             _ => {
-                checks.push(quote!(::socketsundso::codegen::check::multiple_of(#as_f64, #divisor)))
+                // As an argument the cast needs no parentheses (`unused_parens` would object).
+                let argument = if number == "f64" {
+                    quote!(#value)
+                } else {
+                    quote!(#value as f64)
+                };
+                checks
+                    .push(quote!(::socketsundso::codegen::check::multiple_of(#argument, #divisor)));
             }
         }
     }
@@ -616,6 +672,72 @@ fn only(object: &Map<String, Value>, allowed: &[&str]) -> bool {
     object
         .keys()
         .all(|k| allowed.contains(&k.as_str()) || !ENFORCED.contains(&k.as_str()))
+}
+
+/// How a field must be deserialized, where serde's default is too lenient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldFix {
+    /// An optional field that is not nullable: `null` is an error, absence is `None`.
+    Present,
+    /// A date-time: RFC 3339 only (chrono's own parser accepts more).
+    DateTime,
+    /// An optional, nullable date-time.
+    OptionDateTime,
+    /// An optional date-time that is not nullable.
+    PresentDateTime,
+    /// An optional array or map with a minimum size: when present, at least this many entries.
+    MinLen(u64),
+}
+
+impl FieldFix {
+    /// The `#[serde(...)]` attribute that applies the fix.
+    pub(crate) fn attribute(self) -> syn::Attribute {
+        match self {
+            FieldFix::Present => {
+                syn::parse_quote!(#[serde(default, deserialize_with = "::socketsundso::codegen::present")])
+            }
+            FieldFix::DateTime => {
+                syn::parse_quote!(#[serde(deserialize_with = "::socketsundso::codegen::date_time")])
+            }
+            FieldFix::OptionDateTime => {
+                syn::parse_quote!(#[serde(default, deserialize_with = "::socketsundso::codegen::option_date_time")])
+            }
+            FieldFix::PresentDateTime => {
+                syn::parse_quote!(#[serde(default, deserialize_with = "::socketsundso::codegen::present_date_time")])
+            }
+            FieldFix::MinLen(n) => {
+                let path = format!("::socketsundso::codegen::min_len::<_, _, {n}>");
+                syn::parse_quote!(#[serde(default, deserialize_with = #path)])
+            }
+        }
+    }
+}
+
+/// Whether a schema accepts `null`.
+fn nullable(schema: &Value) -> bool {
+    let branches = |key: &str| schema.get(key).and_then(Value::as_array);
+    if let Some(Value::Array(values)) = schema.get("enum") {
+        return values.contains(&Value::Null);
+    }
+    if let Some(value) = schema.get("const") {
+        return value.is_null();
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) => return t == "null",
+        Some(Value::Array(types)) => return types.iter().any(|t| t == "null"),
+        _ => {}
+    }
+    if let Some(alternatives) = branches("oneOf").or_else(|| branches("anyOf")) {
+        return alternatives.iter().any(nullable);
+    }
+    if let Some(parts) = branches("allOf") {
+        return parts.iter().all(nullable);
+    }
+    // No type at all: anything goes, `null` too, unless the schema only makes sense for objects
+    // or arrays.
+    ["properties", "required", "items", "additionalProperties"]
+        .iter()
+        .all(|k| schema.get(*k).is_none())
 }
 
 /// `len >= n`, written the way clippy likes: nothing for 0, `!is_empty()` for 1.

@@ -1,7 +1,7 @@
 //! The Rust emitter: payload types from typify, glue code from askama templates, everything
 //! formatted by prettyplease.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use askama::Template;
@@ -9,7 +9,7 @@ use proc_macro2::{Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use schemars::schema::Schema as JsonSchema;
 use syn::visit_mut::{self, VisitMut};
 
-use super::check::{Checks, validator_document};
+use super::check::{Checks, FieldFix, validator_document};
 use crate::error::{Error, Location, Result};
 use crate::ir::{Api, Message, Reply};
 
@@ -35,8 +35,8 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
         what: "payload types".into(),
         reason: e.to_string(),
     })?;
-    let (checks, required_options) = Checks::new(api, &types).items();
-    require_options(&mut types, &required_options);
+    let (checks, fixes) = Checks::new(api, &types).items();
+    fix_fields(&mut types, &fixes);
     let checks: syn::File =
         syn::parse2(quote::quote!(#(#checks)*)).map_err(|e| Error::Internal {
             what: "checks".into(),
@@ -221,10 +221,8 @@ fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result
     })
 }
 
-/// Adds `#[serde(deserialize_with = "::socketsundso::codegen::nullable")]` to required fields of
-/// type `Option`: without it serde reads a missing field as `None`, and a required field would
-/// not be required.
-fn require_options(file: &mut syn::File, fields: &BTreeSet<(String, String)>) {
+/// Makes the fields that need it stricter than serde's default (see [`FieldFix`]).
+fn fix_fields(file: &mut syn::File, fixes: &BTreeMap<(String, String), FieldFix>) {
     for item in &mut file.items {
         let syn::Item::Struct(item) = item else {
             continue;
@@ -234,15 +232,37 @@ fn require_options(file: &mut syn::File, fields: &BTreeSet<(String, String)>) {
             let Some(ident) = &field.ident else {
                 continue;
             };
-            if fields.contains(&(name.clone(), ident.to_string())) {
-                field.attrs.retain(|a| {
-                    !(a.path().is_ident("serde")
-                        && quote::ToTokens::to_token_stream(&a.meta)
-                            .to_string()
-                            .contains("default"))
+            let Some(fix) = fixes.get(&(name.clone(), ident.to_string())) else {
+                continue;
+            };
+            // The fix's attribute brings its own `default` and `deserialize_with`.
+            for attr in field
+                .attrs
+                .iter_mut()
+                .filter(|a| a.path().is_ident("serde"))
+            {
+                let mut kept = vec![];
+                let _ = attr.parse_nested_meta(|meta| {
+                    let tokens = if meta.input.peek(syn::Token![=]) {
+                        let value: syn::Expr = meta.value()?.parse()?;
+                        let path = &meta.path;
+                        quote::quote!(#path = #value)
+                    } else {
+                        let path = &meta.path;
+                        quote::quote!(#path)
+                    };
+                    if !meta.path.is_ident("default") && !meta.path.is_ident("deserialize_with") {
+                        kept.push(tokens);
+                    }
+                    Ok(())
                 });
-                field.attrs.push(syn::parse_quote!(#[serde(deserialize_with = "::socketsundso::codegen::nullable")]));
+                *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
             }
+            field.attrs.retain(|a| {
+                !(a.path().is_ident("serde")
+                    && quote::ToTokens::to_token_stream(&a.meta).to_string() == "serde ()")
+            });
+            field.attrs.push(fix.attribute());
         }
     }
 }
@@ -281,6 +301,20 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
             continue;
         }
         match &tokens[i] {
+            TokenTree::Literal(literal) => {
+                // Paths inside attribute strings (`skip_serializing_if = "::serde_json::Map::is_empty"`).
+                let text = literal.to_string();
+                let rewritten = REEXPORTED.iter().fold(text.clone(), |text, name| {
+                    text.replace(&format!("\"::{name}::"), &format!("\"{CODEGEN}::{name}::"))
+                });
+                if rewritten == text {
+                    out.push(TokenTree::Literal(literal.clone()));
+                } else {
+                    let parsed: TokenStream =
+                        rewritten.parse().expect("a rewritten string literal");
+                    out.extend(parsed);
+                }
+            }
             TokenTree::Group(group) => {
                 let mut inner = Group::new(group.delimiter(), reexport_paths(group.stream()));
                 inner.set_span(group.span());

@@ -1020,6 +1020,14 @@ fn normalize(
     let Value::Object(object) = schema else {
         return Ok(());
     };
+    // An `allOf` of objects ("this schema, plus these fields") becomes one object, so that the
+    // extension's fields are allowed although the referenced part is closed.
+    if object.contains_key("allOf") {
+        let merged = payload::merge_all_of(doc, at, object)?;
+        if !merged.contains_key("allOf") {
+            *object = merged;
+        }
+    }
     let schema_settings: SchemaSettings = if object.keys().any(|k| k.starts_with("x-socketsundso-"))
     {
         settings(doc, at, "a schema", warnings)?

@@ -202,7 +202,8 @@ fn check_object(
 }
 
 /// Merges an `allOf` of object schemas into one object schema. Returns the schema unchanged when
-/// its parts cannot be merged without changing its meaning.
+/// its parts cannot be merged without changing its meaning. Parts are followed through their
+/// `$ref`s (bundle pointers), so this works on copies too; `at` only locates errors.
 pub(crate) fn merge_all_of(
     doc: &Document,
     at: &str,
@@ -213,8 +214,15 @@ pub(crate) fn merge_all_of(
     };
     let mut out = object.clone();
     out.remove("allOf");
-    for i in 0..parts.len() {
-        let (part_at, part) = doc.resolve(&child(&child(at, "allOf"), &i.to_string()))?;
+    for (i, part) in parts.iter().enumerate() {
+        let part_at = child(&child(at, "allOf"), &i.to_string());
+        let (part_at, part) = match part.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let target = doc.ref_target(&child(&part_at, "$ref"), &Value::from(reference))?;
+                doc.resolve(&target)?
+            }
+            None => (part_at, part),
+        };
         let Some(part) = part.as_object() else {
             return Ok(object.clone());
         };

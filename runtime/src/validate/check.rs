@@ -76,7 +76,10 @@ pub fn uri(s: &str) -> bool {
 /// (`2024-05-01T12:30:00Z`, `2024-05-01T12:30:00.5+02:00`).
 #[inline]
 pub fn date_time(s: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(s).is_ok()
+    // RFC 3339's `date-time` separates date and time with `T` (or `t`); chrono's parser also
+    // takes a space, which JSON Schema's `format: date-time` does not.
+    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 /// An RFC 3339 full-date `YYYY-MM-DD` that exists in the calendar (`2024-02-29` does,

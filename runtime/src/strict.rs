@@ -1,0 +1,437 @@
+//! A deserializer wrapper that makes serde as strict as the schema on the fast path.
+//!
+//! serde's derived `Deserialize` is lenient in two ways that a JSON Schema is not:
+//! - a struct also accepts a JSON array of its field values (`["Ada", 36]` for
+//!   `{"name":"Ada","age":36}`);
+//! - an object may repeat a key, and the last value wins (a derived struct with unknown fields
+//!   ignored, or a map, never notices).
+//!
+//! [`Strict`] wraps any deserializer and everything it hands out (maps, sequences, options,
+//! enums): structs are read only from JSON objects, and every object rejects a repeated key. The
+//! cost is a few comparisons per key: keys are remembered as borrowed strings in a small inline
+//! array, spilling to the heap only for large objects.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
+
+/// The error message for a repeated key; the slow path reports it with its path.
+pub(crate) const DUPLICATE: &str = "duplicate key";
+
+/// A strict view of a deserializer.
+pub(crate) struct Strict<D>(pub(crate) D);
+
+/// Forwards `deserialize_*` methods to the inner deserializer with a wrapped visitor.
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+                self.0.$method($($arg,)* StrictVisitor(visitor))
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
+    type Error = D::Error;
+
+    forward! {
+        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
+        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+        deserialize_identifier(), deserialize_ignored_any(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+
+    /// A struct is read only from an object, never from an array of its fields.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_map(StrictVisitor(visitor))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// Wraps what a visitor receives.
+struct StrictVisitor<V>(V);
+
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(
+            fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
+                self.0.$method(v)
+            }
+        )*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visit! {
+        visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64), visit_i128(i128),
+        visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64), visit_u128(u128),
+        visit_f32(f32), visit_f64(f64), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str),
+        visit_string(String), visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>),
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(Strict(d))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(Strict(d))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(StrictSeq(seq))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(StrictMap::new(map))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.0.visit_enum(StrictEnum(data))
+    }
+}
+
+/// Hands out strict deserializers to a seed.
+struct StrictSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Strict(d))
+    }
+}
+
+struct StrictSeq<A>(A);
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(StrictSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+/// A map access that rejects a repeated key.
+pub(crate) struct StrictMap<'de, A> {
+    map: A,
+    seen: Seen<'de>,
+}
+
+impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
+    pub(crate) fn new(map: A) -> Self {
+        StrictMap {
+            map,
+            seen: Seen::default(),
+        }
+    }
+
+    /// A map whose first key (read already by the caller, such as the tag) counts as seen.
+    pub(crate) fn after(map: A, first: Cow<'de, str>) -> Self {
+        let mut seen = Seen::default();
+        seen.insert(first);
+        StrictMap { map, seen }
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let mut key = None;
+        let value = self.map.next_key_seed(CaptureSeed {
+            seed,
+            key: &mut key,
+        })?;
+        if let Some(key) = key
+            && !self.seen.insert(key)
+        {
+            return Err(de::Error::custom(DUPLICATE));
+        }
+        Ok(value)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(StrictSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// The keys of one object so far.
+#[derive(Default)]
+struct Seen<'de> {
+    inline: [&'de str; 8],
+    len: usize,
+    spill: Vec<Cow<'de, str>>,
+}
+
+impl<'de> Seen<'de> {
+    /// Adds a key; `false` if it was there already.
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        let k: &str = &key;
+        if self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k) {
+            return false;
+        }
+        match key {
+            Cow::Borrowed(key) if self.len < self.inline.len() => {
+                self.inline[self.len] = key;
+                self.len += 1;
+            }
+            key => self.spill.push(key),
+        }
+        true
+    }
+}
+
+/// Deserializes a key through its seed and keeps a copy of its text.
+struct CaptureSeed<'a, 'de, S> {
+    seed: S,
+    key: &'a mut Option<Cow<'de, str>>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CaptureSeed<'_, 'de, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(CaptureKey {
+            inner: d,
+            key: self.key,
+        })
+    }
+}
+
+/// A key deserializer that records the key's text on its way to the visitor.
+struct CaptureKey<'a, 'de, D> {
+    inner: D,
+    key: &'a mut Option<Cow<'de, str>>,
+}
+
+macro_rules! forward_key {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+                self.inner.$method($($arg,)* CaptureVisitor { inner: visitor, key: self.key })
+            }
+        )*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for CaptureKey<'_, 'de, D> {
+    type Error = D::Error;
+
+    forward_key! {
+        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
+        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+        deserialize_identifier(), deserialize_ignored_any(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+}
+
+struct CaptureVisitor<'a, 'de, V> {
+    inner: V,
+    key: &'a mut Option<Cow<'de, str>>,
+}
+
+macro_rules! forward_plain {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(
+            fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
+                self.inner.$method(v)
+            }
+        )*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for CaptureVisitor<'_, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Borrowed(v));
+        self.inner.visit_borrowed_str(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Owned(v.to_owned()));
+        self.inner.visit_str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
+        *self.key = Some(Cow::Owned(v.clone()));
+        self.inner.visit_string(v)
+    }
+
+    forward_plain! {
+        visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64), visit_i128(i128),
+        visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64), visit_u128(u128),
+        visit_f32(f32), visit_f64(f64), visit_char(char),
+        visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>),
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_unit()
+    }
+}
+
+struct StrictEnum<A>(A);
+
+impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for StrictEnum<A> {
+    type Error = A::Error;
+    type Variant = StrictVariant<A::Variant>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), A::Error> {
+        let (value, variant) = self.0.variant_seed(seed)?;
+        Ok((value, StrictVariant(variant)))
+    }
+}
+
+struct StrictVariant<A>(A);
+
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
+    type Error = A::Error;
+
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
+        self.0.newtype_variant_seed(StrictSeed(seed))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, StrictVisitor(visitor))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, StrictVisitor(visitor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Person {
+        name: String,
+        age: u8,
+    }
+
+    fn strict<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = T::deserialize(Strict(&mut de))?;
+        de.end()?;
+        Ok(value)
+    }
+
+    #[test]
+    fn objects_still_work() {
+        let p: Person = strict(r#"{"name":"Ada","age":36}"#).unwrap();
+        assert_eq!(
+            p,
+            Person {
+                name: "Ada".into(),
+                age: 36
+            }
+        );
+        let nested: Vec<Option<BTreeMap<String, Person>>> =
+            strict(r#"[null,{"a":{"age":1,"name":"x"}}]"#).unwrap();
+        assert_eq!(nested.len(), 2);
+    }
+
+    #[test]
+    fn a_struct_is_not_read_from_an_array() {
+        // Plain serde accepts it; the strict view does not.
+        assert!(serde_json::from_str::<Person>(r#"["Ada",36]"#).is_ok());
+        assert!(strict::<Person>(r#"["Ada",36]"#).is_err());
+        assert!(strict::<Vec<Person>>(r#"[["Ada",36]]"#).is_err());
+    }
+
+    #[test]
+    fn repeated_keys_are_rejected_in_maps_and_structs() {
+        assert!(serde_json::from_str::<BTreeMap<String, u8>>(r#"{"a":1,"a":2}"#).is_ok());
+        let e = strict::<BTreeMap<String, u8>>(r#"{"a":1,"a":2}"#).unwrap_err();
+        assert!(e.to_string().contains(DUPLICATE), "{e}");
+        assert!(
+            strict::<BTreeMap<String, u8>>(r#"{"a":1,"\u0061":2}"#).is_err(),
+            "escaped duplicate"
+        );
+        let many: String = (0..20).map(|i| format!(r#""k{i}":{i},"#)).collect();
+        assert!(
+            strict::<BTreeMap<String, u8>>(&format!("{{{many}\"k3\":0}}")).is_err(),
+            "duplicate after the inline keys"
+        );
+        assert!(strict::<BTreeMap<String, u8>>(&format!("{{{many}\"last\":0}}")).is_ok());
+    }
+}
