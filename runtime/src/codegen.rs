@@ -58,15 +58,29 @@ pub fn date_time<'de, D>(deserializer: D) -> Result<chrono::DateTime<chrono::Utc
 where
     D: serde::Deserializer<'de>,
 {
-    let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-    if !crate::validate::check::date_time(&text) {
-        return Err(serde::de::Error::custom(format!(
-            "`{text}` is not an RFC 3339 date-time"
-        )));
+    deserializer.deserialize_str(DateTimeVisitor)
+}
+
+/// Parses the text where it is, without copying it.
+struct DateTimeVisitor;
+
+impl serde::de::Visitor<'_> for DateTimeVisitor {
+    type Value = chrono::DateTime<chrono::Utc>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 date-time")
     }
-    chrono::DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(serde::de::Error::custom)
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        // RFC 3339 separates date and time with `T` (or `t`); chrono also takes a space.
+        let parsed = match text.as_bytes().get(10) {
+            Some(b'T' | b't') => chrono::DateTime::parse_from_rfc3339(text).ok(),
+            _ => None,
+        };
+        parsed
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| E::custom(format!("`{text}` is not an RFC 3339 date-time")))
+    }
 }
 
 /// [`date_time`] for an optional, nullable field.
@@ -76,12 +90,13 @@ pub fn option_date_time<'de, D>(
 where
     D: serde::Deserializer<'de>,
 {
-    match Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(text) => {
-            date_time(serde::de::value::StrDeserializer::<D::Error>::new(&text)).map(Some)
+    struct Rfc3339(chrono::DateTime<chrono::Utc>);
+    impl<'de> serde::Deserialize<'de> for Rfc3339 {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            date_time(d).map(Rfc3339)
         }
     }
+    Option::<Rfc3339>::deserialize(deserializer).map(|t| t.map(|t| t.0))
 }
 
 /// [`date_time`] for an optional field that is not nullable.

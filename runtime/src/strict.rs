@@ -208,15 +208,22 @@ struct Seen<'de> {
     inline: [&'de str; 8],
     len: usize,
     spill: Vec<Cow<'de, str>>,
+    /// One bit per key, from its length and first and last bytes: most new keys find their bit
+    /// clear and need no string comparison at all.
+    bits: u64,
 }
 
 impl<'de> Seen<'de> {
     /// Adds a key; `false` if it was there already.
     fn insert(&mut self, key: Cow<'de, str>) -> bool {
         let k: &str = &key;
-        if self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k) {
+        let bit = 1u64 << (Self::hash(k) % 64);
+        if self.bits & bit != 0
+            && (self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k))
+        {
             return false;
         }
+        self.bits |= bit;
         match key {
             Cow::Borrowed(key) if self.len < self.inline.len() => {
                 self.inline[self.len] = key;
@@ -225,6 +232,13 @@ impl<'de> Seen<'de> {
             key => self.spill.push(key),
         }
         true
+    }
+
+    fn hash(key: &str) -> usize {
+        let bytes = key.as_bytes();
+        let first = bytes.first().copied().unwrap_or(0) as usize;
+        let last = bytes.last().copied().unwrap_or(0) as usize;
+        bytes.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last
     }
 }
 
