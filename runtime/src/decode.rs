@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::Incoming;
 use crate::error::{ErrorCode, ErrorMessage, Violation};
-use crate::strict::StrictMap;
+use crate::strict::{IdSlot, KeySeed, StrictMap};
 
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,77 +84,13 @@ impl<'de, T: Incoming> Visitor<'de> for FastVisitor<'_, T> {
             // The slow path finds the tag, or reports its absence.
             return Err(de::Error::custom("tag is not the first key"));
         }
-        let tag = map.next_value_seed(TagSeed)?;
+        let tag = map.next_value_seed(KeySeed)?;
         let tag = tag.as_str();
-        // Strict from here on: no repeated key (the tag counts as seen), no struct from an array.
-        let map = StrictMap::after(map, std::borrow::Cow::Borrowed(T::TAG_FIELD));
-        match T::ID_FIELD {
-            None => T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(map)),
-            Some(field) => {
-                let filter = IdFilter {
-                    map,
-                    field,
-                    keep: T::payload_declares_id(tag),
-                    id: self.1,
-                    pending: None,
-                };
-                T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(filter))
-            }
-        }
-    }
-}
-
-/// A map access that takes the id field out of the payload on its way to the payload type
-/// (or, when the payload declares the field, copies it and passes it on).
-struct IdFilter<'a, A> {
-    map: A,
-    field: &'static str,
-    keep: bool,
-    id: &'a mut Option<Value>,
-    pending: Option<Value>,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for IdFilter<'_, A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, A::Error> {
-        loop {
-            let Some(key) = self.map.next_key_seed(TagSeed)? else {
-                return Ok(None);
-            };
-            if key.as_str() == self.field {
-                let value: Value = self.map.next_value()?;
-                if self.keep {
-                    *self.id = Some(value.clone());
-                    self.pending = Some(value);
-                } else {
-                    *self.id = Some(value);
-                    continue;
-                }
-            }
-            return match key {
-                Tag::Borrowed(key) => seed
-                    .deserialize(de::value::BorrowedStrDeserializer::new(key))
-                    .map(Some),
-                Tag::Owned(key) => seed
-                    .deserialize(de::value::StringDeserializer::new(key))
-                    .map(Some),
-            };
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        match self.pending.take() {
-            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
-            None => self.map.next_value_seed(seed),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.map.size_hint()
+        // Strict from here on: no repeated key (the tag counts as seen), no struct from an array;
+        // the id field goes to the decoded message, not the payload (unless it declares it).
+        let id = T::ID_FIELD.map(|field| IdSlot::new(field, T::payload_declares_id(tag), self.1));
+        let map = StrictMap::top(map, T::TAG_FIELD, id);
+        T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(map))
     }
 }
 
@@ -179,51 +115,6 @@ impl<'de> Visitor<'de> for KeyIs {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
         Ok(v == self.0)
-    }
-}
-
-/// The tag's value: borrowed from the frame, or owned when it had escapes.
-enum Tag<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl Tag<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Tag::Borrowed(s) => s,
-            Tag::Owned(s) => s,
-        }
-    }
-}
-
-struct TagSeed;
-
-impl<'de> DeserializeSeed<'de> for TagSeed {
-    type Value = Tag<'de>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Tag<'de>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TagSeed {
-    type Value = Tag<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string tag")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Tag<'de>, E> {
-        Ok(Tag::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag<'de>, E> {
-        Ok(Tag::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Tag<'de>, E> {
-        Ok(Tag::Owned(v))
     }
 }
 

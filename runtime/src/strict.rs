@@ -8,10 +8,9 @@
 //!
 //! [`Strict`] wraps any deserializer and everything it hands out (maps, sequences, options,
 //! enums): structs are read only from JSON objects, and every object rejects a repeated key. The
-//! cost is a few comparisons per key: keys are remembered as borrowed strings in a small inline
-//! array, spilling to the heap only for large objects.
+//! cost is a bit test per key: keys are remembered as borrowed strings in a small inline array
+//! (spilling to the heap only for large objects), and compared only when a hash bit collides.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{
@@ -151,49 +150,101 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
     }
 }
 
-/// A map access that rejects a repeated key.
-pub(crate) struct StrictMap<'de, A> {
+/// A map access that rejects a repeated key. Each key is read once, as text, checked, and then
+/// handed to the caller's seed. At the top of a message it also takes out the correlation id.
+pub(crate) struct StrictMap<'a, 'de, A> {
     map: A,
     seen: Seen<'de>,
+    id: Option<IdSlot<'a>>,
 }
 
-impl<'de, A: MapAccess<'de>> StrictMap<'de, A> {
+/// Where the top-level map puts the correlation id.
+pub(crate) struct IdSlot<'a> {
+    /// The id field's name.
+    pub(crate) field: &'static str,
+    /// Whether the payload declares the field too (then it also gets the value).
+    pub(crate) keep: bool,
+    /// The id, once found.
+    pub(crate) value: &'a mut Option<serde_json::Value>,
+    /// The value still to hand to the payload, when `keep`.
+    pending: Option<serde_json::Value>,
+}
+
+impl<'a> IdSlot<'a> {
+    pub(crate) fn new(
+        field: &'static str,
+        keep: bool,
+        value: &'a mut Option<serde_json::Value>,
+    ) -> Self {
+        IdSlot {
+            field,
+            keep,
+            value,
+            pending: None,
+        }
+    }
+}
+
+impl<'de, A: MapAccess<'de>> StrictMap<'static, 'de, A> {
     pub(crate) fn new(map: A) -> Self {
         StrictMap {
             map,
             seen: Seen::default(),
+            id: None,
         }
-    }
-
-    /// A map whose first key (read already by the caller, such as the tag) counts as seen.
-    pub(crate) fn after(map: A, first: Cow<'de, str>) -> Self {
-        let mut seen = Seen::default();
-        seen.insert(first);
-        StrictMap { map, seen }
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
+impl<'a, 'de, A: MapAccess<'de>> StrictMap<'a, 'de, A> {
+    /// The rest of a message's top-level map: its first key (the tag) is read already and
+    /// counts as seen; the id field, if any, goes to `id`.
+    pub(crate) fn top(map: A, first: &'de str, id: Option<IdSlot<'a>>) -> Self {
+        let mut seen = Seen::default();
+        seen.insert(Key::Borrowed(first));
+        StrictMap { map, seen, id }
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        let mut key = None;
-        let value = self.map.next_key_seed(CaptureSeed {
-            seed,
-            key: &mut key,
-        })?;
-        if let Some(key) = key
-            && !self.seen.insert(key)
-        {
-            return Err(de::Error::custom(DUPLICATE));
+        loop {
+            let Some(key) = self.map.next_key_seed(KeySeed)? else {
+                return Ok(None);
+            };
+            if !self.seen.insert(key.clone()) {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+            if let Some(id) = &mut self.id {
+                if key.as_str() == id.field {
+                    let value: serde_json::Value = self.map.next_value()?;
+                    if !id.keep {
+                        *id.value = Some(value);
+                        continue;
+                    }
+                    *id.value = Some(value.clone());
+                    id.pending = Some(value);
+                }
+            }
+            return match key {
+                Key::Borrowed(key) => seed
+                    .deserialize(de::value::BorrowedStrDeserializer::new(key))
+                    .map(Some),
+                Key::Owned(key) => seed
+                    .deserialize(de::value::StringDeserializer::new(key))
+                    .map(Some),
+            };
         }
-        Ok(value)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        if let Some(value) = self.id.as_mut().and_then(|id| id.pending.take()) {
+            return seed.deserialize(Strict(value)).map_err(de::Error::custom);
+        }
         self.map.next_value_seed(StrictSeed(seed))
     }
 
@@ -202,22 +253,70 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
     }
 }
 
+/// An object key: borrowed from the input, or owned when it had escapes.
+#[derive(Clone)]
+pub(crate) enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+/// Reads a key (or the tag's value) as text, borrowing it when it has no escapes.
+pub(crate) struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v))
+    }
+}
+
 /// The keys of one object so far.
 #[derive(Default)]
 struct Seen<'de> {
     inline: [&'de str; 8],
     len: usize,
-    spill: Vec<Cow<'de, str>>,
-    /// One bit per key, from its length and first and last bytes: most new keys find their bit
-    /// clear and need no string comparison at all.
+    spill: Vec<String>,
+    /// One bit per key, from its length and last byte: most new keys find their bit clear and
+    /// need no string comparison at all.
     bits: u64,
 }
 
 impl<'de> Seen<'de> {
     /// Adds a key; `false` if it was there already.
-    fn insert(&mut self, key: Cow<'de, str>) -> bool {
-        let k: &str = &key;
-        let bit = 1u64 << (Self::hash(k) % 64);
+    #[inline]
+    fn insert(&mut self, key: Key<'de>) -> bool {
+        let k = key.as_str();
+        let bit = 1u64 << ((k.len() ^ k.as_bytes().last().map_or(0, |b| *b as usize)) & 63);
         if self.bits & bit != 0
             && (self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k))
         {
@@ -225,125 +324,13 @@ impl<'de> Seen<'de> {
         }
         self.bits |= bit;
         match key {
-            Cow::Borrowed(key) if self.len < self.inline.len() => {
+            Key::Borrowed(key) if self.len < self.inline.len() => {
                 self.inline[self.len] = key;
                 self.len += 1;
             }
-            key => self.spill.push(key),
+            key => self.spill.push(key.as_str().to_owned()),
         }
         true
-    }
-
-    fn hash(key: &str) -> usize {
-        let bytes = key.as_bytes();
-        let first = bytes.first().copied().unwrap_or(0) as usize;
-        let last = bytes.last().copied().unwrap_or(0) as usize;
-        bytes.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last
-    }
-}
-
-/// Deserializes a key through its seed and keeps a copy of its text.
-struct CaptureSeed<'a, 'de, S> {
-    seed: S,
-    key: &'a mut Option<Cow<'de, str>>,
-}
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CaptureSeed<'_, 'de, S> {
-    type Value = S::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.seed.deserialize(CaptureKey {
-            inner: d,
-            key: self.key,
-        })
-    }
-}
-
-/// A key deserializer that records the key's text on its way to the visitor.
-struct CaptureKey<'a, 'de, D> {
-    inner: D,
-    key: &'a mut Option<Cow<'de, str>>,
-}
-
-macro_rules! forward_key {
-    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
-        $(
-            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.inner.$method($($arg,)* CaptureVisitor { inner: visitor, key: self.key })
-            }
-        )*
-    };
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for CaptureKey<'_, 'de, D> {
-    type Error = D::Error;
-
-    forward_key! {
-        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
-        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
-        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
-        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
-        deserialize_identifier(), deserialize_ignored_any(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str),
-        deserialize_tuple(len: usize),
-        deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
-    }
-}
-
-struct CaptureVisitor<'a, 'de, V> {
-    inner: V,
-    key: &'a mut Option<Cow<'de, str>>,
-}
-
-macro_rules! forward_plain {
-    ($($method:ident($ty:ty)),* $(,)?) => {
-        $(
-            fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
-                self.inner.$method(v)
-            }
-        )*
-    };
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for CaptureVisitor<'_, 'de, V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.expecting(f)
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Borrowed(v));
-        self.inner.visit_borrowed_str(v)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Owned(v.to_owned()));
-        self.inner.visit_str(v)
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        *self.key = Some(Cow::Owned(v.clone()));
-        self.inner.visit_string(v)
-    }
-
-    forward_plain! {
-        visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64), visit_i128(i128),
-        visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64), visit_u128(u128),
-        visit_f32(f32), visit_f64(f64), visit_char(char),
-        visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>),
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_none()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        self.inner.visit_unit()
     }
 }
 
