@@ -219,16 +219,16 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
             if !self.seen.insert(key.clone()) {
                 return Err(de::Error::custom(DUPLICATE));
             }
-            if let Some(id) = &mut self.id {
-                if key.as_str() == id.field {
-                    let value: serde_json::Value = self.map.next_value()?;
-                    if !id.keep {
-                        *id.value = Some(value);
-                        continue;
-                    }
-                    *id.value = Some(value.clone());
-                    id.pending = Some(value);
+            if let Some(id) = &mut self.id
+                && key.as_str() == id.field
+            {
+                let value: serde_json::Value = self.map.next_value()?;
+                if !id.keep {
+                    *id.value = Some(value);
+                    continue;
                 }
+                *id.value = Some(value.clone());
+                id.pending = Some(value);
             }
             return match key {
                 Key::Borrowed(key) => seed
