@@ -306,9 +306,9 @@ struct Seen<'de> {
     inline: [&'de str; 8],
     len: usize,
     spill: Vec<String>,
-    /// One bit per key, from its length and last byte: most new keys find their bit clear and
-    /// need no string comparison at all.
-    bits: u64,
+    /// One bit per key hash: a new key almost always finds its bit clear and needs no string
+    /// comparison at all.
+    bits: u128,
 }
 
 impl<'de> Seen<'de> {
@@ -316,7 +316,7 @@ impl<'de> Seen<'de> {
     #[inline]
     fn insert(&mut self, key: Key<'de>) -> bool {
         let k = key.as_str();
-        let bit = 1u64 << ((k.len() ^ k.as_bytes().last().map_or(0, |b| *b as usize)) & 63);
+        let bit = 1u128 << Self::hash(k);
         if self.bits & bit != 0
             && (self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k))
         {
@@ -331,6 +331,23 @@ impl<'de> Seen<'de> {
             key => self.spill.push(key.as_str().to_owned()),
         }
         true
+    }
+
+    /// 0..128, from the key's first and last (up to) eight bytes and its length.
+    #[inline]
+    fn hash(key: &str) -> u32 {
+        let bytes = key.as_bytes();
+        let word = |chunk: &[u8]| {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            u64::from_le_bytes(buf)
+        };
+        let n = bytes.len().min(8);
+        let mixed = (word(&bytes[..n])
+            ^ word(&bytes[bytes.len() - n..]).rotate_left(29)
+            ^ bytes.len() as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 57) as u32
     }
 }
 
