@@ -3,13 +3,11 @@
 //! serde's derived `Deserialize` is lenient in two ways that a JSON Schema is not:
 //! - a struct also accepts a JSON array of its field values (`["Ada", 36]` for
 //!   `{"name":"Ada","age":36}`);
-//! - an object may repeat a key, and the last value wins (a derived struct with unknown fields
-//!   ignored, or a map, never notices).
+//! - an object may repeat a key, and the last value wins (a map never notices).
 //!
 //! [`Strict`] wraps any deserializer and everything it hands out (maps, sequences, options,
-//! enums): structs are read only from JSON objects, and every object rejects a repeated key. The
-//! cost is a bit test per key: keys are remembered as borrowed strings in a small inline array
-//! (spilling to the heap only for large objects), and compared only when a hash bit collides.
+//! enums): structs are read only from JSON objects, and a repeated key is rejected wherever it
+//! could change or lose data (see [`StrictMap`]). Structs, the common case, pay nothing for it.
 
 use std::fmt;
 
@@ -28,7 +26,7 @@ macro_rules! forward {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.0.$method($($arg,)* StrictVisitor(visitor))
+                self.0.$method($($arg,)* StrictVisitor { inner: visitor, fields: false })
             }
         )*
     };
@@ -58,7 +56,10 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_map(StrictVisitor(visitor))
+        self.0.deserialize_map(StrictVisitor {
+            inner: visitor,
+            fields: true,
+        })
     }
 
     fn is_human_readable(&self) -> bool {
@@ -66,14 +67,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     }
 }
 
-/// Wraps what a visitor receives.
-struct StrictVisitor<V>(V);
+/// Wraps what a visitor receives. `fields`: the visitor is a struct's, whose derived code
+/// rejects a repeated known field itself.
+struct StrictVisitor<V> {
+    inner: V,
+    fields: bool,
+}
 
 macro_rules! forward_visit {
     ($($method:ident($ty:ty)),* $(,)?) => {
         $(
             fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
-                self.0.$method(v)
+                self.inner.$method(v)
             }
         )*
     };
@@ -83,7 +88,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.expecting(f)
+        self.inner.expecting(f)
     }
 
     forward_visit! {
@@ -94,31 +99,35 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        self.0.visit_none()
+        self.inner.visit_none()
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        self.0.visit_unit()
+        self.inner.visit_unit()
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_some(Strict(d))
+        self.inner.visit_some(Strict(d))
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_newtype_struct(Strict(d))
+        self.inner.visit_newtype_struct(Strict(d))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.0.visit_seq(StrictSeq(seq))
+        self.inner.visit_seq(StrictSeq(seq))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.0.visit_map(StrictMap::new(map))
+        if self.fields {
+            self.inner.visit_map(StrictMap::fields(map))
+        } else {
+            self.inner.visit_map(StrictMap::new(map))
+        }
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.0.visit_enum(StrictEnum(data))
+        self.inner.visit_enum(StrictEnum(data))
     }
 }
 
@@ -150,12 +159,24 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
     }
 }
 
-/// A map access that rejects a repeated key. Each key is read once, as text, checked, and then
-/// handed to the caller's seed. At the top of a message it also takes out the correlation id.
+/// A map access that rejects repeated keys where a repeat could change or lose data:
+/// - a map (`HashMap`, a JSON object value): every key;
+/// - the top of a message: the tag and the id;
+/// - a struct: nothing here, because serde's derived code already rejects a repeated known field,
+///   and an unknown field is either an error (closed objects) or ignored (open ones).
 pub(crate) struct StrictMap<'a, 'de, A> {
     map: A,
-    seen: Seen<'de>,
-    id: Option<IdSlot<'a>>,
+    mode: Mode<'a, 'de>,
+}
+
+enum Mode<'a, 'de> {
+    Fields,
+    Map(Seen<'de>),
+    Top {
+        tag: &'static str,
+        id: Option<IdSlot<'a>>,
+        id_seen: bool,
+    },
 }
 
 /// Where the top-level map puts the correlation id.
@@ -186,22 +207,35 @@ impl<'a> IdSlot<'a> {
 }
 
 impl<'de, A: MapAccess<'de>> StrictMap<'static, 'de, A> {
+    /// A map: every key once.
     pub(crate) fn new(map: A) -> Self {
         StrictMap {
             map,
-            seen: Seen::default(),
-            id: None,
+            mode: Mode::Map(Seen::default()),
+        }
+    }
+
+    /// A struct's fields.
+    fn fields(map: A) -> Self {
+        StrictMap {
+            map,
+            mode: Mode::Fields,
         }
     }
 }
 
 impl<'a, 'de, A: MapAccess<'de>> StrictMap<'a, 'de, A> {
-    /// The rest of a message's top-level map: its first key (the tag) is read already and
-    /// counts as seen; the id field, if any, goes to `id`.
-    pub(crate) fn top(map: A, first: &'de str, id: Option<IdSlot<'a>>) -> Self {
-        let mut seen = Seen::default();
-        seen.insert(Key::Borrowed(first));
-        StrictMap { map, seen, id }
+    /// The rest of a message's top-level map, after its first key, the tag: a second tag is an
+    /// error; the id field, if any, goes to `id` (once).
+    pub(crate) fn top(map: A, tag: &'static str, id: Option<IdSlot<'a>>) -> Self {
+        StrictMap {
+            map,
+            mode: Mode::Top {
+                tag,
+                id,
+                id_seen: false,
+            },
+        }
     }
 }
 
@@ -212,38 +246,54 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        loop {
-            let Some(key) = self.map.next_key_seed(KeySeed)? else {
-                return Ok(None);
-            };
-            if !self.seen.insert(key.clone()) {
-                return Err(de::Error::custom(DUPLICATE));
-            }
-            if let Some(id) = &mut self.id
-                && key.as_str() == id.field
-            {
-                let value: serde_json::Value = self.map.next_value()?;
-                if !id.keep {
-                    *id.value = Some(value);
-                    continue;
+        let key = match &mut self.mode {
+            Mode::Fields => return self.map.next_key_seed(StrictSeed(seed)),
+            Mode::Map(seen) => {
+                let Some(key) = self.map.next_key_seed(KeySeed)? else {
+                    return Ok(None);
+                };
+                if !seen.insert(&key) {
+                    return Err(de::Error::custom(DUPLICATE));
                 }
-                *id.value = Some(value.clone());
-                id.pending = Some(value);
+                key
             }
-            return match key {
-                Key::Borrowed(key) => seed
-                    .deserialize(de::value::BorrowedStrDeserializer::new(key))
-                    .map(Some),
-                Key::Owned(key) => seed
-                    .deserialize(de::value::StringDeserializer::new(key))
-                    .map(Some),
-            };
+            Mode::Top { tag, id, id_seen } => loop {
+                let Some(key) = self.map.next_key_seed(KeySeed)? else {
+                    return Ok(None);
+                };
+                if key.as_str() == *tag {
+                    return Err(de::Error::custom(DUPLICATE));
+                }
+                if let Some(id) = id.as_mut().filter(|id| key.as_str() == id.field) {
+                    if std::mem::replace(id_seen, true) {
+                        return Err(de::Error::custom(DUPLICATE));
+                    }
+                    let value: serde_json::Value = self.map.next_value()?;
+                    if !id.keep {
+                        *id.value = Some(value);
+                        continue;
+                    }
+                    *id.value = Some(value.clone());
+                    id.pending = Some(value);
+                }
+                break key;
+            },
+        };
+        match key {
+            Key::Borrowed(key) => seed
+                .deserialize(de::value::BorrowedStrDeserializer::new(key))
+                .map(Some),
+            Key::Owned(key) => seed
+                .deserialize(de::value::StringDeserializer::new(key))
+                .map(Some),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        if let Some(value) = self.id.as_mut().and_then(|id| id.pending.take()) {
-            return seed.deserialize(Strict(value)).map_err(de::Error::custom);
+        if let Mode::Top { id: Some(id), .. } = &mut self.mode {
+            if let Some(value) = id.pending.take() {
+                return seed.deserialize(Strict(value)).map_err(de::Error::custom);
+            }
         }
         self.map.next_value_seed(StrictSeed(seed))
     }
@@ -300,29 +350,22 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// The keys of one object so far.
+/// The keys of one map so far: borrowed from the input in a small inline array, owned ones
+/// (with escapes) and those past the array on the heap.
 #[derive(Default)]
 struct Seen<'de> {
     inline: [&'de str; 8],
     len: usize,
     spill: Vec<String>,
-    /// One bit per key hash: a new key almost always finds its bit clear and needs no string
-    /// comparison at all.
-    bits: u128,
 }
 
 impl<'de> Seen<'de> {
     /// Adds a key; `false` if it was there already.
-    #[inline]
-    fn insert(&mut self, key: Key<'de>) -> bool {
+    fn insert(&mut self, key: &Key<'de>) -> bool {
         let k = key.as_str();
-        let bit = 1u128 << Self::hash(k);
-        if self.bits & bit != 0
-            && (self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k))
-        {
+        if self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k) {
             return false;
         }
-        self.bits |= bit;
         match key {
             Key::Borrowed(key) if self.len < self.inline.len() => {
                 self.inline[self.len] = key;
@@ -331,23 +374,6 @@ impl<'de> Seen<'de> {
             key => self.spill.push(key.as_str().to_owned()),
         }
         true
-    }
-
-    /// 0..128, from the key's first and last (up to) eight bytes and its length.
-    #[inline]
-    fn hash(key: &str) -> u32 {
-        let bytes = key.as_bytes();
-        let word = |chunk: &[u8]| {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            u64::from_le_bytes(buf)
-        };
-        let n = bytes.len().min(8);
-        let mixed = (word(&bytes[..n])
-            ^ word(&bytes[bytes.len() - n..]).rotate_left(29)
-            ^ bytes.len() as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> 57) as u32
     }
 }
 
@@ -380,7 +406,13 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.0.tuple_variant(len, StrictVisitor(visitor))
+        self.0.tuple_variant(
+            len,
+            StrictVisitor {
+                inner: visitor,
+                fields: false,
+            },
+        )
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -388,7 +420,13 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.0.struct_variant(fields, StrictVisitor(visitor))
+        self.0.struct_variant(
+            fields,
+            StrictVisitor {
+                inner: visitor,
+                fields: true,
+            },
+        )
     }
 }
 
