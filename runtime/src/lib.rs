@@ -94,6 +94,9 @@ pub trait Incoming: Sized + Send + 'static {
     /// it out of every received message and puts it on the reply and on any error the message
     /// causes.
     const ID_FIELD: Option<&'static str> = None;
+    /// The payload types (struct names) that accept unknown fields. Decoding tracks their keys to
+    /// reject a repeated one, as it does in maps; closed structs need no tracking.
+    const OPEN_OBJECTS: &'static [&'static str] = &[];
 
     /// Deserializes the payload of the message tagged `tag` (the object without its tag field,
     /// and without the id field unless [`Incoming::payload_declares_id`]).

@@ -18,15 +18,19 @@ use serde::de::{
 /// The error message for a repeated key; the slow path reports it with its path.
 pub(crate) const DUPLICATE: &str = "duplicate key";
 
-/// A strict view of a deserializer.
-pub(crate) struct Strict<D>(pub(crate) D);
+/// A strict view of a deserializer. `.1`: the names of the structs that accept unknown fields
+/// (their keys are tracked like a map's, because serde ignores a repeated unknown one).
+pub(crate) struct Strict<D>(pub(crate) D, pub(crate) Open);
+
+/// The names of the open structs.
+pub(crate) type Open = &'static [&'static str];
 
 /// Forwards `deserialize_*` methods to the inner deserializer with a wrapped visitor.
 macro_rules! forward {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.0.$method($($arg,)* StrictVisitor { inner: visitor, fields: false })
+                self.0.$method($($arg,)* StrictVisitor { inner: visitor, fields: false, open: self.1 })
             }
         )*
     };
@@ -52,13 +56,15 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     /// A struct is read only from an object, never from an array of its fields.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let open = self.1;
         self.0.deserialize_map(StrictVisitor {
             inner: visitor,
-            fields: true,
+            fields: !open.contains(&name),
+            open,
         })
     }
 
@@ -72,6 +78,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
 struct StrictVisitor<V> {
     inner: V,
     fields: bool,
+    open: Open,
 }
 
 macro_rules! forward_visit {
@@ -107,42 +114,42 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.inner.visit_some(Strict(d))
+        self.inner.visit_some(Strict(d, self.open))
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.inner.visit_newtype_struct(Strict(d))
+        self.inner.visit_newtype_struct(Strict(d, self.open))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_seq(StrictSeq(seq))
+        self.inner.visit_seq(StrictSeq(seq, self.open))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         if self.fields {
-            self.inner.visit_map(StrictMap::fields(map))
+            self.inner.visit_map(StrictMap::fields(map, self.open))
         } else {
-            self.inner.visit_map(StrictMap::new(map))
+            self.inner.visit_map(StrictMap::new(map, self.open))
         }
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_enum(StrictEnum(data))
+        self.inner.visit_enum(StrictEnum(data, self.open))
     }
 }
 
 /// Hands out strict deserializers to a seed.
-struct StrictSeed<S>(S);
+struct StrictSeed<S>(S, Open);
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(Strict(d))
+        self.0.deserialize(Strict(d, self.1))
     }
 }
 
-struct StrictSeq<A>(A);
+struct StrictSeq<A>(A, Open);
 
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
     type Error = A::Error;
@@ -151,7 +158,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, A::Error> {
-        self.0.next_element_seed(StrictSeed(seed))
+        self.0.next_element_seed(StrictSeed(seed, self.1))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -159,23 +166,24 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
     }
 }
 
-/// A map access that rejects repeated keys where a repeat could change or lose data:
-/// - a map (`HashMap`, a JSON object value): every key;
-/// - the top of a message: the tag and the id;
-/// - a struct: nothing here, because serde's derived code already rejects a repeated known field,
-///   and an unknown field is either an error (closed objects) or ignored (open ones).
+/// A map access that rejects a repeated key:
+/// - in a map (`HashMap`, a JSON object value), at the top of a message, and in an open struct,
+///   it tracks every key;
+/// - in a closed struct there is nothing to track: serde's derived code already rejects a
+///   repeated field, and an unknown one is an error anyway. This is the common case, and free.
 pub(crate) struct StrictMap<'a, 'de, A> {
     map: A,
     mode: Mode<'a, 'de>,
+    open: Open,
 }
 
 enum Mode<'a, 'de> {
     Fields,
     Map(Seen<'de>),
+    /// The top of a message: every key once (the tag counts as seen); the id goes to its slot.
     Top {
-        tag: &'static str,
+        seen: Seen<'de>,
         id: Option<IdSlot<'a>>,
-        id_seen: bool,
     },
 }
 
@@ -207,34 +215,35 @@ impl<'a> IdSlot<'a> {
 }
 
 impl<'de, A: MapAccess<'de>> StrictMap<'static, 'de, A> {
-    /// A map: every key once.
-    pub(crate) fn new(map: A) -> Self {
+    /// A map (or an open struct): every key once.
+    fn new(map: A, open: Open) -> Self {
         StrictMap {
             map,
             mode: Mode::Map(Seen::default()),
+            open,
         }
     }
 
-    /// A struct's fields.
-    fn fields(map: A) -> Self {
+    /// A closed struct's fields.
+    fn fields(map: A, open: Open) -> Self {
         StrictMap {
             map,
             mode: Mode::Fields,
+            open,
         }
     }
 }
 
 impl<'a, 'de, A: MapAccess<'de>> StrictMap<'a, 'de, A> {
-    /// The rest of a message's top-level map, after its first key, the tag: a second tag is an
-    /// error; the id field, if any, goes to `id` (once).
-    pub(crate) fn top(map: A, tag: &'static str, id: Option<IdSlot<'a>>) -> Self {
+    /// The rest of a message's top-level map, after its first key, the tag: every key once; the
+    /// id field, if any, goes to `id`.
+    pub(crate) fn top(map: A, tag: &'static str, id: Option<IdSlot<'a>>, open: Open) -> Self {
+        let mut seen = Seen::default();
+        seen.insert(&Key::Borrowed(tag));
         StrictMap {
             map,
-            mode: Mode::Top {
-                tag,
-                id,
-                id_seen: false,
-            },
+            mode: Mode::Top { seen, id },
+            open,
         }
     }
 }
@@ -247,7 +256,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         let key = match &mut self.mode {
-            Mode::Fields => return self.map.next_key_seed(StrictSeed(seed)),
+            Mode::Fields => return self.map.next_key_seed(StrictSeed(seed, self.open)),
             Mode::Map(seen) => {
                 let Some(key) = self.map.next_key_seed(KeySeed)? else {
                     return Ok(None);
@@ -257,17 +266,14 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
                 }
                 key
             }
-            Mode::Top { tag, id, id_seen } => loop {
+            Mode::Top { seen, id } => loop {
                 let Some(key) = self.map.next_key_seed(KeySeed)? else {
                     return Ok(None);
                 };
-                if key.as_str() == *tag {
+                if !seen.insert(&key) {
                     return Err(de::Error::custom(DUPLICATE));
                 }
                 if let Some(id) = id.as_mut().filter(|id| key.as_str() == id.field) {
-                    if std::mem::replace(id_seen, true) {
-                        return Err(de::Error::custom(DUPLICATE));
-                    }
                     let value: serde_json::Value = self.map.next_value()?;
                     if !id.keep {
                         *id.value = Some(value);
@@ -290,12 +296,14 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        if let Mode::Top { id: Some(id), .. } = &mut self.mode {
-            if let Some(value) = id.pending.take() {
-                return seed.deserialize(Strict(value)).map_err(de::Error::custom);
-            }
+        if let Mode::Top { id: Some(id), .. } = &mut self.mode
+            && let Some(value) = id.pending.take()
+        {
+            return seed
+                .deserialize(Strict(value, self.open))
+                .map_err(de::Error::custom);
         }
-        self.map.next_value_seed(StrictSeed(seed))
+        self.map.next_value_seed(StrictSeed(seed, self.open))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -377,7 +385,7 @@ impl<'de> Seen<'de> {
     }
 }
 
-struct StrictEnum<A>(A);
+struct StrictEnum<A>(A, Open);
 
 impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for StrictEnum<A> {
     type Error = A::Error;
@@ -388,11 +396,11 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for StrictEnum<A> {
         seed: V,
     ) -> Result<(V::Value, Self::Variant), A::Error> {
         let (value, variant) = self.0.variant_seed(seed)?;
-        Ok((value, StrictVariant(variant)))
+        Ok((value, StrictVariant(variant, self.1)))
     }
 }
 
-struct StrictVariant<A>(A);
+struct StrictVariant<A>(A, Open);
 
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
     type Error = A::Error;
@@ -402,7 +410,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.newtype_variant_seed(StrictSeed(seed))
+        self.0.newtype_variant_seed(StrictSeed(seed, self.1))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
@@ -411,6 +419,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
             StrictVisitor {
                 inner: visitor,
                 fields: false,
+                open: self.1,
             },
         )
     }
@@ -425,6 +434,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
             StrictVisitor {
                 inner: visitor,
                 fields: true,
+                open: self.1,
             },
         )
     }
@@ -446,7 +456,7 @@ mod tests {
 
     fn strict<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let value = T::deserialize(Strict(&mut de))?;
+        let value = T::deserialize(Strict(&mut de, &[]))?;
         de.end()?;
         Ok(value)
     }

@@ -86,6 +86,9 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = {{ tag_field_lit }};
     const TAGS: &'static [&'static str] = &[{% for v in client %}{{ v.tag_lit }},{% endfor %}];
     const ID_FIELD: ::std::option::Option<&'static str> = {{ id_field }};
+{%- if !open_objects.is_empty() %}
+    const OPEN_OBJECTS: &'static [&'static str] = &[{% for o in open_objects %}{{ o }},{% endfor %}];
+{%- endif %}
 
     fn deserialize_payload<'de, D>(tag: &str, payload: D) -> ::std::result::Result<Self, D::Error>
     where

@@ -23,16 +23,21 @@ const CODEGEN: &str = "::socketsundso::codegen";
 /// Renders the Rust file for `api`. `source` names the spec in the header.
 pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
     let types = payload_types(api)?;
-    let glue = Glue::new(api).render().map_err(|e| Error::Internal {
+    let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
+        what: "payload types".into(),
+        reason: e.to_string(),
+    })?;
+    let mut glue = Glue::new(api);
+    glue.open_objects = open_structs(&types)
+        .into_iter()
+        .map(|name| lit(&name))
+        .collect();
+    let glue = glue.render().map_err(|e| Error::Internal {
         what: "Rust glue".into(),
         reason: e.to_string(),
     })?;
     let glue: syn::File = syn::parse_str(&glue).map_err(|e| Error::Internal {
         what: "Rust glue".into(),
-        reason: e.to_string(),
-    })?;
-    let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
-        what: "payload types".into(),
         reason: e.to_string(),
     })?;
     let (checks, fixes) = Checks::new(api, &types).items();
@@ -219,6 +224,27 @@ fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result
         message: owner.to_owned(),
         reason: format!("not a valid JSON Schema: {e}"),
     })
+}
+
+/// The structs with named fields that accept unknown fields (no `deny_unknown_fields`): the
+/// runtime tracks their keys to reject a repeated one.
+fn open_structs(file: &syn::File) -> Vec<String> {
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => Some(s),
+            _ => None,
+        })
+        .filter(|s| {
+            !s.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && quote::ToTokens::to_token_stream(&a.meta)
+                        .to_string()
+                        .contains("deny_unknown_fields")
+            })
+        })
+        .map(|s| s.ident.to_string())
+        .collect()
 }
 
 /// Makes the fields that need it stricter than serde's default (see [`FieldFix`]).
@@ -438,6 +464,8 @@ struct Glue {
     id_field: String,
     /// Tags of received messages whose payload declares the id field.
     declares_id: Vec<String>,
+    /// Names (as literals) of the structs that accept unknown fields.
+    open_objects: Vec<String>,
     client: Vec<Variant>,
     server: Vec<Variant>,
     handlers: Vec<HandlerView>,
@@ -535,6 +563,7 @@ impl Glue {
             tag_field_lit: lit(&api.tag_field),
             nested_tag: api.nested_tag(),
             reply_enums,
+            open_objects: vec![],
             id_field: match &api.id_field {
                 Some(id) => format!("::std::option::Option::Some({})", lit(id)),
                 None => "::std::option::Option::None".to_owned(),
