@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::Incoming;
 use crate::error::{ErrorCode, ErrorMessage, Violation};
-use crate::strict::{IdSlot, KeySeed, StrictMap};
+use crate::strict::{IdSlot, KeySeed, Payload};
 
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,8 +89,15 @@ impl<'de, T: Incoming> Visitor<'de> for FastVisitor<'_, T> {
         // Strict from here on: no repeated key (the tag counts as seen), no struct from an array;
         // the id field goes to the decoded message, not the payload (unless it declares it).
         let id = T::ID_FIELD.map(|field| IdSlot::new(field, T::payload_declares_id(tag), self.1));
-        let map = StrictMap::top(map, T::TAG_FIELD, id, T::OPEN_OBJECTS);
-        T::deserialize_payload(tag, de::value::MapAccessDeserializer::new(map))
+        T::deserialize_payload(
+            tag,
+            Payload {
+                map,
+                tag: T::TAG_FIELD,
+                id,
+                open: T::OPEN_OBJECTS,
+            },
+        )
     }
 }
 

@@ -180,10 +180,13 @@ pub(crate) struct StrictMap<'a, 'de, A> {
 enum Mode<'a, 'de> {
     Fields,
     Map(Seen<'de>),
-    /// The top of a message: every key once (the tag counts as seen); the id goes to its slot.
+    /// The top of a message: the tag and the id once; every key once (`seen`) when the payload
+    /// type is open. The id goes to its slot.
     Top {
-        seen: Seen<'de>,
+        tag: &'static str,
+        seen: Option<Seen<'de>>,
         id: Option<IdSlot<'a>>,
+        id_seen: bool,
     },
 }
 
@@ -235,14 +238,22 @@ impl<'de, A: MapAccess<'de>> StrictMap<'static, 'de, A> {
 }
 
 impl<'a, 'de, A: MapAccess<'de>> StrictMap<'a, 'de, A> {
-    /// The rest of a message's top-level map, after its first key, the tag: every key once; the
-    /// id field, if any, goes to `id`.
-    pub(crate) fn top(map: A, tag: &'static str, id: Option<IdSlot<'a>>, open: Open) -> Self {
-        let mut seen = Seen::default();
-        seen.insert(&Key::Borrowed(tag));
+    /// The rest of a message's top-level map, after its first key, the tag. `all`: track every
+    /// key (an open payload); otherwise only the tag and the id.
+    fn top(map: A, tag: &'static str, id: Option<IdSlot<'a>>, open: Open, all: bool) -> Self {
+        let seen = all.then(|| {
+            let mut seen = Seen::default();
+            seen.insert(&Key::Borrowed(tag));
+            seen
+        });
         StrictMap {
             map,
-            mode: Mode::Top { seen, id },
+            mode: Mode::Top {
+                tag,
+                seen,
+                id,
+                id_seen: false,
+            },
             open,
         }
     }
@@ -266,14 +277,26 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
                 }
                 key
             }
-            Mode::Top { seen, id } => loop {
+            Mode::Top {
+                tag,
+                seen,
+                id,
+                id_seen,
+            } => loop {
                 let Some(key) = self.map.next_key_seed(KeySeed)? else {
                     return Ok(None);
                 };
-                if !seen.insert(&key) {
+                let repeated = match seen {
+                    Some(seen) => !seen.insert(&key),
+                    None => key.as_str() == *tag,
+                };
+                if repeated {
                     return Err(de::Error::custom(DUPLICATE));
                 }
                 if let Some(id) = id.as_mut().filter(|id| key.as_str() == id.field) {
+                    if std::mem::replace(id_seen, true) {
+                        return Err(de::Error::custom(DUPLICATE));
+                    }
                     let value: serde_json::Value = self.map.next_value()?;
                     if !id.keep {
                         *id.value = Some(value);
@@ -308,6 +331,40 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'_, 'de, A> {
 
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint()
+    }
+}
+
+/// The payload of a message: the rest of its top-level map, after the tag. It sees the payload
+/// type's name, so it tracks every key only when that type is open.
+pub(crate) struct Payload<'a, A> {
+    pub(crate) map: A,
+    pub(crate) tag: &'static str,
+    pub(crate) id: Option<IdSlot<'a>>,
+    pub(crate) open: Open,
+}
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for Payload<'_, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        // Not a struct (an enum of shapes, or a map): track every key.
+        visitor.visit_map(StrictMap::top(self.map, self.tag, self.id, self.open, true))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        let all = self.open.contains(&name);
+        visitor.visit_map(StrictMap::top(self.map, self.tag, self.id, self.open, all))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
     }
 }
 
