@@ -133,29 +133,78 @@ pub struct Reference {
     pub reference: String,
 }
 
-/// A JSON Schema of every `x-socketsundso-*` setting, by where it goes: what
-/// `socketsundso schema` prints.
+/// A JSON Schema of an AsyncAPI document's `x-socketsundso-*` settings, shaped like the
+/// document, so an editor can check a whole AsyncAPI file against it: the root takes
+/// [`DocumentSettings`]; `operations.*` (3.x) and `channels.*.publish`/`subscribe` (2.x) take
+/// [`OperationSettings`]; messages (in `components.messages`, `channels.*.messages` and 2.x
+/// operations) take [`MessageSettings`]; `components.schemas.*` take [`SchemaSettings`].
+/// Everything else in the document is left alone. This is what `socketsundso schema` prints.
 pub fn json_schema() -> serde_json::Value {
     let mut generator = schemars::r#gen::SchemaSettings::draft07().into_generator();
-    let mut properties = serde_json::Map::new();
-    for (place, schema) in [
-        ("document", generator.subschema_for::<DocumentSettings>()),
-        ("operation", generator.subschema_for::<OperationSettings>()),
-        ("message", generator.subschema_for::<MessageSettings>()),
-        ("schema", generator.subschema_for::<SchemaSettings>()),
-    ] {
-        properties.insert(
-            place.to_owned(),
-            serde_json::to_value(schema).unwrap_or_default(),
-        );
-    }
+    let reference = |schema: schemars::schema::Schema| serde_json::to_value(schema).unwrap_or_default();
+    let document = reference(generator.subschema_for::<DocumentSettings>());
+    let operation = reference(generator.subschema_for::<OperationSettings>());
+    let message = reference(generator.subschema_for::<MessageSettings>());
+    let schema = reference(generator.subschema_for::<SchemaSettings>());
     let definitions = serde_json::to_value(generator.definitions()).unwrap_or_default();
+    let map_of = |value: &serde_json::Value| serde_json::json!({ "type": "object", "additionalProperties": value });
+    let v2_operation = serde_json::json!({
+        "allOf": [operation, { "properties": { "message": message } }],
+    });
     serde_json::json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "socketsundso AsyncAPI extensions",
-        "description": "The x-socketsundso-* settings, by where they go in an AsyncAPI document: the document root, an operation, a message, or any schema.",
-        "type": "object",
-        "properties": properties,
+        "title": "socketsundso settings in an AsyncAPI document",
+        "description": "Checks the x-socketsundso-* settings of an AsyncAPI 2.x or 3.x document (and nothing else): point your editor's YAML language server at this file for an asyncapi.yaml.",
+        "allOf": [document],
+        "properties": {
+            "operations": map_of(&operation),
+            "channels": map_of(&serde_json::json!({
+                "properties": {
+                    "messages": map_of(&message),
+                    "publish": v2_operation,
+                    "subscribe": v2_operation,
+                },
+            })),
+            "components": {
+                "properties": {
+                    "messages": map_of(&message),
+                    "schemas": map_of(&schema),
+                    "operations": map_of(&operation),
+                },
+            },
+        },
         "definitions": definitions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema's own structure: settings are found where they go in a document.
+    #[test]
+    fn the_schema_follows_the_document() {
+        let schema = json_schema();
+        let text = schema.to_string();
+        for setting in [
+            "x-socketsundso-tag-field",
+            "x-socketsundso-id-field",
+            "x-socketsundso-unknown-fields",
+            "x-socketsundso-publish-means",
+            "x-socketsundso-blocking",
+            "x-socketsundso-reply",
+            "x-socketsundso-tag",
+        ] {
+            assert!(text.contains(setting), "{setting} is missing");
+        }
+        assert_eq!(schema["allOf"][0]["$ref"], "#/definitions/DocumentSettings");
+        assert_eq!(
+            schema["properties"]["operations"]["additionalProperties"]["$ref"],
+            "#/definitions/OperationSettings"
+        );
+        assert_eq!(
+            schema["properties"]["components"]["properties"]["schemas"]["additionalProperties"]["$ref"],
+            "#/definitions/SchemaSettings"
+        );
+    }
 }
