@@ -6,19 +6,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Conformance goldens that are not compiled, each with the bug that stops it. Keep empty.
-///
-/// `SOCKETSUNDSO_CONFORMANCE_ALL=1` compiles them anyway, to reproduce the bug.
-const CONFORMANCE_EXCLUDED: &[&str] = &[
-    // BUG: the server sends two messages with the same tag (`bot_added`: `botAdded` and
-    // `botChanged`; `emoji_changed`: `emojiRemoved` and `emojiAdded`). The generator warns, then
-    // emits two `ServerMessage` variants with the same `#[serde(rename = ...)]`, and serde's
-    // derived `Deserialize` gets an unreachable match arm: `error: unreachable pattern`
-    // (`unreachable_patterns`, denied by `#![deny(warnings)]`).
-    "2_6_0_slack_rtm_yml",
-    "3_0_0_slack_rtm_asyncapi_yml",
-];
-
 /// The `.rs` files directly in `dir`, sorted; none when `dir` does not exist.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     println!("cargo:rerun-if-changed={}", dir.display());
@@ -56,14 +43,9 @@ fn main() {
         )
         .expect("writing to a String");
     }
-    println!("cargo:rerun-if-env-changed=SOCKETSUNDSO_CONFORMANCE_ALL");
-    let all = std::env::var_os("SOCKETSUNDSO_CONFORMANCE_ALL").is_some_and(|v| v == "1");
     for file in rust_files(&Path::new(&manifest_dir).join("conformance")) {
         println!("cargo:rerun-if-changed={}", file.display());
         let stem = stem(&file);
-        if CONFORMANCE_EXCLUDED.contains(&stem) && !all {
-            continue;
-        }
         let module = format!("conformance_{}", stem.replace(['-', '.'], "_"));
         writeln!(
             out,

@@ -141,7 +141,8 @@ pub struct Reference {
 /// Everything else in the document is left alone. This is what `socketsundso schema` prints.
 pub fn json_schema() -> serde_json::Value {
     let mut generator = schemars::r#gen::SchemaSettings::draft07().into_generator();
-    let reference = |schema: schemars::schema::Schema| serde_json::to_value(schema).unwrap_or_default();
+    let reference =
+        |schema: schemars::schema::Schema| serde_json::to_value(schema).unwrap_or_default();
     let document = reference(generator.subschema_for::<DocumentSettings>());
     let operation = reference(generator.subschema_for::<OperationSettings>());
     let message = reference(generator.subschema_for::<MessageSettings>());

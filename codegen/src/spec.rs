@@ -139,7 +139,7 @@ impl Document {
                 .help("download the referenced file next to this one and use a relative path"));
         }
         let base = self.files[file].path.parent().unwrap_or(Path::new(""));
-        let target = base.join(path_part);
+        let target = normalize(&base.join(decode_percent(path_part)));
         let canonical = std::fs::canonicalize(&target).map_err(|e| {
             self.error(
                 here,
@@ -314,6 +314,24 @@ fn nearest_existing(root: &Value, fragment: &str) -> (String, String) {
         })
         .unwrap_or_default();
     (best, keys)
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (so diagnostics show a clean path).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn read(path: &Path) -> Result<String> {

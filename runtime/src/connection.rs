@@ -87,6 +87,7 @@ pub(crate) async fn serve<S, W, E>(
         shared: &shared,
         settings: &settings,
         id,
+        tag_field: <S::Incoming as Incoming>::TAG_FIELD,
     };
 
     let accepted = match AssertUnwindSafe(service.on_connect(&ctx))
@@ -134,6 +135,8 @@ struct Conn<'a, W> {
     shared: &'a ConnShared,
     settings: &'a Settings,
     id: ConnectionId,
+    /// The API's tag field, which error messages use too.
+    tag_field: &'static str,
 }
 
 impl<W, E> Conn<'_, W>
@@ -158,7 +161,8 @@ where
                             ErrorCode::UnsupportedFrame,
                             "binary frames are not supported; send JSON text frames",
                         );
-                        self.write(None, Some(error.to_json())).await
+                        self.write(None, Some(error.to_json_tagged(self.tag_field)))
+                            .await
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
                     Some(Ok(Message::Close(frame))) => {
@@ -275,7 +279,9 @@ where
                     format!("the message is too large ({detail})"),
                 );
                 if self
-                    .feed(Message::Text(Utf8Bytes::from(message.to_json())))
+                    .feed(Message::Text(Utf8Bytes::from(
+                        message.to_json_tagged(self.tag_field),
+                    )))
                     .await
                     .is_ok()
                 {
@@ -339,14 +345,14 @@ async fn handle_text<S: Service>(
 ) -> Option<String> {
     let Decoded { message, id } = match decode::<S::Incoming>(text) {
         Ok(decoded) => decoded,
-        Err(error) => return Some(error.to_json()),
+        Err(error) => return Some(error.to_json_tagged(<S::Incoming as Incoming>::TAG_FIELD)),
     };
     let error = |error: ErrorMessage| {
         match &id {
             Some(id) => error.with_id(id.clone()),
             None => error,
         }
-        .to_json()
+        .to_json_tagged(<S::Incoming as Incoming>::TAG_FIELD)
     };
     match AssertUnwindSafe(service.handle(ctx, message))
         .catch_unwind()

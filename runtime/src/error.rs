@@ -232,6 +232,22 @@ impl ErrorMessage {
     }
 }
 
+impl ErrorMessage {
+    /// The JSON text of this message with the API's own tag field: `{"event":"error",…}` for an
+    /// API whose messages are tagged by `event`, so that clients find errors where they find
+    /// every other message's type. A dotted (nested) tag field keeps `type`.
+    pub fn to_json_tagged(&self, tag_field: &str) -> String {
+        let json = self.to_json();
+        if tag_field == "type" || tag_field.contains('.') {
+            return json;
+        }
+        match json.strip_prefix(r#"{"type":"error""#) {
+            Some(rest) => format!("{{{}:\"error\"{rest}", serde_json::Value::from(tag_field)),
+            None => json,
+        }
+    }
+}
+
 impl fmt::Display for ErrorMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)?;
@@ -440,5 +456,17 @@ mod tests {
         assert_eq!(m.code, "forbidden");
         assert_eq!(m.errors, [Violation::new("", "auth", "who are you")]);
         assert_eq!(Reject::policy("go away").code, 1008);
+    }
+
+    #[test]
+    fn errors_use_the_apis_tag_field() {
+        let m = ErrorMessage::new(ErrorCode::UnknownTag, "nope").with_id(serde_json::json!(7));
+        assert_eq!(
+            m.to_json_tagged("event"),
+            r#"{"event":"error","id":7,"code":"unknown_tag","message":"nope","errors":[]}"#
+        );
+        assert_eq!(m.to_json_tagged("type"), m.to_json());
+        // A nested tag field cannot be written flat: the error keeps `type`.
+        assert_eq!(m.to_json_tagged("header.type"), m.to_json());
     }
 }

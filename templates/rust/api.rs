@@ -37,6 +37,9 @@ pub enum ServerMessage {
 {%- if !nested_tag %}
     #[serde(rename = {{ v.tag_lit }})]
 {%- endif %}
+{%- if v.skip_de %}
+    #[serde(skip_deserializing)]
+{%- endif %}
     {{ v.name }}({{ v.name }}),
 {%- endfor %}
 }

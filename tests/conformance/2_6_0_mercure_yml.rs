@@ -147,7 +147,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `book` messages (operation `https://example.com/books/{id} publish`).
+    /// Handles `book` messages (operation `https://example.com/books/{id}_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_book(

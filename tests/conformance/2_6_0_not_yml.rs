@@ -123,7 +123,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `testMessages` messages (operation `test publish`).
+    /// Handles `testMessages` messages (operation `test_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_test_messages(

@@ -31,12 +31,12 @@ pub enum ClientMessage {
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "type")]
 pub enum ServerMessage {
-    /// `test2 subscribe message 1`
-    #[serde(rename = "test2 subscribe message 1")]
-    Test2SubscribeMessage1(Test2SubscribeMessage1),
-    /// `test2 subscribe message 2`
-    #[serde(rename = "test2 subscribe message 2")]
-    Test2SubscribeMessage2(Test2SubscribeMessage2),
+    /// `test2_subscribe1`
+    #[serde(rename = "test2_subscribe1")]
+    Test2Subscribe1(Test2Subscribe1),
+    /// `test2_subscribe2`
+    #[serde(rename = "test2_subscribe2")]
+    Test2Subscribe2(Test2Subscribe2),
 }
 
 impl ::std::convert::From<TestMessages> for ClientMessage {
@@ -45,15 +45,15 @@ impl ::std::convert::From<TestMessages> for ClientMessage {
     }
 }
 
-impl ::std::convert::From<Test2SubscribeMessage1> for ServerMessage {
-    fn from(message: Test2SubscribeMessage1) -> Self {
-        Self::Test2SubscribeMessage1(message)
+impl ::std::convert::From<Test2Subscribe1> for ServerMessage {
+    fn from(message: Test2Subscribe1) -> Self {
+        Self::Test2Subscribe1(message)
     }
 }
 
-impl ::std::convert::From<Test2SubscribeMessage2> for ServerMessage {
-    fn from(message: Test2SubscribeMessage2) -> Self {
-        Self::Test2SubscribeMessage2(message)
+impl ::std::convert::From<Test2Subscribe2> for ServerMessage {
+    fn from(message: Test2Subscribe2) -> Self {
+        Self::Test2Subscribe2(message)
     }
 }
 
@@ -116,19 +116,19 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
         match self {
-            Self::Test2SubscribeMessage1(_) => {
+            Self::Test2Subscribe1(_) => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"key":{"type":"string"},"type":{"const":"test2 subscribe message 1"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+                    r#"{"schema":{"type":"object","properties":{"key":{"type":"string"},"type":{"const":"test2_subscribe1"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
-            Self::Test2SubscribeMessage2(_) => {
+            Self::Test2Subscribe2(_) => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"key2":{"type":"string"},"type":{"const":"test2 subscribe message 2"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+                    r#"{"schema":{"type":"object","properties":{"key2":{"type":"string"},"type":{"const":"test2_subscribe2"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
@@ -160,7 +160,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `testMessages` messages (operation `test publish`).
+    /// Handles `testMessages` messages (operation `test_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_test_messages(
@@ -250,7 +250,7 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
     }
 }
 
-///`Test2SubscribeMessage1`
+///`Test2Subscribe1`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -261,13 +261,13 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Test2SubscribeMessage1 {
+pub struct Test2Subscribe1 {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]
     pub key: ::std::option::Option<::std::string::String>,
 }
 
-///`Test2SubscribeMessage2`
+///`Test2Subscribe2`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -278,7 +278,7 @@ pub struct Test2SubscribeMessage1 {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Test2SubscribeMessage2 {
+pub struct Test2Subscribe2 {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]
     pub key2: ::std::option::Option<::std::string::String>,
@@ -354,13 +354,13 @@ impl ::socketsundso::codegen::Check for TestMessages {
     }
 }
 
-impl ::socketsundso::codegen::Check for Test2SubscribeMessage1 {
+impl ::socketsundso::codegen::Check for Test2Subscribe1 {
     fn check(&self) -> bool {
         true
     }
 }
 
-impl ::socketsundso::codegen::Check for Test2SubscribeMessage2 {
+impl ::socketsundso::codegen::Check for Test2Subscribe2 {
     fn check(&self) -> bool {
         true
     }

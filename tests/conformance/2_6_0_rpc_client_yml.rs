@@ -16,9 +16,9 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "type")]
 pub enum ClientMessage {
-    /// `receiveSumResult message`
-    #[serde(rename = "receiveSumResult message")]
-    ReceiveSumResultMessage(ReceiveSumResultMessage),
+    /// `receiveSumResult`
+    #[serde(rename = "receiveSumResult")]
+    ReceiveSumResult(ReceiveSumResult),
 }
 
 /// Every message the server sends, tagged by its `type` field.
@@ -31,27 +31,27 @@ pub enum ClientMessage {
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "type")]
 pub enum ServerMessage {
-    /// `requestSum message`
-    #[serde(rename = "requestSum message")]
-    RequestSumMessage(RequestSumMessage),
+    /// `requestSum`
+    #[serde(rename = "requestSum")]
+    RequestSum(RequestSum),
 }
 
-impl ::std::convert::From<ReceiveSumResultMessage> for ClientMessage {
-    fn from(message: ReceiveSumResultMessage) -> Self {
-        Self::ReceiveSumResultMessage(message)
+impl ::std::convert::From<ReceiveSumResult> for ClientMessage {
+    fn from(message: ReceiveSumResult) -> Self {
+        Self::ReceiveSumResult(message)
     }
 }
 
-impl ::std::convert::From<RequestSumMessage> for ServerMessage {
-    fn from(message: RequestSumMessage) -> Self {
-        Self::RequestSumMessage(message)
+impl ::std::convert::From<RequestSum> for ServerMessage {
+    fn from(message: RequestSum) -> Self {
+        Self::RequestSum(message)
     }
 }
 
 /// Decoding in two steps: the tag first, then the payload of the type it names.
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = "type";
-    const TAGS: &'static [&'static str] = &["receiveSumResult message"];
+    const TAGS: &'static [&'static str] = &["receiveSumResult"];
     const ID_FIELD: ::std::option::Option<&'static str> = ::std::option::Option::Some(
         "id",
     );
@@ -63,11 +63,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "receiveSumResult message" => {
-                <ReceiveSumResultMessage as ::socketsundso::codegen::serde::Deserialize<
+            "receiveSumResult" => {
+                <ReceiveSumResult as ::socketsundso::codegen::serde::Deserialize<
                     'de,
                 >>::deserialize(payload)
-                    .map(Self::ReceiveSumResultMessage)
+                    .map(Self::ReceiveSumResult)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -81,7 +81,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     }
     fn check(&self) -> bool {
         match self {
-            Self::ReceiveSumResultMessage(message) => {
+            Self::ReceiveSumResult(message) => {
                 ::socketsundso::codegen::Check::check(message)
             }
         }
@@ -90,7 +90,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
         match tag {
-            "receiveSumResult message" => {
+            "receiveSumResult" => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
@@ -109,11 +109,11 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
         match self {
-            Self::RequestSumMessage(_) => {
+            Self::RequestSum(_) => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]},"type":{"const":"requestSum message"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+                    r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]},"type":{"const":"requestSum"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
@@ -145,13 +145,13 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `receiveSumResult message` messages (operation `receiveSumResult`).
+    /// Handles `receiveSumResult` messages (operation `receiveSumResult`).
     ///
     /// Sends no reply; use `ctx` to send messages.
-    fn on_receive_sum_result_message(
+    fn on_receive_sum_result(
         &self,
         ctx: &Context,
-        message: ReceiveSumResultMessage,
+        message: ReceiveSumResult,
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<(), ::socketsundso::codegen::HandlerError>,
     > + ::std::marker::Send;
@@ -225,9 +225,9 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
         ::socketsundso::codegen::HandlerError,
     > {
         match message {
-            ClientMessage::ReceiveSumResultMessage(message) => {
+            ClientMessage::ReceiveSumResult(message) => {
                 self.handler
-                    .on_receive_sum_result_message(ctx, message)
+                    .on_receive_sum_result(ctx, message)
                     .await
                     .map(|()| ::std::option::Option::None)
             }
@@ -235,7 +235,7 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
     }
 }
 
-///`ReceiveSumResultMessage`
+///`ReceiveSumResult`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -246,13 +246,13 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct ReceiveSumResultMessage {
+pub struct ReceiveSumResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]
     pub result: ::std::option::Option<f64>,
 }
 
-///`RequestSumMessage`
+///`RequestSum`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -263,7 +263,7 @@ pub struct ReceiveSumResultMessage {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct RequestSumMessage {
+pub struct RequestSum {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub numbers: ::std::vec::Vec<f64>,
 }
@@ -301,13 +301,13 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for ReceiveSumResultMessage {
+impl ::socketsundso::codegen::Check for ReceiveSumResult {
     fn check(&self) -> bool {
         true
     }
 }
 
-impl ::socketsundso::codegen::Check for RequestSumMessage {
+impl ::socketsundso::codegen::Check for RequestSum {
     fn check(&self) -> bool {
         true
     }

@@ -16,9 +16,9 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "type")]
 pub enum ClientMessage {
-    /// `sum message`
-    #[serde(rename = "sum message")]
-    SumMessage(SumMessage),
+    /// `sum`
+    #[serde(rename = "sum")]
+    Sum(Sum),
 }
 
 /// Every message the server sends, tagged by its `type` field.
@@ -31,27 +31,27 @@ pub enum ClientMessage {
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "type")]
 pub enum ServerMessage {
-    /// `sendSumResult message`
-    #[serde(rename = "sendSumResult message")]
-    SendSumResultMessage(SendSumResultMessage),
+    /// `sendSumResult`
+    #[serde(rename = "sendSumResult")]
+    SendSumResult(SendSumResult),
 }
 
-impl ::std::convert::From<SumMessage> for ClientMessage {
-    fn from(message: SumMessage) -> Self {
-        Self::SumMessage(message)
+impl ::std::convert::From<Sum> for ClientMessage {
+    fn from(message: Sum) -> Self {
+        Self::Sum(message)
     }
 }
 
-impl ::std::convert::From<SendSumResultMessage> for ServerMessage {
-    fn from(message: SendSumResultMessage) -> Self {
-        Self::SendSumResultMessage(message)
+impl ::std::convert::From<SendSumResult> for ServerMessage {
+    fn from(message: SendSumResult) -> Self {
+        Self::SendSumResult(message)
     }
 }
 
 /// Decoding in two steps: the tag first, then the payload of the type it names.
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = "type";
-    const TAGS: &'static [&'static str] = &["sum message"];
+    const TAGS: &'static [&'static str] = &["sum"];
     const ID_FIELD: ::std::option::Option<&'static str> = ::std::option::Option::Some(
         "id",
     );
@@ -63,11 +63,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "sum message" => {
-                <SumMessage as ::socketsundso::codegen::serde::Deserialize<
+            "sum" => {
+                <Sum as ::socketsundso::codegen::serde::Deserialize<
                     'de,
                 >>::deserialize(payload)
-                    .map(Self::SumMessage)
+                    .map(Self::Sum)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -81,14 +81,14 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     }
     fn check(&self) -> bool {
         match self {
-            Self::SumMessage(message) => ::socketsundso::codegen::Check::check(message),
+            Self::Sum(message) => ::socketsundso::codegen::Check::check(message),
         }
     }
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
         match tag {
-            "sum message" => {
+            "sum" => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
@@ -107,11 +107,11 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
         match self {
-            Self::SendSumResultMessage(_) => {
+            Self::SendSumResult(_) => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]},"type":{"const":"sendSumResult message"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+                    r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]},"type":{"const":"sendSumResult"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
@@ -143,13 +143,13 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `sum message` messages (operation `sum`).
+    /// Handles `sum` messages (operation `sum`).
     ///
     /// Sends no reply; use `ctx` to send messages.
-    fn on_sum_message(
+    fn on_sum(
         &self,
         ctx: &Context,
-        message: SumMessage,
+        message: Sum,
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<(), ::socketsundso::codegen::HandlerError>,
     > + ::std::marker::Send;
@@ -223,9 +223,9 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
         ::socketsundso::codegen::HandlerError,
     > {
         match message {
-            ClientMessage::SumMessage(message) => {
+            ClientMessage::Sum(message) => {
                 self.handler
-                    .on_sum_message(ctx, message)
+                    .on_sum(ctx, message)
                     .await
                     .map(|()| ::std::option::Option::None)
             }
@@ -233,7 +233,7 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
     }
 }
 
-///`SendSumResultMessage`
+///`SendSumResult`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -244,13 +244,13 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct SendSumResultMessage {
+pub struct SendSumResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]
     pub result: ::std::option::Option<f64>,
 }
 
-///`SumMessage`
+///`Sum`
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
@@ -261,7 +261,7 @@ pub struct SendSumResultMessage {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct SumMessage {
+pub struct Sum {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub numbers: ::std::vec::Vec<f64>,
 }
@@ -299,13 +299,13 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for SendSumResultMessage {
+impl ::socketsundso::codegen::Check for SendSumResult {
     fn check(&self) -> bool {
         true
     }
 }
 
-impl ::socketsundso::codegen::Check for SumMessage {
+impl ::socketsundso::codegen::Check for Sum {
     fn check(&self) -> bool {
         true
     }

@@ -57,6 +57,7 @@ pub enum ServerMessage {
     ///
     /// A bot user was changed.
     #[serde(rename = "bot_added")]
+    #[serde(skip_deserializing)]
     BotChanged(BotChanged),
     /// `channel_archive`
     ///
@@ -132,6 +133,7 @@ pub enum ServerMessage {
     ///
     /// A custom emoji has been added.
     #[serde(rename = "emoji_changed")]
+    #[serde(skip_deserializing)]
     EmojiAdded(EmojiAdded),
     /// `file_change`
     ///
@@ -1007,7 +1009,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `message` messages (operation `/ publish`).
+    /// Handles `message` messages (operation `/_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_message(

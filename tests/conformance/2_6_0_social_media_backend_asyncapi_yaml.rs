@@ -194,7 +194,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `likeComment` messages (operation `like/comment publish`).
+    /// Handles `likeComment` messages (operation `like/comment_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_like_comment(
@@ -204,7 +204,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
     ) -> impl ::std::future::Future<
         Output = ::std::result::Result<(), ::socketsundso::codegen::HandlerError>,
     > + ::std::marker::Send;
-    /// Handles `commentChanged` messages (operation `comment/{commentId}/changed publish`).
+    /// Handles `commentChanged` messages (operation `comment/{commentId}/changed_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_comment_changed(

@@ -147,7 +147,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `commentLiked` messages (operation `comment/liked publish`).
+    /// Handles `commentLiked` messages (operation `comment/liked_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_comment_liked(

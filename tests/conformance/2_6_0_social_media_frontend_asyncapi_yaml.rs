@@ -149,7 +149,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
         let _ = ctx;
         async {}
     }
-    /// Handles `updateCommentLikes` messages (operation `update/comment/likes publish`).
+    /// Handles `updateCommentLikes` messages (operation `update/comment/likes_publish`).
     ///
     /// Sends no reply; use `ctx` to send messages.
     fn on_update_comment_likes(

@@ -57,6 +57,7 @@ pub enum ServerMessage {
     ///
     /// A bot user was changed.
     #[serde(rename = "bot_added")]
+    #[serde(skip_deserializing)]
     BotChanged(BotChanged),
     /// `channel_archive`
     ///
@@ -132,6 +133,7 @@ pub enum ServerMessage {
     ///
     /// A custom emoji has been added.
     #[serde(rename = "emoji_changed")]
+    #[serde(skip_deserializing)]
     EmojiAdded(EmojiAdded),
     /// `file_change`
     ///

@@ -432,6 +432,9 @@ struct Variant {
     doc: String,
     /// The runtime validator's schema document, as a raw string literal.
     schema_lit: String,
+    /// A later message with the same tag: it serializes with that tag, but deserializing (as a
+    /// client would) can only ever produce the first one.
+    skip_de: bool,
 }
 
 /// A handler's reply that is one of several messages.
@@ -482,21 +485,25 @@ impl Glue {
                 m.description.clone(),
             ]),
             schema_lit: raw_lit(&validator_document(api, &m.payload.schema).to_string()),
+            skip_de: false,
         };
         let client = api
             .received
             .iter()
             .map(|r| variant(&api.messages[r.message]))
             .collect();
+        let mut seen_tags = BTreeSet::new();
         let server = api
             .sent
             .iter()
             .map(|&i| {
+                let skip_de = !seen_tags.insert(api.messages[i].tag.clone());
                 let message = &api.messages[i];
                 // Debug builds check the whole serialized message, tag included.
                 let schema = with_tag(&message.payload.schema, &api.tag_field, &message.tag);
                 Variant {
                     schema_lit: raw_lit(&validator_document(api, &schema).to_string()),
+                    skip_de,
                     ..variant(message)
                 }
             })

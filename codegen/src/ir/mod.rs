@@ -920,6 +920,18 @@ impl<'a> Builder<'a> {
     /// Tags must be unique among received messages (the server decodes by them); among sent
     /// messages a duplicate is only a warning, because only clients would be confused.
     fn check_tags(&mut self) {
+        for index in self.sent.clone() {
+            if self.messages[index].tag == "error" {
+                let pointer = self.pointers[index].clone();
+                self.warn(
+                    &pointer,
+                    format!(
+                        "message `{}` is tagged `error`, like the runtime's own error objects; clients cannot tell them apart",
+                        self.messages[index].key
+                    ),
+                );
+            }
+        }
         let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
         for (receives, list) in [(true, received), (false, self.sent.clone())] {
             let mut seen: BTreeMap<String, usize> = BTreeMap::new();

@@ -64,7 +64,7 @@ fn convert(doc: &mut Document, warnings: &mut Vec<Warning>) -> Result<()> {
                 .get("operationId")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("{name} {verb}"));
+                .unwrap_or_else(|| format!("{name}_{verb}"));
             while operations.contains_key(&id) {
                 id.push('_');
             }
@@ -184,12 +184,12 @@ pub(crate) fn message_key(doc: &Document, pointer: &str) -> String {
         .and_then(|op| op.get("operationId"))
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("{channel} {verb}"));
+        .unwrap_or_else(|| format!("{channel}_{verb}"));
     if last == "message" {
-        format!("{operation_id} message")
+        operation_id
     } else {
         let index: usize = last.parse().unwrap_or_default();
-        format!("{operation_id} message {}", index + 1)
+        format!("{operation_id}{}", index + 1)
     }
 }
 
