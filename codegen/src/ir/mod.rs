@@ -655,23 +655,25 @@ impl<'a> Builder<'a> {
         let shape = payload::shape(doc, pointer, node, &key, &self.tag_field)?;
         let summary = text("summary").or_else(|| text("title"));
         let description = text("description");
-        let indexes = match shape {
+        // One message (an object, or an enum of objects), or one per tagged branch.
+        let (at, tag, schema) = match shape {
             Shape::Object { at, schema } => {
-                let tag = match payload::fixed_tag(doc, &schema, &self.tag_field) {
-                    Some(tag) => tag,
-                    None => self.derived_tag(pointer, &key, node, &message_settings)?,
-                };
-                let index = self.add_message(
-                    pointer,
-                    &key,
-                    &type_name(&key),
-                    tag,
-                    &summary,
-                    &description,
-                    at,
-                    Value::Object(schema),
-                )?;
-                vec![index]
+                let tag = payload::fixed_tag(doc, &schema, &self.tag_field);
+                (at, tag, Value::Object(schema))
+            }
+            Shape::Enum {
+                at,
+                schema,
+                tagged,
+                tag,
+            } => {
+                if !tagged {
+                    self.warn(
+                        &at,
+                        format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
+                    );
+                }
+                (at, tag, schema)
             }
             Shape::Split(branches) => {
                 let mut indexes = vec![];
@@ -690,37 +692,25 @@ impl<'a> Builder<'a> {
                     )?;
                     indexes.push(index);
                 }
-                indexes
-            }
-            Shape::Enum {
-                at,
-                schema,
-                tagged,
-                tag,
-            } => {
-                if !tagged {
-                    self.warn(
-                        &at,
-                        format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
-                    );
-                }
-                let tag = match tag {
-                    Some(tag) => tag,
-                    None => self.derived_tag(pointer, &key, node, &message_settings)?,
-                };
-                let index = self.add_message(
-                    pointer,
-                    &key,
-                    &type_name(&key),
-                    tag,
-                    &summary,
-                    &description,
-                    at,
-                    schema,
-                )?;
-                vec![index]
+                self.by_pointer.insert(pointer.to_owned(), indexes.clone());
+                return Ok(indexes);
             }
         };
+        let tag = match tag {
+            Some(tag) => tag,
+            None => self.derived_tag(pointer, &key, node, &message_settings)?,
+        };
+        let index = self.add_message(
+            pointer,
+            &key,
+            &type_name(&key),
+            tag,
+            &summary,
+            &description,
+            at,
+            schema,
+        )?;
+        let indexes = vec![index];
         self.by_pointer.insert(pointer.to_owned(), indexes.clone());
         Ok(indexes)
     }
