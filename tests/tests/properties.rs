@@ -699,13 +699,12 @@ const KEYS: &[&str] = &[
     "children", "labels", "k",
 ];
 
-/// Values that make the two paths disagree today (see the ignored tests in validation.rs):
-/// `null` in optional fields that are not nullable, and date-times that only chrono's lenient
-/// parser accepts. Arrays where objects belong are the third known case.
-const KNOWN_BUG_VALUES: &[&str] = &["null", r#""2024-05-01 12:30:00Z""#];
+/// Values that once made the two paths disagree, kept to make sure they agree: `null` in optional
+/// fields that are not nullable, and a date-time that only chrono's lenient parser accepts.
+const TRICKY_VALUES: &[&str] = &["null", r#""2024-05-01 12:30:00Z""#];
 
-fn known_bug_values() -> Vec<Value> {
-    KNOWN_BUG_VALUES
+fn tricky_values() -> Vec<Value> {
+    TRICKY_VALUES
         .iter()
         .map(|t| serde_json::from_str(t).expect("JSON"))
         .collect()
@@ -720,7 +719,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         select(vec![-6i64, 99, 100, 101, 1000]).prop_map(Value::from),
         select(vec![0.5, 1.5, -0.5, 0.001, 0.999, 0.25]).prop_map(Value::from),
         select(STRINGS).prop_map(Value::from),
-        select(known_bug_values()),
+        select(tricky_values()),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -760,7 +759,7 @@ fn arbitrary_message() -> impl Strategy<Value = (&'static str, Map<String, Value
                 let value = prop_oneof![
                     6 => select(good),
                     2 => json_value(),
-                    1 => select(known_bug_values()),
+                    1 => select(tricky_values()),
                 ];
                 prop::option::weighted(presence, value).boxed()
             })
@@ -777,33 +776,9 @@ fn arbitrary_message() -> impl Strategy<Value = (&'static str, Map<String, Value
 }
 
 /// What chrono's `Deserialize` for a date-time accepts (its lenient RFC 3339 parser).
-type LenientDateTime =
-    socketsundso::codegen::chrono::DateTime<socketsundso::codegen::chrono::FixedOffset>;
-
-/// Whether every violation is one of the known bugs (see [`KNOWN_BUG_VALUES`]): the offending
-/// value is `null`, an array where an object belongs, or a date-time chrono accepts.
-fn only_known_bugs(payload: &Value, error: &ErrorMessage) -> bool {
-    error.errors.iter().all(|v| {
-        let value = payload.pointer(&v.path);
-        let lenient_date = value
-            .and_then(Value::as_str)
-            .is_some_and(|s| v.kind == "format" && s.parse::<LenientDateTime>().is_ok());
-        value.is_some_and(Value::is_null)
-            || (v.kind == "type"
-                && v.message.starts_with("expected an object")
-                && value.is_some_and(Value::is_array))
-            || lenient_date
-    })
-}
-
 /// Decodes `object` with the tag first and last, and checks the verdicts against each other and
-/// against the validator that the generated code embeds. Unless `strict`, a message that the
-/// fast path accepts and the slow path rejects only for a known bug passes.
-fn check_agreement(
-    tag: &str,
-    object: &Map<String, Value>,
-    strict: bool,
-) -> Result<(), TestCaseError> {
+/// against the validator that the generated code embeds.
+fn check_agreement(tag: &str, object: &Map<String, Value>) -> Result<(), TestCaseError> {
     let payload = Value::Object(object.clone());
     let first = text(tag, &payload, true);
     let last = text(tag, &payload, false);
@@ -816,7 +791,6 @@ fn check_agreement(
             prop_assert_eq!(pairs(a), pairs(b), "{}", first);
             prop_assert_eq!(&a.id, &b.id);
         }
-        (Ok(_), Err(e)) if !strict && only_known_bugs(&payload, e) => return Ok(()),
         _ => prop_assert!(
             false,
             "the tag's position changed the verdict:\n{first}\n→ {fast:?}\n{last}\n→ {slow:?}"
@@ -843,16 +817,9 @@ fn check_agreement(
 proptest! {
     #![proptest_config(config())]
 
-    /// Both decode paths, and the validator, give the same verdict and the same violations
-    /// (known bugs aside).
+    /// Both decode paths, and the validator, give the same verdict and the same violations.
     #[test]
     fn tag_position_and_validator_agree((tag, object) in arbitrary_message()) {
-        check_agreement(tag, &object, false)?;
-    }
-
-    /// The same, known bugs included.
-    #[test]
-    fn tag_position_and_validator_agree_strictly((tag, object) in arbitrary_message()) {
-        check_agreement(tag, &object, true)?;
+        check_agreement(tag, &object)?;
     }
 }
