@@ -16,7 +16,7 @@ use crate::decode::{Decoded, decode};
 use crate::endpoint::Settings;
 use crate::error::{ErrorCode, ErrorMessage};
 use crate::hub::{ConnShared, ConnectionId, Hub, Outbound};
-use crate::{Incoming, Service};
+use crate::{Incoming, Outgoing, Service};
 
 /// Close code 1008, policy violation: used for a slow client.
 const CLOSE_POLICY: u16 = 1008;
@@ -361,7 +361,9 @@ async fn handle_text<S: Service>(
         Ok(Ok(None)) => None,
         Ok(Ok(Some(reply))) => match encode(&reply) {
             Ok(json) => Some(match (&id, <S::Incoming as Incoming>::ID_FIELD) {
-                (Some(id), Some(field)) => with_id(json.as_str(), field, id),
+                (Some(id), Some(field)) if !reply.declares_id() => {
+                    with_id(json.as_str(), field, id)
+                }
                 _ => json.as_str().to_owned(),
             }),
             Err(e) => {

@@ -136,6 +136,12 @@ pub trait Outgoing: serde::Serialize + Send + Sync + 'static {
     fn validator(&self) -> Option<&'static Validator> {
         None
     }
+
+    /// Whether this message's schema declares the correlation id field itself: then the handler
+    /// sets it, and the runtime does not add it to the reply.
+    fn declares_id(&self) -> bool {
+        false
+    }
 }
 
 /// Untyped messages: no schema to check.

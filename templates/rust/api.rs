@@ -147,6 +147,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 
 /// Lets debug builds check every message the server sends against its schema.
 impl ::socketsundso::codegen::Outgoing for ServerMessage {
+{%- if !sent_declares_id.is_empty() %}
+    fn declares_id(&self) -> bool {
+        matches!(self, {% for v in sent_declares_id %}Self::{{ v }}(_){% if !loop.last %} | {% endif %}{% endfor %})
+    }
+{% endif %}
     fn validator(&self) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
 {%- if server.is_empty() %}
         match *self {}

@@ -246,6 +246,12 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 
 /// Lets debug builds check every message the server sends against its schema.
 impl ::socketsundso::codegen::Outgoing for ServerMessage {
+    fn declares_id(&self) -> bool {
+        matches!(
+            self, Self::Pong(_) | Self::SubscriptionStatus(_) |
+            Self::DummyCurrencyInfo(_)
+        )
+    }
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {

@@ -616,10 +616,67 @@ async fn jsonrpc_end_to_end_the_reply_carries_the_request_id() {
     let error = client.recv_json().await;
     assert_eq!(error["code"], "unknown_tag", "{error}");
     assert_eq!(error["id"], 8, "{error}");
+    // Errors are tagged like every other message of this API: by `method`.
+    assert_eq!(error["method"], "error", "{error}");
+    assert!(error.get("type").is_none(), "{error}");
 
     client
         .send_json(&json!({"method": "getTime", "id": 9}))
         .await;
     assert_eq!(client.recv_json().await["id"], 9);
+    assert!(client.close().await.is_empty());
+}
+
+/// A Kraken-like server: `ping` declares `reqid` in its payload, and so does the `pong` reply.
+struct Kraken;
+
+impl kraken_like::Handler for Kraken {
+    async fn on_ping(
+        &self,
+        _ctx: &kraken_like::Context,
+        message: kraken_like::Ping,
+    ) -> Result<kraken_like::Pong, socketsundso::HandlerError> {
+        // The payload sees `reqid` (it declares it), and the reply sets it itself.
+        Ok(kraken_like::Pong {
+            reqid: message.reqid,
+        })
+    }
+
+    async fn on_subscribe(
+        &self,
+        _ctx: &kraken_like::Context,
+        _message: kraken_like::Subscribe,
+    ) -> Result<kraken_like::SubscribeReply, socketsundso::HandlerError> {
+        Err(socketsundso::HandlerError::with_code(
+            "unsupported",
+            "no feeds here",
+        ))
+    }
+}
+
+#[tokio::test]
+async fn kraken_like_end_to_end_a_reply_that_declares_reqid_carries_it_once() {
+    let router = axum::Router::new().route("/ws", kraken_like::Server::new(Kraken).into_route());
+    let addr = support::serve(router).await;
+    let mut client = support::Client::connect(&support::url(addr, "/ws")).await;
+
+    client.send_text(r#"{"event":"ping","reqid":42}"#).await;
+    let reply = client.recv_text().await;
+    assert_eq!(reply.matches("reqid").count(), 1, "{reply}");
+    let reply: Value = serde_json::from_str(&reply).expect("JSON");
+    assert_eq!(reply, json!({"event": "pong", "reqid": 42}));
+
+    // An error of a message that does not declare `reqid` still carries it, tagged by `event`.
+    client
+        .send_json(&json!({"event": "subscribe", "reqid": 5, "pair": ["XBT/USD"], "subscription": {"name": "ticker"}}))
+        .await;
+    let error = client.recv_json().await;
+    assert_eq!(error["event"], "error", "{error}");
+    assert_eq!(
+        error["reqid"],
+        Value::Null,
+        "the error's id is `id`: {error}"
+    );
+    assert_eq!(error["id"], 5, "{error}");
     assert!(client.close().await.is_empty());
 }

@@ -469,6 +469,8 @@ struct Glue {
     declares_id: Vec<String>,
     /// Names (as literals) of the structs that accept unknown fields.
     open_objects: Vec<String>,
+    /// Variants of `ServerMessage` whose payload declares the id field.
+    sent_declares_id: Vec<String>,
     client: Vec<Variant>,
     server: Vec<Variant>,
     handlers: Vec<HandlerView>,
@@ -571,6 +573,13 @@ impl Glue {
             nested_tag: api.nested_tag(),
             reply_enums,
             open_objects: vec![],
+            sent_declares_id: api
+                .sent
+                .iter()
+                .map(|&i| &api.messages[i])
+                .filter(|m| m.declares_id)
+                .map(|m| m.rust_name.clone())
+                .collect(),
             id_field: match &api.id_field {
                 Some(id) => format!("::std::option::Option::Some({})", lit(id)),
                 None => "::std::option::Option::None".to_owned(),

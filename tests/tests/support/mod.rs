@@ -95,15 +95,28 @@ impl Client {
 
     /// [`Client::recv_json`] with another timeout.
     pub async fn recv_json_within(&mut self, limit: Duration) -> Value {
+        let text = self.recv_text_within(limit).await;
+        serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{}: the server sent text that is not JSON ({e}): {text}",
+                self.name
+            )
+        })
+    }
+
+    /// Receives the next text frame as it is (to look at the raw JSON, such as repeated keys
+    /// that parsing would merge).
+    #[allow(dead_code)]
+    pub async fn recv_text(&mut self) -> String {
+        self.recv_text_within(WAIT).await
+    }
+
+    async fn recv_text_within(&mut self, limit: Duration) -> String {
         let name = &self.name;
         match next_frame(&mut self.ws, limit).await {
             Err(()) => panic!("{name}: no message within {limit:?}"),
             Ok(None) => panic!("{name}: the connection ended while a message was expected"),
-            Ok(Some(Message::Text(text))) => {
-                serde_json::from_str(text.as_str()).unwrap_or_else(|e| {
-                    panic!("{name}: the server sent text that is not JSON ({e}): {text}")
-                })
-            }
+            Ok(Some(Message::Text(text))) => text.as_str().to_owned(),
             Ok(Some(other)) => panic!("{name}: expected a JSON text frame, got {other:?}"),
         }
     }
