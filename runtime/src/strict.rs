@@ -415,20 +415,24 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// The keys of one map so far: borrowed from the input in a small inline array, owned ones
-/// (with escapes) and those past the array on the heap.
+/// The keys of one map so far: borrowed from the input in a small inline array and compared
+/// one by one, which is fastest for the usual few keys; past that, in a hash set, so that a map
+/// with many keys costs linear time, not quadratic (a client could send one on purpose).
 #[derive(Default)]
 struct Seen<'de> {
     inline: [&'de str; 8],
     len: usize,
-    spill: Vec<String>,
+    many: Option<std::collections::HashSet<String>>,
 }
 
 impl<'de> Seen<'de> {
     /// Adds a key; `false` if it was there already.
     fn insert(&mut self, key: &Key<'de>) -> bool {
         let k = key.as_str();
-        if self.inline[..self.len].contains(&k) || self.spill.iter().any(|s| s == k) {
+        if let Some(many) = &mut self.many {
+            return many.insert(k.to_owned());
+        }
+        if self.inline[..self.len].contains(&k) {
             return false;
         }
         match key {
@@ -436,7 +440,14 @@ impl<'de> Seen<'de> {
                 self.inline[self.len] = key;
                 self.len += 1;
             }
-            key => self.spill.push(key.as_str().to_owned()),
+            key => {
+                let mut many: std::collections::HashSet<String> = self.inline[..self.len]
+                    .iter()
+                    .map(|k| (*k).to_owned())
+                    .collect();
+                many.insert(key.as_str().to_owned());
+                self.many = Some(many);
+            }
         }
         true
     }

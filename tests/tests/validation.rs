@@ -1546,3 +1546,51 @@ fn generator_probe_works() {
     let rust = generate("          n:\n            type: string\n", "type").expect("generates");
     assert!(rust.contains("pub struct Probe"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Optional collections and recursive schemas (fixtures `optional-collections`, `recursive`)
+
+#[test]
+fn an_absent_optional_array_is_fine_an_empty_one_is_too_short() {
+    use socketsundso_tests::optional_collections::ClientMessage as O;
+    let d = accept_decoded::<O>(r#"{"type":"m"}"#);
+    assert!(
+        d.message.check(),
+        "an absent optional array passes the fast path"
+    );
+    accept::<O>(r#"{"type":"m","tags":["a"]}"#);
+    reject_one::<O>(r#"{"type":"m","tags":[]}"#, "/tags", "min_items");
+}
+
+#[test]
+fn untyped_unique_items_compare_as_json() {
+    use socketsundso_tests::optional_collections::ClientMessage as O;
+    accept::<O>(r#"{"type":"m","anything":[1,"1",[1],{"a":1}]}"#);
+    // 1 and 1.0 are the same JSON number.
+    reject_one::<O>(
+        r#"{"type":"m","anything":[1,1.0]}"#,
+        "/anything/1",
+        "unique_items",
+    );
+    reject_one::<O>(
+        r#"{"type":"m","anything":[{"a":1,"b":2},{"b":2,"a":1}]}"#,
+        "/anything/1",
+        "unique_items",
+    );
+}
+
+#[test]
+fn recursive_schemas_validate_at_any_depth() {
+    use socketsundso_tests::recursive::ClientMessage as R;
+    accept::<R>(r#"{"type":"m","list":{"head":"a","tail":{"head":"b","tail":{"head":"c"}}}}"#);
+    reject_one::<R>(
+        r#"{"type":"m","list":{"head":"a","tail":{"head":"b","tail":{"head":"ccc"}}}}"#,
+        "/list/tail/tail/head",
+        "max_length",
+    );
+    reject_one::<R>(
+        r#"{"type":"m","tree":{"value":1,"children":[{"value":2,"children":[{"value":11}]}]}}"#,
+        "/tree/children/0/children/0/value",
+        "maximum",
+    );
+}

@@ -58,6 +58,9 @@ pub(crate) struct Checks<'a> {
 struct Expr {
     tokens: TokenStream,
     is_ref: bool,
+    /// The same expression without grouping parentheses, for argument position (where
+    /// `unused_parens` would object to them); `None` when `tokens` has none.
+    bare: Option<TokenStream>,
 }
 
 impl Expr {
@@ -65,6 +68,7 @@ impl Expr {
         Expr {
             tokens,
             is_ref: false,
+            bare: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl Expr {
         Expr {
             tokens,
             is_ref: true,
+            bare: None,
         }
     }
 
@@ -82,6 +87,9 @@ impl Expr {
 
     /// `&T`.
     fn as_ref(&self) -> TokenStream {
+        if let (true, Some(bare)) = (self.is_ref, &self.bare) {
+            return bare.clone();
+        }
         let tokens = &self.tokens;
         if self.is_ref {
             quote!(#tokens)
@@ -299,11 +307,17 @@ impl<'a> Checks<'a> {
                                 FieldFix::MinLen(min),
                             );
                         }
+                        // The minimum size is checked while deserializing (above).
+                        let mut rest = self.resolve(property);
+                        if let Some(object) = rest.as_object_mut() {
+                            object.remove("minItems");
+                            object.remove("minProperties");
+                        }
                         let field_checks =
-                            self.value(&Expr::place(quote!(self.#ident)), &ty, property, false);
+                            self.value(&Expr::place(quote!(self.#ident)), &ty, &rest, false);
                         if !field_checks.is_empty() {
                             let body = all(field_checks);
-                            checks.push(quote!((self.#ident.is_empty() || #body)));
+                            checks.push(quote!(::socketsundso::codegen::check::absent_or(self.#ident.is_empty(), || #body)));
                         }
                         continue;
                     }
@@ -361,12 +375,17 @@ impl<'a> Checks<'a> {
             }
             ("Box", [inner]) => {
                 let tokens = expr.call();
-                let inner_expr = if expr.is_ref {
-                    quote!((&**#tokens))
+                let bare = if expr.is_ref {
+                    quote!(&**#tokens)
                 } else {
-                    quote!((&*#tokens))
+                    quote!(&*#tokens)
                 };
-                self.value(&Expr::reference(inner_expr), inner, schema, newtype)
+                let inner_expr = Expr {
+                    tokens: quote!((#bare)),
+                    is_ref: true,
+                    bare: Some(bare),
+                };
+                self.value(&inner_expr, inner, schema, newtype)
             }
             ("Vec", [inner]) => {
                 if !only(&object, ARRAY_KEYWORDS)
@@ -385,7 +404,14 @@ impl<'a> Checks<'a> {
                 }
                 if object.get("uniqueItems") == Some(&Value::Bool(true)) {
                     let reference = expr.as_ref();
-                    checks.push(quote!(::socketsundso::codegen::check::unique(#reference)));
+                    // Untyped items compare as JSON (`1 == 1.0`); typed ones by their Rust value.
+                    if type_parts(inner).is_some_and(|(w, _)| w == "Value") {
+                        checks.push(
+                            quote!(::socketsundso::codegen::check::unique_values(#reference)),
+                        );
+                    } else {
+                        checks.push(quote!(::socketsundso::codegen::check::unique(#reference)));
+                    }
                 }
                 if let Some(items) = object.get("items") {
                     let inner_checks = self.value(&Expr::reference(quote!(v)), inner, items, false);
@@ -793,7 +819,7 @@ fn type_parts(ty: &syn::Type) -> Option<(String, Vec<syn::Type>)> {
 }
 
 /// The value of `#[serde(rename = "...")]`.
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+pub(crate) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let mut rename = None;
         let _ = attr.parse_nested_meta(|meta| {

@@ -9,7 +9,7 @@ use proc_macro2::{Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use schemars::schema::Schema as JsonSchema;
 use syn::visit_mut::{self, VisitMut};
 
-use super::check::{Checks, FieldFix, validator_document};
+use super::check::{Checks, FieldFix, serde_rename, validator_document};
 use crate::error::{Error, Location, Result};
 use crate::ir::{Api, Message, Reply};
 
@@ -27,6 +27,7 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
         what: "payload types".into(),
         reason: e.to_string(),
     })?;
+    field_clashes(api, &types)?;
     let mut glue = Glue::new(api);
     glue.open_objects = open_structs(&types)
         .into_iter()
@@ -224,6 +225,50 @@ fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result
         message: owner.to_owned(),
         reason: format!("not a valid JSON Schema: {e}"),
     })
+}
+
+/// typify turns property names into snake_case field names and does not check that they stay
+/// distinct: `userId` and `user_id` would both be `user_id`, and the code would not compile.
+/// That is an error that names both properties.
+fn field_clashes(api: &Api, file: &syn::File) -> Result<()> {
+    for item in &file.items {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &s.fields else {
+            continue;
+        };
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for field in &fields.named {
+            let Some(ident) = &field.ident else {
+                continue;
+            };
+            let wire = serde_rename(&field.attrs).unwrap_or_else(|| ident.to_string());
+            if let Some(other) = seen.insert(ident.to_string(), wire.clone()) {
+                let name = s.ident.to_string();
+                let pointer = api
+                    .messages
+                    .iter()
+                    .find(|m| m.rust_name == name)
+                    .map(|m| m.payload.pointer.clone())
+                    .or_else(|| api.definitions.get(&name).map(|d| d.pointer.clone()))
+                    .or_else(|| api.messages.first().map(|m| m.payload.pointer.clone()))
+                    .unwrap_or_default();
+                return Err(Error::Schema {
+                    location: Location {
+                        file: "<spec>".into(),
+                        pointer,
+                        line_col: None,
+                    },
+                    message: name,
+                    reason: format!(
+                        "the properties `{other}` and `{wire}` would both be the Rust field `{ident}`; rename one of them"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The structs with named fields that accept unknown fields (no `deny_unknown_fields`): the

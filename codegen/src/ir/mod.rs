@@ -160,14 +160,20 @@ impl Api {
         };
         builder.warnings.append(&mut warnings);
         let api = builder.build();
+        let api = match api {
+            Ok(api) => Some(api),
+            Err(error) => {
+                builder.errors.push(error);
+                None
+            }
+        };
+        // A message that several operations name fails once for each; report it once.
+        let mut seen = BTreeSet::new();
+        builder.errors.retain(|e| seen.insert(e.to_string()));
         Built {
             api: match api {
-                Ok(api) if builder.errors.is_empty() => Ok(api),
-                Ok(_) => Err(std::mem::take(&mut builder.errors)),
-                Err(error) => {
-                    builder.errors.push(error);
-                    Err(std::mem::take(&mut builder.errors))
-                }
+                Some(api) if builder.errors.is_empty() => Ok(api),
+                _ => Err(std::mem::take(&mut builder.errors)),
             },
             warnings: builder.finish_warnings(),
         }
@@ -339,6 +345,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.check_tags();
+        self.check_cycles();
         Ok(Api {
             title,
             version,
@@ -481,16 +488,26 @@ impl<'a> Builder<'a> {
             .and_then(Value::as_str)
             .map(str::to_owned);
 
-        let mut messages = vec![];
+        let mut messages = vec![]; // A broken message does not hide the problems of the other messages.
         for pointer in self.operation_message_pointers(&at, op)? {
-            messages.extend(self.message(&pointer)?);
+            match self.message(&pointer) {
+                Ok(indexes) => messages.extend(indexes),
+                Err(error) => self.errors.push(error),
+            }
         }
         let reply = match op.get("reply") {
             None => Reply::None,
             Some(_) => {
                 let mut replies = vec![];
                 for pointer in self.reply_pointers(&child(&at, "reply"))? {
-                    for index in self.message(&pointer)? {
+                    let indexes = match self.message(&pointer) {
+                        Ok(indexes) => indexes,
+                        Err(error) => {
+                            self.errors.push(error);
+                            continue;
+                        }
+                    };
+                    for index in indexes {
                         if !replies.contains(&index) {
                             replies.push(index);
                         }
@@ -658,6 +675,13 @@ impl<'a> Builder<'a> {
         // One message (an object, or an enum of objects), or one per tagged branch.
         let (at, tag, schema) = match shape {
             Shape::Object { at, schema } => {
+                if let Some(value) = payload::fixed_tag_value(doc, &schema, &self.tag_field)
+                    .filter(|v| !v.is_string())
+                {
+                    return Err(doc
+                        .error(&at, format!("the `{}` tag of message `{key}` is fixed to {value}, but a tag must be a string", self.tag_field))
+                        .help(format!("write `{}: {{const: \"{}\"}}`", self.tag_field, value.to_string().trim_matches('"'))));
+                }
                 let tag = payload::fixed_tag(doc, &schema, &self.tag_field);
                 (at, tag, Value::Object(schema))
             }
@@ -905,6 +929,59 @@ impl<'a> Builder<'a> {
             },
         );
         Ok(name)
+    }
+
+    /// A schema that reaches itself through `$ref`, `allOf`, `anyOf`, `oneOf` or `not` alone,
+    /// without an object or an array in between, describes no finite value: typify would loop,
+    /// or the generated types would recurse forever on a message. It is an error.
+    fn check_cycles(&mut self) {
+        let definitions = self.definitions.clone();
+        for (name, def) in &definitions {
+            let mut stack: Vec<&Value> = vec![&def.schema];
+            let mut seen = BTreeSet::new();
+            let mut cycle = false;
+            while let Some(node) = stack.pop() {
+                let Value::Object(object) = node else {
+                    continue;
+                };
+                let target = object
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/definitions/"));
+                if let Some(target) = target {
+                    if target == name {
+                        cycle = true;
+                        break;
+                    }
+                    if seen.insert(target.to_owned())
+                        && let Some(next) = definitions.get(target)
+                    {
+                        stack.push(&next.schema);
+                    }
+                }
+                for keyword in ["allOf", "anyOf", "oneOf"] {
+                    if let Some(Value::Array(parts)) = object.get(keyword) {
+                        stack.extend(parts);
+                    }
+                }
+                if let Some(not) = object.get("not") {
+                    stack.push(not);
+                }
+            }
+            if cycle {
+                let error = self
+                    .doc
+                    .error(
+                        &def.pointer,
+                        format!(
+                            "{} refers back to itself without an object or array in between, so no value can match it",
+                            self.doc.display_pointer(&def.pointer)
+                        ),
+                    )
+                    .help("a recursive schema needs its recursion inside a property or an array's items");
+                self.errors.push(error);
+            }
+        }
     }
 
     /// Tags must be unique among received messages (the server decodes by them); among sent

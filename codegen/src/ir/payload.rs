@@ -209,6 +209,20 @@ pub(crate) fn merge_all_of(
     at: &str,
     object: &Map<String, Value>,
 ) -> Result<Map<String, Value>> {
+    merge_all_of_within(doc, at, object, 0)
+}
+
+/// [`merge_all_of`], giving up past a depth (an `allOf` that includes itself is reported by the
+/// cycle check, not followed forever).
+fn merge_all_of_within(
+    doc: &Document,
+    at: &str,
+    object: &Map<String, Value>,
+    depth: usize,
+) -> Result<Map<String, Value>> {
+    if depth > 16 {
+        return Ok(object.clone());
+    }
     let Some(Value::Array(parts)) = object.get("allOf") else {
         return Ok(object.clone());
     };
@@ -226,7 +240,7 @@ pub(crate) fn merge_all_of(
         let Some(part) = part.as_object() else {
             return Ok(object.clone());
         };
-        let part = merge_all_of(doc, &part_at, part)?;
+        let part = merge_all_of_within(doc, &part_at, part, depth + 1)?;
         if !mergeable(&part) {
             return Ok(object.clone());
         }
@@ -371,6 +385,27 @@ pub(crate) fn fixed_tag(
         current = resolve_value(doc, property).clone();
     }
     fixed_string(&current)
+}
+
+/// The constant (a `const`, or the only value of an `enum`) that `schema` fixes at the (dotted)
+/// `tag_field`, whatever its JSON type.
+pub(crate) fn fixed_tag_value(
+    doc: &Document,
+    schema: &Map<String, Value>,
+    tag_field: &str,
+) -> Option<Value> {
+    let mut current = Value::Object(schema.clone());
+    for segment in tag_field.split('.') {
+        let property = current.get("properties")?.get(segment)?;
+        current = resolve_value(doc, property).clone();
+    }
+    if let Some(value) = current.get("const") {
+        return Some(value.clone());
+    }
+    match current.get("enum") {
+        Some(Value::Array(values)) if values.len() == 1 => Some(values[0].clone()),
+        _ => None,
+    }
 }
 
 /// A `const` string, or the only value of an `enum`.

@@ -133,11 +133,30 @@ pub fn multiple_of(value: f64, divisor: f64) -> bool {
 
 /// Whether no two items are equal.
 #[inline]
-pub fn unique<T: PartialEq>(items: &[T]) -> bool {
-    items
+pub fn unique<T: PartialEq + serde::Serialize>(items: &[T]) -> bool {
+    if items.len() <= 32 {
+        return items
+            .iter()
+            .enumerate()
+            .all(|(j, b)| items[..j].iter().all(|a| a != b));
+    }
+    // Comparing every pair would take quadratic time on a long array (a client could send one on
+    // purpose): compare them as JSON values, which hashes.
+    match items
         .iter()
-        .enumerate()
-        .all(|(j, b)| items[..j].iter().all(|a| a != b))
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(values) => unique_values(&values),
+        Err(_) => false,
+    }
+}
+
+/// `true` when an optional collection is absent (empty), else `check()`: the generated checks of
+/// an optional array or map.
+#[inline]
+pub fn absent_or(empty: bool, check: impl FnOnce() -> bool) -> bool {
+    empty || check()
 }
 
 /// Whether no two items are equal as JSON ([`json_equal`]: `1 == 1.0`, object key order does not
