@@ -343,7 +343,10 @@ fn read(path: &Path) -> Result<String> {
 }
 
 fn parse_text(path: &Path, text: &str) -> Result<Value> {
-    serde_yaml::from_str(text).map_err(|e| Error::Parse {
+    // A byte-order mark is not part of the YAML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let de = serde_yaml::Deserializer::from_str(text);
+    StrictYaml.deserialize(de).map_err(|e| Error::Parse {
         location: Location {
             file: path.to_owned(),
             pointer: String::new(),
@@ -351,6 +354,109 @@ fn parse_text(path: &Path, text: &str) -> Result<Value> {
         },
         message: strip_location(&e.to_string()),
     })
+}
+
+/// Builds the document as JSON values, like serde_yaml's own `Value` deserialization, but
+/// rejects what serde_yaml would silently get wrong: a repeated key in a mapping (the last value
+/// would win) and a YAML merge key `<<` (its keys would be lost). serde_yaml attaches the position
+/// of the offending node to the error.
+struct StrictYaml;
+
+impl<'de> DeserializeSeed<'de> for StrictYaml {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictYaml {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML or JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom(format!("the number {v} is out of range")))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = vec![];
+        while let Some(item) = seq.next_element_seed(StrictYaml)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key_seed(NewKey(&object))? {
+            let value = map.next_value_seed(StrictYaml)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Reads a mapping key that is not in the mapping yet (nor a merge key); the error is raised
+/// while the key is read, so it carries the key's position.
+struct NewKey<'a>(&'a serde_json::Map<String, Value>);
+
+impl<'de> DeserializeSeed<'de> for NewKey<'_> {
+    type Value = String;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NewKey<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<String, E> {
+        if key == "<<" {
+            return Err(E::custom(
+                "YAML merge keys (`<<`) are not supported: their keys would be lost; write the keys out",
+            ));
+        }
+        if self.0.contains_key(key) {
+            return Err(E::custom(format!(
+                "the key `{key}` appears twice in one mapping"
+            )));
+        }
+        Ok(key.to_owned())
+    }
 }
 
 /// Decodes `%XX` escapes in a URI fragment.

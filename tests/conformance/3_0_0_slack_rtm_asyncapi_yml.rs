@@ -2739,8 +2739,10 @@ impl ::socketsundso::codegen::Check for Attachment {
                 .author_link
                 .as_ref()
                 .is_none_or(|v| ::socketsundso::codegen::check::uri(v))
-            && (self.fields.is_empty()
-                || self.fields.iter().all(::socketsundso::codegen::Check::check))
+            && ::socketsundso::codegen::check::absent_or(
+                self.fields.is_empty(),
+                || self.fields.iter().all(::socketsundso::codegen::Check::check),
+            )
             && self
                 .footer_icon
                 .as_ref()
@@ -3177,9 +3179,10 @@ impl ::socketsundso::codegen::Check for MemberJoinedChannelChannelType {
 
 impl ::socketsundso::codegen::Check for Message {
     fn check(&self) -> bool {
-        (self.attachments.is_empty()
-            || self.attachments.iter().all(::socketsundso::codegen::Check::check))
-            && self.edited.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        ::socketsundso::codegen::check::absent_or(
+            self.attachments.is_empty(),
+            || self.attachments.iter().all(::socketsundso::codegen::Check::check),
+        ) && self.edited.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 

@@ -163,10 +163,10 @@ fn typify_stream(
     defs: Vec<(String, JsonSchema)>,
 ) -> std::result::Result<TokenStream, String> {
     let mut space = typify::TypeSpace::new(settings);
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = quietly(|| {
         space.add_ref_types(defs)?;
         Ok::<_, typify::Error>(space.to_stream())
-    }));
+    });
     match result {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) => Err(e.to_string()),
@@ -176,6 +176,30 @@ fn typify_stream(
             .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
             .unwrap_or_else(|| "typify failed".to_owned())),
     }
+}
+
+thread_local! {
+    /// Set while this thread runs typify: its panics are caught and reported as diagnostics, so
+    /// their default message on stderr would only confuse.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic, without the panic hook printing it. The first call installs a
+/// hook that defers to the one before it, except on a thread inside `quietly`.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|quiet| quiet.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|quiet| quiet.set(false));
+    result
 }
 
 /// Keywords that only validate and that typify cannot use (`not` even makes it panic). typify

@@ -1068,6 +1068,72 @@ fn push_unique(list: &mut Vec<usize>, value: usize) {
     }
 }
 
+/// Keyword values of the right type, located errors otherwise; the draft-4 boolean form of
+/// `exclusiveMinimum`/`exclusiveMaximum` becomes the current one.
+fn check_keyword_values(doc: &Document, object: &mut Map<String, Value>, at: &str) -> Result<()> {
+    for keyword in [
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+    ] {
+        if let Some(value) = object.get(keyword).filter(|v| v.as_u64().is_none()) {
+            return Err(doc.error(
+                &child(at, keyword),
+                format!("`{keyword}: {value}` must be a whole number, 0 or more"),
+            ));
+        }
+    }
+    for keyword in ["minimum", "maximum", "multipleOf"] {
+        if let Some(value) = object.get(keyword).filter(|v| !v.is_number()) {
+            return Err(doc.error(
+                &child(at, keyword),
+                format!("`{keyword}: {value}` must be a number"),
+            ));
+        }
+    }
+    if object
+        .get("multipleOf")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m <= 0.0)
+    {
+        return Err(doc.error(
+            &child(at, "multipleOf"),
+            "`multipleOf` must be greater than 0",
+        ));
+    }
+    for (exclusive, inclusive) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        match object.get(exclusive) {
+            None | Some(Value::Number(_)) => {}
+            Some(Value::Bool(flag)) => {
+                // Draft 4: a flag on `minimum`/`maximum`.
+                let flag = *flag;
+                object.remove(exclusive);
+                if flag && let Some(limit) = object.remove(inclusive) {
+                    object.insert(exclusive.to_owned(), limit);
+                }
+            }
+            Some(value) => {
+                return Err(doc.error(
+                    &child(at, exclusive),
+                    format!("`{exclusive}: {value}` must be a number"),
+                ));
+            }
+        }
+    }
+    if object.get("items").is_some_and(Value::is_array) {
+        return Err(doc
+            .error(&child(at, "items"), "tuple arrays (`items: [..]`, one schema per position) are not supported")
+            .help("describe the items with one schema (`items: {...}`), or use an object with named fields"));
+    }
+    Ok(())
+}
+
 /// Whether a `default` value has (one of) the schema's JSON types.
 fn default_fits(ty: Option<&Value>, value: &Value) -> bool {
     let fits = |ty: &str| match ty {
@@ -1107,6 +1173,7 @@ fn normalize(
             *object = merged;
         }
     }
+    check_keyword_values(doc, object, at)?;
     let schema_settings: SchemaSettings = if object.keys().any(|k| k.starts_with("x-socketsundso-"))
     {
         settings(doc, at, "a schema", warnings)?
