@@ -51,7 +51,10 @@ pub struct Decoded<T> {
 // "large" when another crate turns on serde_json's `preserve_order`, which grows `Value`.)
 #[allow(clippy::result_large_err)]
 pub fn decode<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
-    if let Some(decoded) = decode_fast::<T>(text)
+    // A dotted tag field names a nested tag: the first key is never it, so only the slow path
+    // can read it.
+    if !T::TAG_FIELD.contains('.')
+        && let Some(decoded) = decode_fast::<T>(text)
         && decoded.message.check()
     {
         return Ok(decoded);

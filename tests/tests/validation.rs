@@ -1594,3 +1594,14 @@ fn recursive_schemas_validate_at_any_depth() {
         "maximum",
     );
 }
+
+#[test]
+fn format_float_bounds_are_exact() {
+    use socketsundso_tests::composite::ClientMessage as C;
+    // `format: float` is read as an `f64`: no narrowing to `f32` before the bound is checked.
+    accept::<C>(r#"{"type":"m","f32":1.5}"#);
+    reject_one::<C>(r#"{"type":"m","f32":1.50000001}"#, "/f32", "maximum");
+    // Beyond `f32`'s range, the value is kept as it is (an `f32` would make it infinite).
+    let C::M(m) = accept::<C>(r#"{"type":"m","f32":-1e39}"#);
+    assert_eq!(m.f32, Some(-1e39));
+}

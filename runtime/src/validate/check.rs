@@ -122,7 +122,8 @@ pub fn multiple_of(value: f64, divisor: f64) -> bool {
     }
     let q = value / divisor;
     if !q.is_finite() {
-        return false;
+        // The quotient overflows (1e308 / 0.5): the remainder is exact in floating point.
+        return value % divisor == 0.0;
     }
     let r = q.round();
     if r == 0.0 {

@@ -1186,3 +1186,11 @@ mod props {
         })
     }
 }
+
+#[test]
+fn multiple_of_huge_values() {
+    use super::check::multiple_of;
+    assert!(multiple_of(1e308, 0.5));
+    assert!(multiple_of(-1e308, 0.25));
+    assert!(!multiple_of(1e308, 3e-300));
+}
