@@ -161,7 +161,7 @@ where
                             ErrorCode::UnsupportedFrame,
                             "binary frames are not supported; send JSON text frames",
                         );
-                        self.write(None, Some(error.to_json_tagged(self.tag_field)))
+                        self.write(None, Some(error.to_json_tagged(self.tag_field).into()))
                             .await
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
@@ -196,7 +196,7 @@ where
 
     /// Writes `first`, then whatever else is queued, then `reply`, and flushes once. Gives up
     /// if the outbound queue overflows while the socket is blocked.
-    async fn write(&mut self, first: Option<Outbound>, reply: Option<String>) -> Flow {
+    async fn write(&mut self, first: Option<Outbound>, reply: Option<Utf8Bytes>) -> Flow {
         if self.shared.overflowed() {
             return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
         }
@@ -211,7 +211,7 @@ where
         }
     }
 
-    async fn write_batch(&mut self, first: Option<Outbound>, reply: Option<String>) -> Flow {
+    async fn write_batch(&mut self, first: Option<Outbound>, reply: Option<Utf8Bytes>) -> Flow {
         let mut close = None;
         if let Some(item) = first
             && let Err(flow) = self.feed_item(item, &mut close).await
@@ -230,7 +230,7 @@ where
             return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
         }
         if let Some(reply) = reply
-            && let Err(flow) = self.feed(Message::Text(Utf8Bytes::from(reply))).await
+            && let Err(flow) = self.feed(Message::Text(reply)).await
         {
             return flow;
         }
@@ -342,17 +342,19 @@ async fn handle_text<S: Service>(
     service: &S,
     ctx: &Context<S::Outgoing>,
     text: &str,
-) -> Option<String> {
+) -> Option<Utf8Bytes> {
+    let tag_field = <S::Incoming as Incoming>::TAG_FIELD;
     let Decoded { message, id } = match decode::<S::Incoming>(text) {
         Ok(decoded) => decoded,
-        Err(error) => return Some(error.to_json_tagged(<S::Incoming as Incoming>::TAG_FIELD)),
+        Err(error) => return Some(error.to_json_tagged(tag_field).into()),
     };
-    let error = |error: ErrorMessage| {
+    let error = |error: ErrorMessage| -> Utf8Bytes {
         match &id {
             Some(id) => error.with_id(id.clone()),
             None => error,
         }
-        .to_json_tagged(<S::Incoming as Incoming>::TAG_FIELD)
+        .to_json_tagged(tag_field)
+        .into()
     };
     match AssertUnwindSafe(service.handle(ctx, message))
         .catch_unwind()
@@ -362,9 +364,10 @@ async fn handle_text<S: Service>(
         Ok(Ok(Some(reply))) => match encode(&reply) {
             Ok(json) => Some(match (&id, <S::Incoming as Incoming>::ID_FIELD) {
                 (Some(id), Some(field)) if !reply.declares_id() => {
-                    with_id(json.as_str(), field, id)
+                    with_id(json.as_str(), field, id).into()
                 }
-                _ => json.as_str().to_owned(),
+                // The common case: the encoded text goes out as it is, without a copy.
+                _ => json,
             }),
             Err(e) => {
                 tracing::error!(connection = %ctx.id(), error = %e, "the reply could not be sent");
