@@ -144,19 +144,48 @@ impl Violation {
 ///
 /// Serializes with `"type":"error"` first, then `id` (only when known), `code`, `message` and
 /// `errors` (always present, possibly empty).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename = "error")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorMessage {
     /// The correlation id of the message that caused the error, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<serde_json::Value>,
     /// The error code: one of [`ErrorCode`]'s strings, or a handler's own code.
     pub code: Cow<'static, str>,
     /// Human-readable description.
     pub message: String,
     /// Every violation found, with JSON Pointer paths. May be empty.
-    #[serde(default)]
     pub errors: Vec<Violation>,
+}
+
+impl Serialize for ErrorMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Tagged {
+            tag: "type",
+            error: self,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// An error message with the tag field of the API: `{"<tag>":"error",…}`.
+struct Tagged<'a> {
+    tag: &'a str,
+    error: &'a ErrorMessage,
+}
+
+impl Serialize for Tagged<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.error;
+        let mut map = serializer.serialize_map(Some(4 + usize::from(e.id.is_some())))?;
+        map.serialize_entry(self.tag, "error")?;
+        if let Some(id) = &e.id {
+            map.serialize_entry("id", id)?;
+        }
+        map.serialize_entry("code", &e.code)?;
+        map.serialize_entry("message", &e.message)?;
+        map.serialize_entry("errors", &e.errors)?;
+        map.end()
+    }
 }
 
 /// What [`ErrorMessage`] deserializes from: the same fields, and a `type` that must be `"error"`
@@ -222,29 +251,25 @@ impl ErrorMessage {
 
     /// The JSON text of this message.
     pub fn to_json(&self) -> String {
-        // Serializing this struct cannot fail: every field is a string, a `Value` or a list of
-        // strings, and `Value` maps always have string keys.
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            String::from(
-                r#"{"type":"error","code":"internal","message":"internal error","errors":[]}"#,
-            )
-        })
+        self.to_json_tagged("type")
     }
-}
 
-impl ErrorMessage {
     /// The JSON text of this message with the API's own tag field: `{"event":"error",…}` for an
     /// API whose messages are tagged by `event`, so that clients find errors where they find
     /// every other message's type. A dotted (nested) tag field keeps `type`.
     pub fn to_json_tagged(&self, tag_field: &str) -> String {
-        let json = self.to_json();
-        if tag_field == "type" || tag_field.contains('.') {
-            return json;
-        }
-        match json.strip_prefix(r#"{"type":"error""#) {
-            Some(rest) => format!("{{{}:\"error\"{rest}", serde_json::Value::from(tag_field)),
-            None => json,
-        }
+        let tag = if tag_field.contains('.') {
+            "type"
+        } else {
+            tag_field
+        };
+        // Serializing cannot fail: every field is a string, a `Value` or a list of strings, and
+        // `Value` maps always have string keys.
+        serde_json::to_string(&Tagged { tag, error: self }).unwrap_or_else(|_| {
+            String::from(
+                r#"{"type":"error","code":"internal","message":"internal error","errors":[]}"#,
+            )
+        })
     }
 }
 
