@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::Incoming;
 use crate::error::{ErrorCode, ErrorMessage, Violation};
 use crate::strict::{IdSlot, KeySeed, Payload};
+use crate::validate::{json_type_name, push_escaped};
 
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,10 +137,11 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     // A dotted tag field (`header.type`) names a tag inside a nested object; it stays in the
     // payload. A plain one is taken out of the message before the payload is read.
     let nested = tag_field.contains('.');
-    let tag_path: String = tag_field
-        .split('.')
-        .map(|segment| format!("/{}", escape_pointer(segment)))
-        .collect();
+    let mut tag_path = String::new();
+    for segment in tag_field.split('.') {
+        tag_path.push('/');
+        push_escaped(&mut tag_path, segment);
+    }
     let value = match parse_strict(text) {
         Ok(value) => value,
         Err(ParseError::Json(e)) => {
@@ -363,7 +365,7 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
         while let Some(key) = map.next_key::<String>()? {
             self.path.truncate(base);
             self.path.push('/');
-            self.path.push_str(&escape_pointer(&key));
+            push_escaped(self.path, &key);
             if object.contains_key(&key) {
                 *self.duplicate = Some((self.path.clone(), key));
                 return Err(de::Error::custom("duplicate key"));
@@ -420,11 +422,11 @@ fn classify(path: &serde_path_to_error::Path, message: &str) -> (String, &'stati
             }
             Segment::Map { key } => {
                 pointer.push('/');
-                pointer.push_str(&escape_pointer(key));
+                push_escaped(&mut pointer, key);
             }
             Segment::Enum { variant } => {
                 pointer.push('/');
-                pointer.push_str(&escape_pointer(variant));
+                push_escaped(&mut pointer, variant);
             }
             // Not a location in the input (e.g. inside an untagged enum): skip.
             Segment::Unknown => {}
@@ -436,7 +438,7 @@ fn classify(path: &serde_path_to_error::Path, message: &str) -> (String, &'stati
     };
     let mut push = |field: &str| {
         pointer.push('/');
-        pointer.push_str(&escape_pointer(field));
+        push_escaped(&mut pointer, field);
     };
     let kind = if let Some(field) = quoted_after(message, "unknown field `") {
         // serde_path_to_error has already recorded the unknown key itself.
@@ -461,26 +463,6 @@ fn classify(path: &serde_path_to_error::Path, message: &str) -> (String, &'stati
 fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = message.strip_prefix(prefix)?;
     rest.find('`').map(|end| &rest[..end])
-}
-
-/// Escapes one JSON Pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`.
-pub(crate) fn escape_pointer(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains(['~', '/']) {
-        token.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        token.into()
-    }
-}
-
-fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -384,15 +384,10 @@ impl Types {
             Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
         };
         let got = match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
             Value::Number(n) if self.has(Self::INTEGER) && !is_integer(n) => {
                 "a number with a fractional part"
             }
-            Value::Number(_) => "a number",
+            other => json_type_name(other),
         };
         format!("expected {expected}, got {got}")
     }
@@ -527,8 +522,21 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// A value's JSON type as a message says it: "null", "a boolean", "a number", "a string", "an
+/// array", "an object".
+pub(crate) fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Appends a JSON Pointer reference token: `~` becomes `~0`, `/` becomes `~1`.
-fn push_escaped(out: &mut String, token: &str) {
+pub(crate) fn push_escaped(out: &mut String, token: &str) {
     for c in token.chars() {
         match c {
             '~' => out.push_str("~0"),
