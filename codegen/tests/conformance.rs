@@ -1,6 +1,6 @@
-//! Conformance over real AsyncAPI documents: every `.yml`/`.yaml` file under the shared
-//! `asyncapi/` folder (the official AsyncAPI 2.6.0 and 3.0.0 examples), which lives beside the
-//! repository: `<repo>/../shared/asyncapi`.
+//! Conformance over real AsyncAPI documents: every `.yml`/`.yaml` file under
+//! `<repo>/tests/asyncapi/` (the official AsyncAPI 2.6.0 and 3.0.0 examples, vendored unmodified
+//! with their Apache-2.0 license; see `tests/asyncapi/README.md`).
 //!
 //! For each file the generator must either produce Rust or fail with a located diagnostic; it
 //! must never panic. The outcomes are goldens:
@@ -48,17 +48,12 @@ fn repo() -> PathBuf {
         .to_owned()
 }
 
-/// `<repo>/../shared/asyncapi`, canonical, so that its prefix can be cut from every message.
+/// `<repo>/tests/asyncapi`, canonical, so that its prefix can be cut from every message.
 fn asyncapi_dir() -> PathBuf {
-    let repo = repo();
-    let dir = repo
-        .parent()
-        .unwrap_or_else(|| panic!("{} has no parent folder", repo.display()))
-        .join("shared")
-        .join("asyncapi");
+    let dir = repo().join("tests").join("asyncapi");
     std::fs::canonicalize(&dir).unwrap_or_else(|e| {
         panic!(
-            "the shared AsyncAPI documents are missing: {}: {e} (they live beside the repository, in ../shared/asyncapi)",
+            "the vendored AsyncAPI documents are missing: {}: {e}",
             dir.display()
         )
     })
@@ -325,8 +320,8 @@ fn table(cases: &[Case], dir: &Path) -> String {
     writeln!(w).unwrap();
     writeln!(
         w,
-        "What socketsundso makes of every official AsyncAPI example in `shared/asyncapi/` \
-         (the AsyncAPI 2.6.0 and 3.0.0 examples, beside the repository). Each document either \
+        "What socketsundso makes of every official AsyncAPI example in `tests/asyncapi/` \
+         (the AsyncAPI 2.6.0 and 3.0.0 examples, vendored unmodified). Each document either \
          generates Rust or fails with a diagnostic that names its file and line; none may panic \
          the generator. The Rust of each generating document is a golden file in \
          `tests/conformance/`, compiled under `#![deny(warnings)]` and clippy by \
