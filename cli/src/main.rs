@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use socketsundso_codegen::extensions::Role;
 use socketsundso_codegen::{Config, Error};
 
 mod diagnostic;
@@ -31,6 +32,9 @@ enum Command {
         /// Write the Rust code to this file (only if it changed). Without it, print it.
         #[arg(long, value_name = "FILE")]
         rust: Option<PathBuf>,
+        /// Which side the document describes (default: its `x-socketsundso-role`, else server).
+        #[arg(long, value_enum, value_name = "ROLE")]
+        role: Option<RoleArg>,
     },
     /// Check that committed generated code is up to date; exit 1 with a diff if it is not.
     Check {
@@ -39,6 +43,9 @@ enum Command {
         /// The committed Rust file to compare.
         #[arg(long, value_name = "FILE")]
         rust: PathBuf,
+        /// Which side the document describes (default: its `x-socketsundso-role`, else server).
+        #[arg(long, value_enum, value_name = "ROLE")]
+        role: Option<RoleArg>,
     },
     /// Report every problem in an AsyncAPI document, writing nothing; exit 1 if it has errors.
     Validate {
@@ -50,6 +57,9 @@ enum Command {
         /// `text`: reports and a summary on stderr; `json`: one JSON object on stdout.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Which side the document describes (default: its `x-socketsundso-role`, else server).
+        #[arg(long, value_enum, value_name = "ROLE")]
+        role: Option<RoleArg>,
     },
     /// Print the JSON Schema of the `x-socketsundso-*` settings, for editors.
     Schema {
@@ -65,6 +75,34 @@ enum Format {
     // Plain comments: doc comments here would switch `validate --help` to its long form.
     Text,
     Json,
+}
+
+/// `--role`, mirroring [`socketsundso_codegen::extensions::Role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RoleArg {
+    // Plain comments, as for `Format`.
+    // The document describes the server.
+    Server,
+    // The document describes a client: the generator mirrors its operations.
+    Client,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Server => Role::Server,
+            RoleArg::Client => Role::Client,
+        }
+    }
+}
+
+/// The generator's settings for `spec`.
+fn config(spec: &Path, role: Option<RoleArg>) -> Config {
+    let config = Config::new(spec);
+    match role {
+        Some(role) => config.role(role.into()),
+        None => config,
+    }
 }
 
 /// How many diff lines `check` prints before it stops.
@@ -85,16 +123,16 @@ fn main() -> ExitCode {
 /// Runs a command. An `Err` is a spec or file that cannot be used: exit 2.
 fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic> {
     match command {
-        Command::Generate { spec, rust } => {
-            let output = generate(&spec, renderer)?;
+        Command::Generate { spec, rust, role } => {
+            let output = generate(&spec, role, renderer)?;
             match rust {
                 None => print!("{}", output.rust),
                 Some(path) => write_file(&path, &output.rust)?,
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { spec, rust } => {
-            let output = generate(&spec, renderer)?;
+        Command::Check { spec, rust, role } => {
+            let output = generate(&spec, role, renderer)?;
             let committed = std::fs::read_to_string(&rust).map_err(|e| {
                 Diagnostic::error(format!("{}: cannot read: {e}", rust.display()))
                     .with_help(regenerate(&spec, &rust))
@@ -117,7 +155,8 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
             spec,
             deny_warnings,
             format,
-        } => Ok(validate(&spec, deny_warnings, format, renderer)),
+            role,
+        } => Ok(validate(&spec, role, deny_warnings, format, renderer)),
         Command::Schema { output } => {
             let schema = socketsundso_codegen::extensions::json_schema();
             let mut text = serde_json::to_string_pretty(&schema)
@@ -135,9 +174,10 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
 /// Generates, printing warnings to stderr.
 fn generate(
     spec: &Path,
+    role: Option<RoleArg>,
     renderer: &mut Renderer,
 ) -> Result<socketsundso_codegen::Output, Diagnostic> {
-    let output = Config::new(spec)
+    let output = config(spec, role)
         .generate()
         .map_err(|e| Diagnostic::from_error(&e))?;
     for warning in &output.warnings {
@@ -166,8 +206,14 @@ fn regenerate(spec: &Path, rust: &Path) -> String {
 
 /// `socketsundso validate`: reports every problem; 2 when the spec cannot be read, 1 when it has
 /// errors (or warnings that are denied), else 0.
-fn validate(spec: &Path, deny_warnings: bool, format: Format, renderer: &mut Renderer) -> ExitCode {
-    let report = Config::new(spec).validate();
+fn validate(
+    spec: &Path,
+    role: Option<RoleArg>,
+    deny_warnings: bool,
+    format: Format,
+    renderer: &mut Renderer,
+) -> ExitCode {
+    let report = config(spec, role).validate();
     let errors: Vec<Diagnostic> = report.errors.iter().map(Diagnostic::from_error).collect();
     let warnings: Vec<Diagnostic> = report
         .warnings

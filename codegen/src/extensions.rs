@@ -48,6 +48,19 @@ pub struct DocumentSettings {
         skip_serializing_if = "Option::is_none"
     )]
     pub publish_means: Option<PublishMeans>,
+
+    /// AsyncAPI 3.x: which application the document describes. `server` (the default): an
+    /// operation with `action: receive` is what the server receives. `client`: the document was
+    /// written from the client's side, so `receive` is what the server sends, and the generator
+    /// mirrors every operation. Either way it generates the server and the matching clients.
+    /// AsyncAPI 2.x documents keep `publish`/`subscribe`'s meaning (see
+    /// `x-socketsundso-publish-means`).
+    #[serde(
+        rename = "x-socketsundso-role",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub role: Option<Role>,
 }
 
 /// Settings on an operation (AsyncAPI 3: an `operations` entry; 2.x: `publish`/`subscribe`).
@@ -113,6 +126,17 @@ pub enum UnknownFields {
     Allow,
     /// A message with an unknown field gets an `unknown_field` error.
     Reject,
+}
+
+/// `x-socketsundso-role`: which side of the connection the document describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The document describes the server: `action: receive` is what the server receives.
+    #[default]
+    Server,
+    /// The document describes a client: `action: receive` is what the server sends.
+    Client,
 }
 
 /// `x-socketsundso-publish-means`.

@@ -65,6 +65,7 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     rust_file_name: Option<String>,
     rerun_if_changed: Option<bool>,
+    role: Option<extensions::Role>,
 }
 
 /// The generated files, in memory.
@@ -88,6 +89,7 @@ impl Config {
             out_dir: None,
             rust_file_name: None,
             rerun_if_changed: None,
+            role: None,
         }
     }
 
@@ -109,6 +111,15 @@ impl Config {
     /// Defaults to yes inside a build script (when `OUT_DIR` is set).
     pub fn emit_rerun_if_changed(mut self, yes: bool) -> Self {
         self.rerun_if_changed = Some(yes);
+        self
+    }
+
+    /// Which side of the connection the document describes, overriding its
+    /// `x-socketsundso-role`. [`Role::Client`](extensions::Role::Client) mirrors every AsyncAPI
+    /// 3.x operation: what the document receives, the server sends. The generated code is the
+    /// server and its clients either way.
+    pub fn role(mut self, role: extensions::Role) -> Self {
+        self.role = Some(role);
         self
     }
 
@@ -174,7 +185,7 @@ impl Config {
             }
         };
         let sources = doc.sources();
-        let built = ir::Api::build(&mut doc);
+        let built = ir::Api::build(&mut doc, self.role);
         let mut warnings = built.warnings;
         let mut seen = std::collections::BTreeSet::new();
         warnings.retain(|w| seen.insert(w.to_string()));

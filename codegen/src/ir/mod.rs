@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, Warning};
 use crate::extensions::{
-    DocumentSettings, IdField, MessageSettings, OperationSettings, SchemaSettings, UnknownFields,
+    DocumentSettings, IdField, MessageSettings, OperationSettings, Role, SchemaSettings,
+    UnknownFields,
 };
 use crate::spec::{Document, child, segments};
 
@@ -140,16 +141,20 @@ pub(crate) struct Built {
 
 impl Api {
     /// Builds the IR from a loaded document (rewriting an AsyncAPI 2.x document in place first).
-    pub(crate) fn build(doc: &mut Document) -> Built {
+    /// `role` overrides the document's `x-socketsundso-role`.
+    pub(crate) fn build(doc: &mut Document, role: Option<Role>) -> Built {
         let mut warnings = vec![];
-        if let Err(error) = v2::convert_if_needed(doc, &mut warnings) {
-            return Built {
-                api: Err(vec![error]),
-                warnings,
-            };
-        }
+        let converted = match v2::convert_if_needed(doc, &mut warnings) {
+            Ok(converted) => converted,
+            Err(error) => {
+                return Built {
+                    api: Err(vec![error]),
+                    warnings,
+                };
+            }
+        };
         let doc: &Document = doc;
-        let mut builder = match Builder::new(doc) {
+        let mut builder = match Builder::new(doc, role, converted) {
             Ok(builder) => builder,
             Err(error) => {
                 return Built {
@@ -239,6 +244,7 @@ const KNOWN_SETTINGS: &[(&str, &[&str])] = &[
         &["the document root", "a schema"],
     ),
     ("x-socketsundso-publish-means", &["the document root"]),
+    ("x-socketsundso-role", &["the document root"]),
     ("x-socketsundso-blocking", &["an operation"]),
     ("x-socketsundso-reply", &["an operation"]),
     ("x-socketsundso-tag", &["a message"]),
@@ -251,6 +257,9 @@ struct Builder<'a> {
     id_field_explicit: bool,
     /// The document's default for `x-socketsundso-unknown-fields`.
     allow_unknown: bool,
+    /// The document describes a client (`x-socketsundso-role: client`): every 3.x `action`
+    /// means the opposite for the server.
+    mirrored: bool,
     messages: Vec<Message>,
     /// message pointer → indexes (a message whose payload is a `oneOf` of tagged branches
     /// becomes one message per branch)
@@ -268,9 +277,25 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(doc: &'a Document) -> Result<Self> {
+    /// `role` overrides the document's setting; `converted` says the document was AsyncAPI 2.x,
+    /// where the role changes nothing.
+    fn new(doc: &'a Document, role: Option<Role>, converted: bool) -> Result<Self> {
         let mut warnings = vec![];
         let settings: DocumentSettings = settings(doc, "", "the document root", &mut warnings)?;
+        let role = role.or(settings.role).unwrap_or_default();
+        if converted && role == Role::Client {
+            let at = if settings.role.is_some() {
+                "/x-socketsundso-role"
+            } else {
+                ""
+            };
+            warnings.push(Warning {
+                location: doc.location(at),
+                message: "the client role has no effect on an AsyncAPI 2.x document: `publish` is what clients send, whoever wrote it".to_owned()
+                    + " (documents written from the client's side set `x-socketsundso-publish-means: send`)",
+            });
+        }
+        let mirrored = role == Role::Client && !converted;
         let (id_field, id_field_explicit) = match settings.id_field {
             None => (Some("id".to_owned()), false),
             Some(IdField::Name(name)) if !name.is_empty() => (Some(name), true),
@@ -296,6 +321,7 @@ impl<'a> Builder<'a> {
             id_field,
             id_field_explicit,
             allow_unknown: settings.unknown_fields == Some(UnknownFields::Allow),
+            mirrored,
             messages: vec![],
             by_pointer: BTreeMap::new(),
             pointers: vec![],
@@ -462,9 +488,10 @@ impl<'a> Builder<'a> {
         let at = child("/operations", id);
         let (at, op) = doc.resolve(&at)?;
         let action = op.get("action").and_then(Value::as_str);
+        // In a document written from the client's side, what it receives the server sends.
         let receives = match action {
-            Some("receive") => true,
-            Some("send") => false,
+            Some("receive") => !self.mirrored,
+            Some("send") => self.mirrored,
             _ => {
                 return Err(doc
                     .error(&child(&at, "action"), format!("operation `{id}` needs `action: receive` or `action: send`"))

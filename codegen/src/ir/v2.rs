@@ -17,7 +17,8 @@ use crate::extensions::{DocumentSettings, PublishMeans};
 use crate::spec::{Document, child, segments};
 
 /// The versions this module reads, and 3.x as it is.
-pub(crate) fn convert_if_needed(doc: &mut Document, warnings: &mut Vec<Warning>) -> Result<()> {
+/// Returns whether the document was AsyncAPI 2.x (and is now rewritten).
+pub(crate) fn convert_if_needed(doc: &mut Document, warnings: &mut Vec<Warning>) -> Result<bool> {
     let Some(version) = doc.get("/asyncapi") else {
         return Err(doc
             .error(
@@ -32,8 +33,8 @@ pub(crate) fn convert_if_needed(doc: &mut Document, warnings: &mut Vec<Warning>)
         .unwrap_or_else(|| version.to_string());
     let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
     match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(3), Some(0 | 1)) => Ok(()),
-        (Some(2), Some(0..=6)) => convert(doc, warnings),
+        (Some(3), Some(0 | 1)) => Ok(false),
+        (Some(2), Some(0..=6)) => convert(doc, warnings).map(|()| true),
         _ => Err(doc
             .error("/asyncapi", format!("AsyncAPI {version} is not supported; socketsundso reads AsyncAPI 2.0 to 2.6 and 3.0 to 3.1"))
             .help("convert the document with `asyncapi convert` from the AsyncAPI CLI")),
