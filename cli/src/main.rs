@@ -32,6 +32,10 @@ enum Command {
         /// Write the Rust code to this file (only if it changed). Without it, print it.
         #[arg(long, value_name = "FILE")]
         rust: Option<PathBuf>,
+        /// Write the TypeScript types and client to this directory: `api.ts` and `client.ts`
+        /// (each only if it changed).
+        #[arg(long, value_name = "DIR")]
+        ts: Option<PathBuf>,
         /// Which side the document describes (default: its `x-socketsundso-role`, else server).
         #[arg(long, value_enum, value_name = "ROLE")]
         role: Option<RoleArg>,
@@ -42,7 +46,10 @@ enum Command {
         spec: PathBuf,
         /// The committed Rust file to compare.
         #[arg(long, value_name = "FILE")]
-        rust: PathBuf,
+        rust: Option<PathBuf>,
+        /// The directory of the committed TypeScript files (`api.ts`, `client.ts`) to compare.
+        #[arg(long, value_name = "DIR")]
+        ts: Option<PathBuf>,
         /// Which side the document describes (default: its `x-socketsundso-role`, else server).
         #[arg(long, value_enum, value_name = "ROLE")]
         role: Option<RoleArg>,
@@ -123,33 +130,73 @@ fn main() -> ExitCode {
 /// Runs a command. An `Err` is a spec or file that cannot be used: exit 2.
 fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic> {
     match command {
-        Command::Generate { spec, rust, role } => {
+        Command::Generate {
+            spec,
+            rust,
+            ts,
+            role,
+        } => {
             let output = generate(&spec, role, renderer)?;
-            match rust {
-                None => print!("{}", output.rust),
-                Some(path) => write_file(&path, &output.rust)?,
+            match (&rust, &ts) {
+                (None, None) => print!("{}", output.rust),
+                (Some(path), _) => write_file(path, &output.rust)?,
+                (None, Some(_)) => {}
+            }
+            if let Some(dir) = &ts {
+                for (name, text) in &output.typescript {
+                    write_file(&dir.join(name), text)?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { spec, rust, role } => {
+        Command::Check {
+            spec,
+            rust,
+            ts,
+            role,
+        } => {
             let output = generate(&spec, role, renderer)?;
-            let committed = std::fs::read_to_string(&rust).map_err(|e| {
-                Diagnostic::error(format!("{}: cannot read: {e}", rust.display()))
-                    .with_help(regenerate(&spec, &rust))
-            })?;
-            if committed == output.rust {
-                eprintln!("{} is up to date", rust.display());
-                return Ok(ExitCode::SUCCESS);
+            let mut files: Vec<(PathBuf, &str)> = vec![];
+            if let Some(path) = &rust {
+                files.push((path.clone(), &output.rust));
             }
-            let stale = Diagnostic::error(format!(
-                "{} is stale: it differs from what {} generates",
-                rust.display(),
-                spec.display(),
-            ))
-            .with_help(regenerate(&spec, &rust));
-            eprintln!("{}", renderer.render(&stale));
-            eprint!("{}", short_diff(&committed, &output.rust, &rust));
-            Ok(ExitCode::from(1))
+            if let Some(dir) = &ts {
+                for (name, text) in &output.typescript {
+                    files.push((dir.join(name), text));
+                }
+            }
+            if files.is_empty() {
+                return Err(Diagnostic::error("nothing to check")
+                    .with_help("name the committed files: `--rust FILE`, `--ts DIR`, or both"));
+            }
+            let fix = regenerate(&spec, rust.as_deref(), ts.as_deref());
+            let mut stale = false;
+            for (path, generated) in files {
+                let committed = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        return Err(Diagnostic::error(format!(
+                            "{}: cannot read: {e}",
+                            path.display()
+                        ))
+                        .with_help(fix));
+                    }
+                };
+                if committed == generated {
+                    eprintln!("{} is up to date", path.display());
+                    continue;
+                }
+                stale = true;
+                let error = Diagnostic::error(format!(
+                    "{} is stale: it differs from what {} generates",
+                    path.display(),
+                    spec.display(),
+                ))
+                .with_help(fix.clone());
+                eprintln!("{}", renderer.render(&error));
+                eprint!("{}", short_diff(&committed, generated, &path));
+            }
+            Ok(ExitCode::from(u8::from(stale)))
         }
         Command::Validate {
             spec,
@@ -195,13 +242,19 @@ fn write_file(path: &Path, content: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// The command that brings `rust` up to date.
-fn regenerate(spec: &Path, rust: &Path) -> String {
-    format!(
-        "regenerate it with: socketsundso generate {} --rust {}",
-        spec.display(),
-        rust.display()
-    )
+/// The command that brings the committed files up to date.
+fn regenerate(spec: &Path, rust: Option<&Path>, ts: Option<&Path>) -> String {
+    let mut command = format!(
+        "regenerate it with: socketsundso generate {}",
+        spec.display()
+    );
+    if let Some(rust) = rust {
+        command.push_str(&format!(" --rust {}", rust.display()));
+    }
+    if let Some(ts) = ts {
+        command.push_str(&format!(" --ts {}", ts.display()));
+    }
+    command
 }
 
 /// `socketsundso validate`: reports every problem; 2 when the spec cannot be read, 1 when it has

@@ -66,6 +66,8 @@ pub struct Config {
     rust_file_name: Option<String>,
     rerun_if_changed: Option<bool>,
     role: Option<extensions::Role>,
+    rust_client: bool,
+    typescript_dir: Option<PathBuf>,
 }
 
 /// The generated files, in memory.
@@ -75,6 +77,9 @@ pub struct Output {
     pub rust_file_name: String,
     /// The Rust source.
     pub rust: String,
+    /// The TypeScript files by name: `api.ts` (the types) and `client.ts` (the typed client,
+    /// which imports `./api.js`).
+    pub typescript: std::collections::BTreeMap<String, String>,
     /// Every file that was read (the spec, and later the files it references).
     pub sources: Vec<PathBuf>,
     /// Problems that did not stop generation (such as schema keywords that are not enforced).
@@ -90,6 +95,8 @@ impl Config {
             rust_file_name: None,
             rerun_if_changed: None,
             role: None,
+            rust_client: false,
+            typescript_dir: None,
         }
     }
 
@@ -111,6 +118,24 @@ impl Config {
     /// Defaults to yes inside a build script (when `OUT_DIR` is set).
     pub fn emit_rerun_if_changed(mut self, yes: bool) -> Self {
         self.rerun_if_changed = Some(yes);
+        self
+    }
+
+    /// Also write the TypeScript types and client (`api.ts` and `client.ts`) into `dir` when
+    /// [`Config::compile`] runs, for example into a web app's source folder. A relative path is
+    /// relative to the working directory, which in a build script is the crate's root.
+    pub fn typescript_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.typescript_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Whether the Rust file also gets a `client` module: a typed Rust client of the API, with a
+    /// `send_*` method per message the server receives and a `request_*` method that awaits the
+    /// reply where the operation declares one. Default `false`, because the client needs the
+    /// `client` feature of the `socketsundso` runtime:
+    /// `socketsundso = { version = "…", features = ["client"] }`.
+    pub fn rust_client(mut self, yes: bool) -> Self {
+        self.rust_client = yes;
         self
     }
 
@@ -169,6 +194,11 @@ impl Config {
                 })?,
         };
         write_if_changed(&dir.join(&output.rust_file_name), &output.rust)?;
+        if let Some(ts_dir) = &self.typescript_dir {
+            for (name, text) in &output.typescript {
+                write_if_changed(&ts_dir.join(name), text)?;
+            }
+        }
         Ok(output)
     }
 
@@ -204,9 +234,10 @@ impl Config {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let result = emit::rust::emit(&api, &source)
+        let result = emit::rust::emit(&api, &source, self.rust_client)
+            .and_then(|rust| Ok((rust, emit::typescript::emit(&api, &source)?)))
             .map_err(|e| vec![locate_schema_error(e, &doc)])
-            .map(|rust| Output {
+            .map(|(rust, ts)| Output {
                 rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
                     let stem = self
                         .spec
@@ -215,6 +246,12 @@ impl Config {
                     format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
                 }),
                 rust,
+                typescript: [
+                    ("api.ts".to_owned(), ts.api),
+                    ("client.ts".to_owned(), ts.client),
+                ]
+                .into_iter()
+                .collect(),
                 sources: sources.clone(),
                 warnings: warnings.clone(),
             });

@@ -1,0 +1,1054 @@
+{# Askama template for the TypeScript client of one API. Rendered with escaping off. #}
+{{ header }}
+import type {
+  CorrelationId,
+  ErrorCode,
+  ErrorMessage,
+  ServerMessage,
+  ServerMessages,
+  Violation,
+{%- for t in payload_imports %}
+  {{ t }},
+{%- endfor %}
+} from "./api.js";
+
+/** The field of every message that names its type. */
+export const TAG_FIELD = {{ tag_field_lit }};
+/** The field that carries the tag of error objects (`{{ error_tag_field }}`). */
+const ERROR_TAG_FIELD = {{ error_tag_field_lit }};
+/** The field that carries a correlation id, or `null` when the API has none. */
+export const ID_FIELD: string | null = {{ id_field_lit }};
+
+/** The tags of the messages the client sends, each with whether its payload declares the id field. */
+const SENT_TAGS: ReadonlyMap<string, boolean> = new Map([
+{%- for m in sent %}
+  [{{ m.tag_lit }}, {{ m.declares_id }}],
+{%- endfor %}
+]);
+
+/** What the client checks each payload against before sending it. */
+const PAYLOAD_CHECKS: ReadonlyMap<string, Check> = new Map<string, Check>([
+{%- for m in sent %}
+  [{{ m.tag_lit }}, {{ m.check }}],
+{%- endfor %}
+]);
+
+/**
+ * Checks a whole message (tag included) as the server would on receiving it, and returns the
+ * error object the server would send, or `null` when the message is valid.
+ */
+export function checkClientMessage(message: unknown): ErrorMessage | null {
+  if (!isObject(message)) {
+    return errorObject("not_an_object", `the message must be a JSON object, not ${jsonTypeName(message)}`, [
+      { path: "", kind: "type", message: "expected an object" },
+    ]);
+  }
+  const payload: Record<string, unknown> = { ...message };
+  const id = ID_FIELD === null ? undefined : payload[ID_FIELD];
+  const withId = (error: ErrorMessage): ErrorMessage => {
+    if (id !== undefined) error.id = id as CorrelationId;
+    return error;
+  };
+  const tagPath = TAG_FIELD.split(".").map(escapeToken).map((t) => `/${t}`).join("");
+{%- if nested_tag %}
+  let found: unknown = payload;
+  for (const segment of TAG_FIELD.split(".")) {
+    found = isObject(found) && Object.prototype.hasOwnProperty.call(found, segment) ? found[segment] : undefined;
+  }
+{%- else %}
+  const found = Object.prototype.hasOwnProperty.call(payload, TAG_FIELD) ? payload[TAG_FIELD] : undefined;
+  delete payload[TAG_FIELD];
+{%- endif %}
+  if (found === undefined) {
+    return withId(
+      errorObject("missing_tag", `the message has no \`${TAG_FIELD}\` field`, [
+        { path: tagPath, kind: "required", message: `missing field \`${TAG_FIELD}\`` },
+      ]),
+    );
+  }
+  if (typeof found !== "string") {
+    return withId(
+      errorObject("missing_tag", `the \`${TAG_FIELD}\` field must be a string`, [
+        { path: tagPath, kind: "type", message: `expected a string, found ${jsonTypeName(found)}` },
+      ]),
+    );
+  }
+  const check = PAYLOAD_CHECKS.get(found);
+  if (check === undefined) {
+    const known = [...SENT_TAGS.keys()].map((t) => `\`${t}\``).join(", ");
+    return withId(
+      errorObject("unknown_tag", `unknown message type \`${found}\`; expected one of: ${known}`, [
+        { path: tagPath, kind: "invalid", message: `unknown message type \`${found}\`` },
+      ]),
+    );
+  }
+  if (ID_FIELD !== null && SENT_TAGS.get(found) !== true) {
+    delete payload[ID_FIELD];
+  }
+  const violations = validate(check, payload);
+  return violations.length === 0 ? null : withId(validationFailed(violations));
+}
+
+/** One `validation_failed` error listing `violations`; its message names the first. */
+function validationFailed(violations: Violation[]): ErrorMessage {
+  const first = violations[0];
+  let message = "validation failed";
+  if (first !== undefined) {
+    const where = first.path === "" ? "the message" : first.path;
+    message += `: ${where}: ${first.message}`;
+    if (violations.length > 1) message += ` (and ${violations.length - 1} more)`;
+  }
+  return errorObject("validation_failed", message, violations);
+}
+
+/** An error object as the server sends it. */
+function errorObject(code: ErrorCode, message: string, errors: Violation[]): ErrorMessage {
+  return { {{ error_tag_key }}: "error", code, message, errors };
+}
+
+/** An error the client reports: the server's error object, or one of its own (`timeout`, ...). */
+export class ApiError extends Error implements ErrorMessage {
+  readonly {{ error_tag_key }} = "error" as const;
+  readonly id?: CorrelationId;
+  readonly code: ErrorCode;
+  readonly errors: Violation[];
+
+  constructor(error: ErrorMessage) {
+    super(error.message);
+    this.name = "ApiError";
+    this.code = error.code;
+    this.errors = error.errors;
+    if (error.id !== undefined) this.id = error.id;
+  }
+
+  /** The error object, as the server sends it. */
+  toJSON(): ErrorMessage {
+    const out = errorObject(this.code, this.message, this.errors);
+    if (this.id !== undefined) out.id = this.id;
+    return out;
+  }
+}
+
+/** The parts of the WebSocket API the client uses: the browser's `WebSocket` and the `ws` package's both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+}
+
+/** A WebSocket constructor, such as the browser's `WebSocket` or `import { WebSocket } from "ws"`. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** How the client reconnects after the connection drops: exponential backoff with jitter. */
+export interface ReconnectOptions {
+  /** The first delay, in milliseconds (default 250). */
+  initialDelayMs?: number;
+  /** The longest delay, in milliseconds (default 10000). */
+  maxDelayMs?: number;
+  /** How much the delay grows after each failed attempt (default 2). */
+  factor?: number;
+  /** The random part of each delay, from 0 (none) to 1 (all of it; default 0.5). */
+  jitter?: number;
+  /** How many attempts in a row before the client gives up and closes (default: no limit). */
+  maxAttempts?: number;
+}
+
+/** Settings of {@link connect}. */
+export interface ConnectOptions {
+  /** The WebSocket constructor; defaults to the global `WebSocket` (browsers, Node 22+). */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect after the connection drops (the default), or `false` to stay closed. */
+  reconnect?: false | ReconnectOptions;
+  /** How many messages to keep while disconnected, sent on reconnect (default 100; 0 rejects them at once). */
+  queueLimit?: number;
+  /** Check every message against its schema before sending it (default `true`). */
+  validate?: boolean;
+  /** The default time a request waits for its reply, in milliseconds (default 10000). */
+  timeoutMs?: number;
+}
+
+/** Settings of one request. */
+export interface RequestOptions {
+  /** How long to wait for the reply, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** Where the connection is. */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** The tag of each message the server sends. */
+export type ServerTag = keyof ServerMessages;
+
+/** The message the server sends with tag `T`. */
+export type ServerMessageOf<T extends ServerTag> = ServerMessages[T];
+
+/** Fire-and-forget sends, one per message the server receives. */
+export interface Send {
+{%- for m in sent %}
+  {{ m.doc }}
+  {{ m.method }}(payload: {{ m.payload }}): void;
+{%- endfor %}
+}
+
+/** Requests that await their reply, one per message whose operation declares a reply. */
+export interface Request {
+{%- for m in requests %}
+  {{ m.doc }}
+  {{ m.method }}(payload: {{ m.payload }}, options?: RequestOptions): Promise<{{ m.reply }}>;
+{%- endfor %}
+}
+
+interface Pending {
+  tags: readonly string[];
+  resolve: (message: ServerMessage) => void;
+  reject: (error: ApiError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const OPEN = 1;
+
+/**
+ * A typed client of the {{ title }} API. Create it with {@link connect}.
+ *
+ * ```ts
+ * const client = await connect("ws://127.0.0.1:8080/");
+ * client.on("error", (e) => console.log(e.code, e.errors));
+ * ```
+ */
+export class Client {
+  /** Sends a message without waiting for anything. Throws {@link ApiError} when it is invalid or cannot be queued. */
+  readonly send: Send;
+  /** Sends a message and resolves with its reply; rejects with {@link ApiError} on an error reply, a timeout or a lost connection. */
+  readonly request: Request;
+
+  #url: string;
+  #WebSocket: WebSocketConstructor;
+  #reconnect: Required<ReconnectOptions> | null;
+  #queueLimit: number;
+  #validate: boolean;
+{%- if !requests.is_empty() %}
+  #timeoutMs: number;
+  #nextId = 1;
+{%- endif %}
+  #socket: WebSocketLike | null = null;
+  #state: ConnectionState = "connecting";
+  #queue: string[] = [];
+  #pending = new Map<string, Pending>();
+  #attempts = 0;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  #listeners = new Map<string, Set<(message: never) => void>>();
+  #stateListeners = new Set<(state: ConnectionState) => void>();
+  #firstOpen: { resolve: () => void; reject: (e: ApiError) => void } | null = null;
+
+  /** Use {@link connect}, which also waits for the connection to open. */
+  constructor(url: string, options: ConnectOptions = {}) {
+    this.#url = url;
+    const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (ctor === undefined) {
+      throw new TypeError("no WebSocket implementation: pass one as the `WebSocket` option (for example from the `ws` package)");
+    }
+    this.#WebSocket = ctor;
+    this.#reconnect =
+      options.reconnect === false
+        ? null
+        : {
+            initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
+            maxDelayMs: options.reconnect?.maxDelayMs ?? 10000,
+            factor: options.reconnect?.factor ?? 2,
+            jitter: options.reconnect?.jitter ?? 0.5,
+            maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
+          };
+    this.#queueLimit = options.queueLimit ?? 100;
+    this.#validate = options.validate ?? true;
+{%- if !requests.is_empty() %}
+    this.#timeoutMs = options.timeoutMs ?? 10000;
+{%- endif %}
+    this.send = {
+{%- for m in sent %}
+      {{ m.method }}: (payload) => this.#send({{ m.tag_lit }}, payload, null),
+{%- endfor %}
+    };
+    this.request = {
+{%- for m in requests %}
+      {{ m.method }}: (payload, options) => this.#request({{ m.tag_lit }}, payload, {{ m.reply_tags }}, options) as Promise<{{ m.reply }}>,
+{%- endfor %}
+    };
+    this.#open();
+  }
+
+  /** Where the connection is now. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /**
+   * Calls `fn` with every message of type `type` that the server sends and that is not the reply
+   * to a pending request. `"error"` gets the error objects that no request owns. Returns a
+   * function that unsubscribes.
+   */
+  on<T extends ServerTag>(type: T, fn: (message: ServerMessageOf<T>) => void): () => void {
+    let set = this.#listeners.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(type, set);
+    }
+    const listener = fn as (message: never) => void;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /** Calls `fn` whenever the connection state changes. Returns a function that unsubscribes. */
+  onState(fn: (state: ConnectionState) => void): () => void {
+    this.#stateListeners.add(fn);
+    return () => {
+      this.#stateListeners.delete(fn);
+    };
+  }
+
+  /** Closes the connection for good: pending requests and queued messages fail with `closed`. */
+  close(): void {
+    if (this.#state === "closed") return;
+    this.#setState("closed");
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retry = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) socket.close(1000, "");
+    this.#failAll("closed", "the client was closed");
+    this.#queue = [];
+  }
+
+  /** Resolves once the connection is open for the first time. */
+  opened(): Promise<void> {
+    if (this.#state === "open") return Promise.resolve();
+    if (this.#state === "closed") return Promise.reject(clientError("closed", "the client was closed"));
+    return new Promise((resolve, reject) => {
+      const previous = this.#firstOpen;
+      this.#firstOpen = {
+        resolve: () => {
+          previous?.resolve();
+          resolve();
+        },
+        reject: (e) => {
+          previous?.reject(e);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const fn of [...this.#stateListeners]) fn(state);
+  }
+
+  #open(): void {
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#WebSocket(this.#url);
+    } catch (e) {
+      this.#dropped(`cannot connect: ${String(e)}`);
+      return;
+    }
+    this.#socket = socket;
+    socket.onopen = () => {
+      if (this.#socket !== socket) return;
+      this.#attempts = 0;
+      this.#setState("open");
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const text of queued) socket.send(text);
+      const first = this.#firstOpen;
+      this.#firstOpen = null;
+      first?.resolve();
+    };
+    socket.onmessage = (event: { data: unknown }) => {
+      if (this.#socket !== socket) return;
+      if (typeof event.data === "string") this.#receive(event.data);
+    };
+    socket.onerror = () => {
+      // The close event follows and does the work.
+    };
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      this.#dropped("the connection was lost");
+    };
+  }
+
+  #dropped(why: string): void {
+    this.#failAll("disconnected", why);
+    if (this.#state === "closed") return;
+    const r = this.#reconnect;
+    if (r === null || this.#attempts >= r.maxAttempts) {
+      this.#setState("closed");
+      this.#queue = [];
+      const first = this.#firstOpen;
+      this.#firstOpen = null;
+      first?.reject(clientError("disconnected", why));
+      return;
+    }
+    this.#setState("reconnecting");
+    const delay = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.#attempts);
+    this.#attempts += 1;
+    const wait = delay * (1 - r.jitter * Math.random());
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (this.#state !== "closed") this.#open();
+    }, wait);
+  }
+
+  #failAll(code: ErrorCode, why: string): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(clientError(code, why));
+    }
+  }
+
+  #receive(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(message)) return;
+    const tag = message[ERROR_TAG_FIELD] === "error" ? "error" : tagOf(message);
+    if (tag === undefined) return;
+    const pending = this.#owner(message, tag);
+    if (pending !== undefined) {
+      clearTimeout(pending.timer);
+      if (tag === "error" && !pending.tags.includes("error")) {
+        pending.reject(new ApiError(message as unknown as ErrorMessage));
+      } else {
+        pending.resolve(message as unknown as ServerMessage);
+      }
+      return;
+    }
+    const set = this.#listeners.get(tag);
+    if (set === undefined) return;
+    for (const fn of [...set]) (fn as (m: unknown) => void)(message);
+  }
+
+  /** The pending request that `message` answers, taken out of the table. */
+  #owner(message: Record<string, unknown>, tag: string): Pending | undefined {
+    if (ID_FIELD !== null) {
+      // Errors carry the id as `id`, replies in the API's id field.
+      const id = tag === "error" ? message["id"] : message[ID_FIELD];
+      if (id === undefined) return undefined;
+      const key = JSON.stringify(id);
+      const pending = this.#pending.get(key);
+      if (pending === undefined || !(tag === "error" || pending.tags.includes(tag))) return undefined;
+      this.#pending.delete(key);
+      return pending;
+    }
+    // Without correlation ids, replies come in the order of their requests.
+    for (const [key, pending] of this.#pending) {
+      if (tag === "error" || pending.tags.includes(tag)) {
+        this.#pending.delete(key);
+        return pending;
+      }
+    }
+    return undefined;
+  }
+
+  /** Checks and sends a message; returns its correlation key. */
+  #send(tag: string, payload: unknown, id: string | number | null): string | null {
+    if (this.#state === "closed") throw clientError("closed", "the client was closed");
+    const message: Record<string, unknown> = {};
+{%- if nested_tag %}
+    Object.assign(message, payload);
+{%- else %}
+    message[TAG_FIELD] = tag;
+    Object.assign(message, payload);
+    message[TAG_FIELD] = tag;
+{%- endif %}
+    let key: string | null = null;
+    if (id !== null && ID_FIELD !== null) {
+      if (message[ID_FIELD] === undefined) message[ID_FIELD] = id;
+      key = JSON.stringify(message[ID_FIELD]);
+    }
+    const text = JSON.stringify(message);
+    if (this.#validate) {
+      // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
+      const error = checkClientMessage(JSON.parse(text));
+      if (error !== null) throw new ApiError(error);
+    }
+    const socket = this.#socket;
+    if (this.#state === "open" && socket !== null && socket.readyState === OPEN) {
+      socket.send(text);
+    } else if (this.#queue.length < this.#queueLimit) {
+      this.#queue.push(text);
+    } else {
+      throw clientError("queue_full", `not connected, and ${this.#queueLimit} messages are queued already`);
+    }
+    return key ?? String(id);
+  }
+
+{%- if !requests.is_empty() %}
+  #request(tag: string, payload: unknown, tags: readonly string[], options?: RequestOptions): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      const id = this.#nextId++;
+      let key: string | null;
+      try {
+        key = this.#send(tag, payload, id);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      if (key === null) return;
+      const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+      const timer = setTimeout(() => {
+        if (this.#pending.get(key) !== pending) return;
+        this.#pending.delete(key);
+        reject(clientError("timeout", `no reply to \`${tag}\` within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const pending: Pending = { tags, resolve, reject, timer };
+      this.#pending.set(key, pending);
+    });
+  }
+{%- endif %}
+}
+
+/**
+ * Connects to `url` and resolves with the client once the connection is open. It rejects when
+ * the first connection fails and reconnecting is off (or gives up).
+ */
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Client> {
+  const client = new Client(url, options);
+  await client.opened();
+  return client;
+}
+
+function clientError(code: ErrorCode, message: string): ApiError {
+  return new ApiError(errorObject(code, message, []));
+}
+
+function tagOf(message: Record<string, unknown>): string | undefined {
+  let found: unknown = message;
+  for (const segment of TAG_FIELD.split(".")) {
+    found = isObject(found) ? found[segment] : undefined;
+  }
+  return typeof found === "string" ? found : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks: each payload schema compiled into functions that list violations exactly as the
+// server's validator does (same kinds, paths, messages and order).
+// ---------------------------------------------------------------------------------------------
+
+type Check = (v: unknown, c: Collector | null, d: number) => boolean;
+type Candidate = (v: unknown, budget: number) => boolean;
+type Constant = { value: unknown } | typeof NONE;
+type Extra = "allow" | "forbid" | Check;
+
+const NONE = Symbol("none");
+const MAX_DEPTH = 128;
+const CANDIDATE_BUDGET = 16;
+
+interface Found {
+  order: number[];
+  violation: Violation;
+}
+
+/** Collects violations with the path and the position in the value of each. */
+class Collector {
+  readonly base: string;
+  readonly path: string[] = [];
+  readonly order: number[] = [];
+  found: Found[] = [];
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  pointer(extra?: string): string {
+    let p = this.base;
+    for (const token of this.path) p += `/${token}`;
+    if (extra !== undefined) p += `/${escapeToken(extra)}`;
+    return p;
+  }
+
+  record(kind: string, message: string, extra?: string): void {
+    this.found.push({ order: [...this.order], violation: { path: this.pointer(extra), kind, message } });
+  }
+
+  push(token: string, position: number): void {
+    this.path.push(token);
+    this.order.push(position);
+  }
+
+  pop(): void {
+    this.path.pop();
+    this.order.pop();
+  }
+
+  finish(): Violation[] {
+    const sorted = [...this.found].sort((a, b) => compareOrder(a.order, b.order));
+    const seen = new Set<string>();
+    const out: Violation[] = [];
+    for (const f of sorted) {
+      const key = JSON.stringify([f.violation.path, f.violation.kind, f.violation.message]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(f.violation);
+    }
+    return out;
+  }
+}
+
+function compareOrder(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x !== y) return x - y;
+  }
+  return a.length - b.length;
+}
+
+function validate(check: Check, value: unknown): Violation[] {
+  const c = new Collector("");
+  check(value, c, 0);
+  return c.finish();
+}
+
+function escapeToken(token: string): string {
+  return token.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** An object's keys in the order the server walks them: sorted by code point. */
+function sortedKeys(o: Record<string, unknown>): string[] {
+  return Object.keys(o).sort(compareCodePoints);
+}
+
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const p = (x[i] as string).codePointAt(0) as number;
+    const q = (y[i] as string).codePointAt(0) as number;
+    if (p !== q) return p - q;
+  }
+  return x.length - y.length;
+}
+
+function jsonTypeName(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "boolean") return "a boolean";
+  if (typeof v === "number") return "a number";
+  if (typeof v === "string") return "a string";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  return "not JSON";
+}
+
+function fail(c: Collector | null, kind: string, message: string): false {
+  c?.record(kind, message);
+  return false;
+}
+
+function tooDeep(c: Collector | null): false {
+  return fail(c, "too_deep", `nested too deeply (more than ${MAX_DEPTH} levels)`);
+}
+
+function anyValue(): boolean {
+  return true;
+}
+
+function noValue(_v: unknown, c: Collector | null): boolean {
+  return fail(c, "not_allowed", "not allowed here");
+}
+
+function anyCandidate(): boolean {
+  return true;
+}
+
+function noCandidate(_v: unknown, budget: number): boolean {
+  return budget <= 0;
+}
+
+function noConstant(): Constant {
+  return NONE;
+}
+
+function accepts(v: unknown, bits: number): boolean {
+  if (v === null) return (bits & 64) !== 0;
+  if (typeof v === "boolean") return (bits & 8) !== 0;
+  if (typeof v === "string") return (bits & 1) !== 0;
+  if (Array.isArray(v)) return (bits & 32) !== 0;
+  if (typeof v === "number") return (bits & 4) !== 0 || ((bits & 2) !== 0 && Number.isInteger(v));
+  if (typeof v === "object") return (bits & 16) !== 0;
+  return false;
+}
+
+function hasType(v: unknown, bits: number, c: Collector | null, expected: string): boolean {
+  if (accepts(v, bits)) return true;
+  const got = typeof v === "number" && (bits & 2) !== 0 && !Number.isInteger(v) ? "a number with a fractional part" : jsonTypeName(v);
+  return fail(c, "type", `${expected}, got ${got}`);
+}
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+function oneOfValues(v: unknown, values: unknown[], c: Collector | null, kind: string, message: string): boolean {
+  return values.some((x) => jsonEqual(x, v)) || fail(c, kind, message);
+}
+
+function minLengthOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return typeof v !== "string" || [...v].length >= n || fail(c, "min_length", message);
+}
+
+function maxLengthOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return typeof v !== "string" || [...v].length <= n || fail(c, "max_length", message);
+}
+
+function hasPattern(v: unknown, regex: RegExp, c: Collector | null, message: string): boolean {
+  return typeof v !== "string" || regex.test(v) || fail(c, "pattern", message);
+}
+
+function hasFormat(v: unknown, accept: (s: string) => boolean, c: Collector | null, message: string): boolean {
+  return typeof v !== "string" || accept(v) || fail(c, "format", message);
+}
+
+function lowerBound(v: unknown, limit: number, exclusive: boolean, c: Collector | null, kind: string, message: string): boolean {
+  if (typeof v !== "number") return true;
+  return v > limit || (!exclusive && v === limit) || fail(c, kind, message);
+}
+
+function upperBound(v: unknown, limit: number, exclusive: boolean, c: Collector | null, kind: string, message: string): boolean {
+  if (typeof v !== "number") return true;
+  return v < limit || (!exclusive && v === limit) || fail(c, kind, message);
+}
+
+function multipleOfNumber(v: unknown, divisor: number, c: Collector | null, message: string): boolean {
+  if (typeof v !== "number") return true;
+  let ok: boolean;
+  if (Number.isSafeInteger(v) && Number.isSafeInteger(divisor) && divisor !== 0) {
+    ok = v % divisor === 0;
+  } else if (!Number.isFinite(v) || !Number.isFinite(divisor) || divisor === 0) {
+    ok = false;
+  } else {
+    const q = v / divisor;
+    if (!Number.isFinite(q)) {
+      ok = v % divisor === 0;
+    } else {
+      const r = Math.round(q);
+      ok = r === 0 ? v === 0 : Math.abs(q - r) <= 64 * Number.EPSILON * Math.abs(q);
+    }
+  }
+  return ok || fail(c, "multiple_of", message);
+}
+
+function hasRequired(v: unknown, names: string[], c: Collector | null): boolean {
+  if (!isObject(v)) return true;
+  let ok = true;
+  for (const name of names) {
+    if (!Object.prototype.hasOwnProperty.call(v, name)) {
+      if (c === null) return false;
+      c.record("required", "field required", name);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function minPropertiesOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return !isObject(v) || Object.keys(v).length >= n || fail(c, "min_properties", message);
+}
+
+function maxPropertiesOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return !isObject(v) || Object.keys(v).length <= n || fail(c, "max_properties", message);
+}
+
+function propertyNamesOf(v: unknown, check: Check, c: Collector | null, d: number): boolean {
+  if (!isObject(v)) return true;
+  let ok = true;
+  sortedKeys(v).forEach((key, position) => {
+    if (!ok && c === null) return;
+    if (c === null) {
+      ok = check(key, null, d + 1) && ok;
+      return;
+    }
+    c.push(escapeToken(key), position);
+    const sub = new Collector(c.pointer());
+    const order = [...c.order];
+    c.pop();
+    if (!check(key, sub, d + 1)) {
+      ok = false;
+      for (const f of sub.found) {
+        c.found.push({ order, violation: { ...f.violation, message: `invalid name: ${f.violation.message}` } });
+      }
+    }
+  });
+  return ok;
+}
+
+function childOf(check: Check, value: unknown, c: Collector | null, d: number, token: string, position: number): boolean {
+  if (c === null) return check(value, null, d + 1);
+  c.push(token, position);
+  const ok = check(value, c, d + 1);
+  c.pop();
+  return ok;
+}
+
+function objectProperties(
+  v: unknown,
+  named: ReadonlyMap<string, Check>,
+  patterns: [RegExp, Check][],
+  additional: Extra,
+  c: Collector | null,
+  d: number,
+): boolean {
+  if (!isObject(v)) return true;
+  let ok = true;
+  const keys = sortedKeys(v);
+  for (let position = 0; position < keys.length; position++) {
+    const key = keys[position] as string;
+    const value = v[key];
+    const token = escapeToken(key);
+    let matched = false;
+    const check = named.get(key);
+    if (check !== undefined) {
+      matched = true;
+      if (!childOf(check, value, c, d, token, position)) {
+        if (c === null) return false;
+        ok = false;
+      }
+    }
+    for (const [regex, check] of patterns) {
+      if (regex.test(key)) {
+        matched = true;
+        if (!childOf(check, value, c, d, token, position)) {
+          if (c === null) return false;
+          ok = false;
+        }
+      }
+    }
+    if (matched || additional === "allow") continue;
+    if (additional === "forbid") {
+      if (c === null) return false;
+      c.push(token, position);
+      c.record("unknown_field", "unknown field");
+      c.pop();
+      ok = false;
+    } else if (!childOf(additional, value, c, d, token, position)) {
+      if (c === null) return false;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function minItemsOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return !Array.isArray(v) || v.length >= n || fail(c, "min_items", message);
+}
+
+function maxItemsOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
+  return !Array.isArray(v) || v.length <= n || fail(c, "max_items", message);
+}
+
+/** A text that equal JSON values share (object keys sorted), for finding duplicates. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (isObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(",")}}`;
+  }
+  return Object.is(v, -0) ? "0" : JSON.stringify(v);
+}
+
+function uniqueItemsOf(v: unknown, c: Collector | null): boolean {
+  if (!Array.isArray(v)) return true;
+  const first = new Map<string, number>();
+  let ok = true;
+  for (let j = 0; j < v.length; j++) {
+    const key = canonical(v[j]);
+    const i = first.get(key);
+    if (i === undefined) {
+      first.set(key, j);
+      continue;
+    }
+    if (c === null) return false;
+    ok = false;
+    c.push(String(j), j);
+    c.record("unique_items", `items ${i} and ${j} are equal`);
+    c.pop();
+  }
+  return ok;
+}
+
+function arrayItems(v: unknown, tuple: Check[], additional: Extra, c: Collector | null, d: number, message: string): boolean {
+  if (!Array.isArray(v)) return true;
+  let ok = true;
+  for (let i = 0; i < v.length; i++) {
+    const check = tuple[i];
+    let valid: boolean;
+    if (check !== undefined) {
+      valid = childOf(check, v[i], c, d, String(i), i);
+    } else if (additional === "allow") {
+      break;
+    } else if (additional === "forbid") {
+      if (c !== null) {
+        c.push(String(i), i);
+        c.record("additional_items", message);
+        c.pop();
+      }
+      valid = false;
+    } else {
+      valid = childOf(additional, v[i], c, d, String(i), i);
+    }
+    if (!valid) {
+      if (c === null) return false;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function arrayContains(v: unknown, check: Check, c: Collector | null, d: number): boolean {
+  if (!Array.isArray(v)) return true;
+  return v.some((item) => check(item, null, d + 1)) || fail(c, "contains", "must contain at least one matching item");
+}
+
+function allOfShapes(v: unknown, branches: Check[], c: Collector | null, d: number): boolean {
+  let ok = true;
+  for (const b of branches) {
+    if (!b(v, c, d)) {
+      if (c === null) return false;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function anyOfShapes(v: unknown, branches: [Check, Candidate][], c: Collector | null, d: number): boolean {
+  if (branches.some(([b]) => b(v, null, d))) return true;
+  return noMatch(v, branches, c, d, "any_of");
+}
+
+function oneOfShapes(v: unknown, branches: [Check, Candidate][], c: Collector | null, d: number): boolean {
+  const matching: number[] = [];
+  branches.forEach(([b], i) => {
+    if (matching.length < 2 && b(v, null, d)) matching.push(i);
+  });
+  if (matching.length === 1) return true;
+  if (matching.length === 0) return noMatch(v, branches, c, d, "one_of");
+  return fail(c, "one_of", `matches more than one of the ${branches.length} allowed shapes (${matching[0]} and ${matching[1]})`);
+}
+
+function noMatch(v: unknown, branches: [Check, Candidate][], c: Collector | null, d: number, kind: string): boolean {
+  if (c === null) return false;
+  const candidates = branches.filter(([, k]) => k(v, CANDIDATE_BUDGET));
+  const only = candidates[0];
+  if (only !== undefined && candidates.length === 1) {
+    const before = c.found.length;
+    only[0](v, c, d);
+    if (c.found.length > before) return false;
+  }
+  const n = branches.length;
+  return fail(c, kind, `matches none of the ${n} allowed ${n === 1 ? "shape" : "shapes"}`);
+}
+
+function notMatch(v: unknown, check: Check, c: Collector | null, d: number): boolean {
+  return !check(v, null, d) || fail(c, "not", "must not match the excluded shape");
+}
+
+function ifThenElse(v: unknown, cond: Check, then: Check | null, otherwise: Check | null, c: Collector | null, d: number): boolean {
+  const branch = cond(v, null, d) ? then : otherwise;
+  return branch === null || branch(v, c, d);
+}
+
+function propertyConstants(v: unknown, named: [string, (budget: number) => Constant][], budget: number): boolean {
+  if (!isObject(v)) return true;
+  return named.every(([name, constant]) => {
+    if (!Object.prototype.hasOwnProperty.call(v, name)) return true;
+    const expected = constant(budget);
+    return expected === NONE || jsonEqual(expected.value, v[name]);
+  });
+}
+
+// Formats, checked as the server checks them.
+
+function isEmail(s: string): boolean {
+  const at = s.indexOf("@");
+  if (at < 0) return false;
+  const local = s.slice(0, at);
+  const domain = s.slice(at + 1);
+  if (local === "" || domain === "" || domain.includes("@")) return false;
+  if (/[\s\p{Cc}]/u.test(s)) return false;
+  return domain === "localhost" || (domain.includes(".") && !domain.startsWith(".") && !domain.endsWith(".") && !domain.includes(".."));
+}
+
+function isUri(s: string): boolean {
+  const colon = s.indexOf(":");
+  if (colon < 0) return false;
+  if (!/^[A-Za-z][A-Za-z0-9+\-.]*$/.test(s.slice(0, colon))) return false;
+  const rest = s.slice(colon + 1);
+  for (let i = 0; i < rest.length; i++) {
+    const ch = rest[i] as string;
+    if (ch === "%") {
+      if (!/^[0-9A-Fa-f]{2}$/.test(rest.slice(i + 1, i + 3))) return false;
+      i += 2;
+      continue;
+    }
+    if ('"<>\\^`{|} '.includes(ch) || /[\u0000-\u001f\u007f]/.test(ch)) return false;
+  }
+  return !/[^\u0000-\u007f]/u.test(rest) || ![...rest].some((ch) => ch.codePointAt(0)! > 0x7f && /[\s\p{Cc}]/u.test(ch));
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+function isDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (m === null) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month);
+}
+
+function isDateTime(s: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/.exec(s);
+  if (m === null || !isDate(m[1] as string)) return false;
+  const [hour, minute, second] = [Number(m[2]), Number(m[3]), Number(m[4])];
+  if (hour > 23 || minute > 59 || second > 60) return false;
+  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
+  return true;
+}
+
+function isUuid(s: string): boolean {
+  const hex = "[0-9A-Fa-f]";
+  const hyphenated = `${hex}{8}-${hex}{4}-${hex}{4}-${hex}{4}-${hex}{12}`;
+  return new RegExp(`^(?:${hex}{32}|${hyphenated}|\\{${hyphenated}\\}|urn:uuid:${hyphenated})$`).test(s);
+}
+
+// The compiled schemas.
+
+{{ checks }}
