@@ -19,6 +19,10 @@ pub use std::future::Future;
 use serde::Deserialize as _;
 
 pub use crate::validate::check;
+
+/// The Rust client, for generated clients (feature `client`).
+#[cfg(feature = "client")]
+pub use crate::client;
 pub use crate::{
     Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Validator, decode,
 };

@@ -394,8 +394,9 @@ async fn handle_text<S: Service>(
 }
 
 /// Puts `"field": id` into a serialized reply object, right after its first member (the tag),
-/// so the reply reads `{"type":"pong","id":7,...}`.
-fn with_id(json: &str, field: &str, id: &serde_json::Value) -> String {
+/// so the reply reads `{"type":"pong","id":7,...}`. The client puts a request's id on the same
+/// way.
+pub(crate) fn with_id(json: &str, field: &str, id: &serde_json::Value) -> String {
     let member = format!(
         "{}:{}",
         serde_json::Value::from(field),

@@ -208,6 +208,17 @@ enum ErrorTag {
     Error,
 }
 
+/// [`WireError`] without its tag, for an API whose tag field is not `type`.
+#[derive(Deserialize)]
+struct WireBody {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    code: Cow<'static, str>,
+    message: String,
+    #[serde(default)]
+    errors: Vec<Violation>,
+}
+
 impl<'de> Deserialize<'de> for ErrorMessage {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = WireError::deserialize(deserializer)?;
@@ -269,6 +280,32 @@ impl ErrorMessage {
             String::from(
                 r#"{"type":"error","code":"internal","message":"internal error","errors":[]}"#,
             )
+        })
+    }
+}
+
+impl ErrorMessage {
+    /// Reads an error message tagged by the API's tag field, as
+    /// [`ErrorMessage::to_json_tagged`] writes it: `{"event":"error",…}` for `event`, `type` for
+    /// a dotted (nested) tag field. `None` when `text` is not such an error message.
+    pub fn from_json_tagged(text: &str, tag_field: &str) -> Option<Self> {
+        let tag = if tag_field.contains('.') {
+            "type"
+        } else {
+            tag_field
+        };
+        let serde_json::Value::Object(mut object) = serde_json::from_str(text).ok()? else {
+            return None;
+        };
+        if object.remove(tag)? != "error" {
+            return None;
+        }
+        let body = WireBody::deserialize(serde_json::Value::Object(object)).ok()?;
+        Some(Self {
+            id: body.id,
+            code: body.code,
+            message: body.message,
+            errors: body.errors,
         })
     }
 }
@@ -493,5 +530,18 @@ mod tests {
         assert_eq!(m.to_json_tagged("type"), m.to_json());
         // A nested tag field cannot be written flat: the error keeps `type`.
         assert_eq!(m.to_json_tagged("header.type"), m.to_json());
+        // and reads back the same way
+        for field in ["event", "type", "header.type"] {
+            let text = m.to_json_tagged(field);
+            assert_eq!(
+                ErrorMessage::from_json_tagged(&text, field).as_ref(),
+                Some(&m)
+            );
+        }
+        assert_eq!(ErrorMessage::from_json_tagged(&m.to_json(), "event"), None);
+        assert_eq!(
+            ErrorMessage::from_json_tagged(r#"{"event":"pong","code":"c","message":"m"}"#, "event"),
+            None
+        );
     }
 }

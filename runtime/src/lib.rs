@@ -7,6 +7,11 @@
 //! Generated code implements [`Service`] (the server adapter) and [`Incoming`] (the
 //! `ClientMessage` enum), and reaches everything else through [`codegen`].
 //!
+//! With the `client` feature, the `client` module is the Rust client: the same wire contract
+//! from the other side, for code generated with `Config::rust_client(true)`. Generated clients
+//! send typed messages, await typed replies by correlation id, read everything else as a
+//! `Stream`, and check every outgoing message with the server's own decoding before it leaves.
+//!
 //! ## Wire behaviour
 //!
 //! - Each text frame is one JSON object with a tag field (`type` by default). It is decoded by
@@ -32,6 +37,8 @@
 
 use std::future::Future;
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod codegen;
 mod connection;
 mod context;
@@ -83,7 +90,9 @@ pub trait Service: Send + Sync + 'static {
 /// The set of messages a server receives, decoded in two steps: the tag first, then the payload
 /// of the type that the tag names.
 ///
-/// Generated code implements this for `ClientMessage`; [`decode`] uses it.
+/// Generated code implements this for `ClientMessage`; [`decode`] uses it. A generated Rust
+/// client implements it for `ServerMessage` too, so that the client decodes what it receives the
+/// same way.
 pub trait Incoming: Sized + Send + 'static {
     /// The name of the discriminator field, `"type"` by default. A dotted path (`"header.type"`)
     /// names a tag inside a nested object; such a tag stays part of the payload.
