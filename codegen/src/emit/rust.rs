@@ -20,8 +20,10 @@ const REEXPORTED: &[&str] = &["serde", "serde_json", "regress", "chrono", "uuid"
 /// The path of the runtime's re-export module.
 const CODEGEN: &str = "::socketsundso::codegen";
 
-/// Renders the Rust file for `api`. `source` names the spec in the header.
-pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
+/// Renders the Rust file for `api`. `source` names the spec in the header. With `client`, the
+/// file also gets the `client` module: a typed Rust client of the API (it needs the runtime's
+/// `client` feature).
+pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
     let types = payload_types(api)?;
     let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
         what: "payload types".into(),
@@ -33,6 +35,21 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
         .into_iter()
         .map(|name| lit(&name))
         .collect();
+    let client = if client {
+        let rendered = ClientGlue::new(api, glue.open_objects.clone())
+            .render()
+            .map_err(|e| Error::Internal {
+                what: "Rust client".into(),
+                reason: e.to_string(),
+            })?;
+        let parsed: syn::File = syn::parse_str(&rendered).map_err(|e| Error::Internal {
+            what: "Rust client".into(),
+            reason: e.to_string(),
+        })?;
+        parsed.items
+    } else {
+        vec![]
+    };
     let glue = glue.render().map_err(|e| Error::Internal {
         what: "Rust glue".into(),
         reason: e.to_string(),
@@ -49,6 +66,7 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
             reason: e.to_string(),
         })?;
     let mut file = glue;
+    file.items.extend(client);
     file.items.extend(types.items);
     file.items.extend(checks.items);
     Fixups.visit_file_mut(&mut file);
@@ -62,8 +80,40 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<String> {
         api.title,
         api.version,
     );
-    out.push_str(&space_items(&prettyplease::unparse(&file)));
+    out.push_str(&space_client(&space_items(&prettyplease::unparse(&file))));
     Ok(out)
+}
+
+/// A blank line between the items of the generated `client` module and of its impls, as
+/// [`space_items`] does at the top level. Only there: other nested modules keep their layout.
+fn space_client(code: &str) -> String {
+    let Some(start) = code.find("\npub mod client {\n") else {
+        return code.to_owned();
+    };
+    let end = code[start + 1..]
+        .find("\n}\n")
+        .map_or(code.len(), |end| start + 1 + end);
+    let mut out = String::with_capacity(code.len() + code.len() / 32);
+    out.push_str(&code[..start]);
+    let mut previous = "";
+    for line in code[start..end].lines() {
+        let indent = line.len() - line.trim_start().len();
+        let starts_item = ["///", "#[", "pub ", "impl", "fn ", "const ", "type "]
+            .iter()
+            .any(|p| line.trim_start().starts_with(p));
+        let previous_ends_item = previous.len() - previous.trim_start().len() == indent
+            && (previous.trim_start() == "}" || previous.ends_with(';'));
+        if (indent == 4 || indent == 8) && starts_item && previous_ends_item {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = line;
+    }
+    // `lines()` dropped the newline before the module's closing brace.
+    out.pop();
+    out.push_str(&code[end..]);
+    out
 }
 
 /// prettyplease puts no blank line between items; one between top-level items makes the file
@@ -666,6 +716,199 @@ impl Glue {
             client,
             server,
             handlers,
+        }
+    }
+}
+
+/// A `send_*` method of the generated client.
+struct SendView {
+    method: String,
+    message: String,
+    doc: String,
+}
+
+/// A `request_*` method of the generated client.
+struct RequestView {
+    method: String,
+    message: String,
+    reply_type: String,
+    /// The `ServerMessage` variants that are replies, each with the expression (of `reply`) the
+    /// method returns for it.
+    arms: Vec<ReplyArm>,
+    /// The arms cover every `ServerMessage` variant: no fallback arm.
+    exhaustive: bool,
+    doc: String,
+}
+
+struct ReplyArm {
+    variant: String,
+    value: String,
+}
+
+/// A tag the server sends, with the `ServerMessage` variants that carry it (more than one when
+/// messages share a tag).
+struct SentTag {
+    tag_lit: String,
+    variants: Vec<String>,
+    /// The validator's schema document of the first variant's payload, as a raw string literal.
+    schema_lit: String,
+}
+
+/// The generated client: `templates/rust/client.rs`.
+#[derive(Template)]
+#[template(path = "rust/client.rs", escape = "none")]
+struct ClientGlue {
+    tag_field_lit: String,
+    /// `Some("id")` or `None`, as Rust.
+    id_field: String,
+    id_field_name: String,
+    has_id: bool,
+    open_objects: Vec<String>,
+    /// Tags (as literals) of sent messages whose payload declares the id field.
+    declares_id: Vec<String>,
+    sends: Vec<SendView>,
+    requests: Vec<RequestView>,
+    tags: Vec<SentTag>,
+    /// Every `ServerMessage` variant.
+    variants: Vec<String>,
+}
+
+impl ClientGlue {
+    fn new(api: &Api, open_objects: Vec<String>) -> Self {
+        let has_id = api.id_field.is_some();
+        let variants: Vec<String> = api
+            .sent
+            .iter()
+            .map(|&i| api.messages[i].rust_name.clone())
+            .collect();
+        let mut tags: Vec<SentTag> = vec![];
+        for &i in &api.sent {
+            let message = &api.messages[i];
+            let tag_lit = lit(&message.tag);
+            match tags.iter_mut().find(|t| t.tag_lit == tag_lit) {
+                Some(tag) => tag.variants.push(message.rust_name.clone()),
+                None => tags.push(SentTag {
+                    tag_lit,
+                    variants: vec![message.rust_name.clone()],
+                    schema_lit: raw_lit(
+                        &validator_document(api, &message.payload.schema).to_string(),
+                    ),
+                }),
+            }
+        }
+        let mut declares_id: Vec<String> = vec![];
+        for &i in &api.sent {
+            let message = &api.messages[i];
+            let tag = lit(&message.tag);
+            if message.declares_id && !declares_id.contains(&tag) {
+                declares_id.push(tag);
+            }
+        }
+        let mut sends = vec![];
+        let mut requests = vec![];
+        for r in &api.received {
+            let message = &api.messages[r.message];
+            // `on_<tag>`: the handler's name, unique already.
+            let base = r.method.strip_prefix("on_").unwrap_or(&r.method);
+            let summary = message.summary.clone();
+            sends.push(SendView {
+                method: format!("send_{base}"),
+                message: message.rust_name.clone(),
+                doc: doc_attrs(&[
+                    Some(format!(
+                        "Sends a `{}` message (operation `{}`) and does not wait for a reply.",
+                        message.tag, r.operation
+                    )),
+                    summary.clone(),
+                    Some(match &r.reply {
+                        Reply::None => "It has no reply; an error it causes arrives on the [`Events`].".to_owned(),
+                        _ => "Its reply (or an error it causes) arrives on the [`Events`], since it carries no correlation id.".to_owned(),
+                    }),
+                    Some("Fails with [`ClientError::Invalid`] (and sends nothing) when the message breaks its schema, and with [`ClientError::Closed`] when the connection is closed.".to_owned()),
+                ]),
+            });
+            if !has_id {
+                continue;
+            }
+            let (reply_type, replies, reply_line) = match &r.reply {
+                Reply::None => continue,
+                Reply::One(i) => {
+                    let reply = &api.messages[*i];
+                    let arm = ReplyArm {
+                        variant: reply.rust_name.clone(),
+                        value: "reply".to_owned(),
+                    };
+                    (
+                        reply.rust_name.clone(),
+                        vec![arm],
+                        format!(
+                            "Its reply is `{}` ([`super::{}`]).",
+                            reply.tag, reply.rust_name
+                        ),
+                    )
+                }
+                Reply::Many {
+                    rust_name,
+                    messages,
+                } => {
+                    let arms = messages
+                        .iter()
+                        .map(|i| {
+                            let name = &api.messages[*i].rust_name;
+                            ReplyArm {
+                                variant: name.clone(),
+                                value: format!("super::{rust_name}::{name}(reply)"),
+                            }
+                        })
+                        .collect();
+                    let tags: Vec<String> = messages
+                        .iter()
+                        .map(|i| format!("`{}`", api.messages[*i].tag))
+                        .collect();
+                    (
+                        rust_name.clone(),
+                        arms,
+                        format!(
+                            "Its reply is one of {} ([`super::{rust_name}`]).",
+                            tags.join(", ")
+                        ),
+                    )
+                }
+            };
+            let exhaustive = variants
+                .iter()
+                .all(|v| replies.iter().any(|a| &a.variant == v));
+            requests.push(RequestView {
+                method: format!("request_{base}"),
+                message: message.rust_name.clone(),
+                reply_type,
+                arms: replies,
+                exhaustive,
+                doc: doc_attrs(&[
+                    Some(format!(
+                        "Sends a `{}` message (operation `{}`) with a fresh correlation id and waits for its reply.",
+                        message.tag, r.operation
+                    )),
+                    summary,
+                    Some(reply_line),
+                    Some("Fails with [`ClientError::Server`] when the server answers with an error object, [`ClientError::Invalid`] (and sends nothing) when the message breaks its schema, [`ClientError::Timeout`] when no reply comes in time, and [`ClientError::Closed`] when the connection closes first.".to_owned()),
+                ]),
+            });
+        }
+        ClientGlue {
+            tag_field_lit: lit(&api.tag_field),
+            id_field: match &api.id_field {
+                Some(id) => format!("::std::option::Option::Some({})", lit(id)),
+                None => "::std::option::Option::None".to_owned(),
+            },
+            id_field_name: api.id_field.clone().unwrap_or_default(),
+            has_id,
+            open_objects,
+            declares_id,
+            sends,
+            requests,
+            tags,
+            variants,
         }
     }
 }
