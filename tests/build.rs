@@ -1,4 +1,5 @@
-//! Writes `$OUT_DIR/goldens.rs`: one module per golden Rust file under `fixtures/`, and one
+//! Writes `$OUT_DIR/goldens.rs`: one module per golden Rust file under `fixtures/`, one module
+//! `client_<stem>` per golden under `fixtures/client/` (generated with the Rust client), and one
 //! module `conformance_<stem>` per golden under `conformance/` (the Rust of the official
 //! AsyncAPI examples, see `codegen/tests/conformance.rs`), so that the library compiles them
 //! all. Adding a fixture or a conformance document needs no change here.
@@ -39,6 +40,19 @@ fn main() {
         writeln!(
             out,
             "/// Generated from `fixtures/{stem}.yaml`.\npub mod {module} {{\n    include!({:?});\n}}",
+            file.display().to_string()
+        )
+        .expect("writing to a String");
+    }
+    // Goldens generated with the Rust client (`Config::rust_client(true)`, see
+    // `codegen/tests/client_golden.rs`): modules `client_<stem>`.
+    for file in rust_files(&dir.join("client")) {
+        println!("cargo:rerun-if-changed={}", file.display());
+        let stem = stem(&file);
+        let module = format!("client_{}", stem.replace(['-', '.'], "_"));
+        writeln!(
+            out,
+            "/// Generated with the Rust client (`fixtures/client/{stem}.rs`).\npub mod {module} {{\n    include!({:?});\n}}",
             file.display().to_string()
         )
         .expect("writing to a String");
