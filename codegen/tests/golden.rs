@@ -1,6 +1,8 @@
 //! Golden files under `tests/fixtures/`: each `<case>.yaml` sits beside the Rust it generates,
 //! `<case>.rs`, and each `errors/<case>.yaml` beside the error it must produce, `<case>.txt`.
-//! The examples' specs have goldens too (`example-<name>.rs`).
+//! The examples' specs have goldens too (`example-<name>.rs`). The TypeScript of each is a
+//! golden as well, in `ts/<case>/` (`api.ts` and `client.ts`); the JavaScript tests compile all
+//! of them with `tsc --strict`.
 //!
 //! `EXPECTORATE=overwrite cargo test -p socketsundso-codegen --test golden` rewrites them. The
 //! test lives here, not in `socketsundso-tests`, because that crate compiles the goldens: a
@@ -42,7 +44,35 @@ fn assert_generates(spec: &Path, golden: &Path) {
         "{}: no @generated header",
         spec.display()
     );
+    assert_eq!(
+        first.typescript,
+        second.typescript,
+        "{}: TypeScript output is not deterministic",
+        spec.display()
+    );
     expectorate::assert_contents(golden, &first.rust);
+    let stem = golden
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a UTF-8 golden name");
+    let ts_dir = Path::new(FIXTURES).join("ts").join(stem);
+    assert_eq!(
+        first.typescript.keys().collect::<Vec<_>>(),
+        ["api.ts", "client.ts"],
+        "{}: the TypeScript files",
+        spec.display()
+    );
+    if std::env::var("EXPECTORATE").is_ok_and(|v| v == "overwrite") {
+        std::fs::create_dir_all(&ts_dir).expect("creating the TypeScript golden directory");
+    }
+    for (name, text) in &first.typescript {
+        assert!(
+            text.starts_with("// @generated"),
+            "{}: {name} has no @generated header",
+            spec.display()
+        );
+        expectorate::assert_contents(ts_dir.join(name), text);
+    }
     // Warnings are goldens too, where a case has any (`<case>.warnings`).
     let warnings: String = first.warnings.iter().map(|w| format!("{w}\n")).collect();
     let warnings_golden = golden.with_extension("warnings");

@@ -228,8 +228,10 @@ export class Client {
   #url: string;
   #WebSocket: WebSocketConstructor;
   #reconnect: Required<ReconnectOptions> | null;
+{%- if !sent.is_empty() %}
   #queueLimit: number;
   #validate: boolean;
+{%- endif %}
 {%- if !requests.is_empty() %}
   #timeoutMs: number;
   #nextId = 1;
@@ -262,8 +264,10 @@ export class Client {
             jitter: options.reconnect?.jitter ?? 0.5,
             maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
           };
+{%- if !sent.is_empty() %}
     this.#queueLimit = options.queueLimit ?? 100;
     this.#validate = options.validate ?? true;
+{%- endif %}
 {%- if !requests.is_empty() %}
     this.#timeoutMs = options.timeoutMs ?? 10000;
 {%- endif %}
@@ -461,11 +465,14 @@ export class Client {
     return undefined;
   }
 
+{%- if !sent.is_empty() %}
   /** Checks and sends a message; returns its correlation key. */
   #send(tag: string, payload: unknown, id: string | number | null): string | null {
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
     const message: Record<string, unknown> = {};
 {%- if nested_tag %}
+    // The payload carries its tag (`{{ tag_field }}`) itself.
+    void tag;
     Object.assign(message, payload);
 {%- else %}
     message[TAG_FIELD] = tag;
@@ -493,7 +500,7 @@ export class Client {
     }
     return key ?? String(id);
   }
-
+{%- endif %}
 {%- if !requests.is_empty() %}
   #request(tag: string, payload: unknown, tags: readonly string[], options?: RequestOptions): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
@@ -657,13 +664,13 @@ function jsonTypeName(v: unknown): string {
   return "not JSON";
 }
 
-function fail(c: Collector | null, kind: string, message: string): false {
+function failWith(c: Collector | null, kind: string, message: string): false {
   c?.record(kind, message);
   return false;
 }
 
 function tooDeep(c: Collector | null): false {
-  return fail(c, "too_deep", `nested too deeply (more than ${MAX_DEPTH} levels)`);
+  return failWith(c, "too_deep", `nested too deeply (more than ${MAX_DEPTH} levels)`);
 }
 
 function anyValue(): boolean {
@@ -671,7 +678,7 @@ function anyValue(): boolean {
 }
 
 function noValue(_v: unknown, c: Collector | null): boolean {
-  return fail(c, "not_allowed", "not allowed here");
+  return failWith(c, "not_allowed", "not allowed here");
 }
 
 function anyCandidate(): boolean {
@@ -699,7 +706,7 @@ function accepts(v: unknown, bits: number): boolean {
 function hasType(v: unknown, bits: number, c: Collector | null, expected: string): boolean {
   if (accepts(v, bits)) return true;
   const got = typeof v === "number" && (bits & 2) !== 0 && !Number.isInteger(v) ? "a number with a fractional part" : jsonTypeName(v);
-  return fail(c, "type", `${expected}, got ${got}`);
+  return failWith(c, "type", `${expected}, got ${got}`);
 }
 
 function jsonEqual(a: unknown, b: unknown): boolean {
@@ -715,33 +722,33 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 function oneOfValues(v: unknown, values: unknown[], c: Collector | null, kind: string, message: string): boolean {
-  return values.some((x) => jsonEqual(x, v)) || fail(c, kind, message);
+  return values.some((x) => jsonEqual(x, v)) || failWith(c, kind, message);
 }
 
 function minLengthOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return typeof v !== "string" || [...v].length >= n || fail(c, "min_length", message);
+  return typeof v !== "string" || [...v].length >= n || failWith(c, "min_length", message);
 }
 
 function maxLengthOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return typeof v !== "string" || [...v].length <= n || fail(c, "max_length", message);
+  return typeof v !== "string" || [...v].length <= n || failWith(c, "max_length", message);
 }
 
 function hasPattern(v: unknown, regex: RegExp, c: Collector | null, message: string): boolean {
-  return typeof v !== "string" || regex.test(v) || fail(c, "pattern", message);
+  return typeof v !== "string" || regex.test(v) || failWith(c, "pattern", message);
 }
 
 function hasFormat(v: unknown, accept: (s: string) => boolean, c: Collector | null, message: string): boolean {
-  return typeof v !== "string" || accept(v) || fail(c, "format", message);
+  return typeof v !== "string" || accept(v) || failWith(c, "format", message);
 }
 
 function lowerBound(v: unknown, limit: number, exclusive: boolean, c: Collector | null, kind: string, message: string): boolean {
   if (typeof v !== "number") return true;
-  return v > limit || (!exclusive && v === limit) || fail(c, kind, message);
+  return v > limit || (!exclusive && v === limit) || failWith(c, kind, message);
 }
 
 function upperBound(v: unknown, limit: number, exclusive: boolean, c: Collector | null, kind: string, message: string): boolean {
   if (typeof v !== "number") return true;
-  return v < limit || (!exclusive && v === limit) || fail(c, kind, message);
+  return v < limit || (!exclusive && v === limit) || failWith(c, kind, message);
 }
 
 function multipleOfNumber(v: unknown, divisor: number, c: Collector | null, message: string): boolean {
@@ -760,7 +767,7 @@ function multipleOfNumber(v: unknown, divisor: number, c: Collector | null, mess
       ok = r === 0 ? v === 0 : Math.abs(q - r) <= 64 * Number.EPSILON * Math.abs(q);
     }
   }
-  return ok || fail(c, "multiple_of", message);
+  return ok || failWith(c, "multiple_of", message);
 }
 
 function hasRequired(v: unknown, names: string[], c: Collector | null): boolean {
@@ -777,11 +784,11 @@ function hasRequired(v: unknown, names: string[], c: Collector | null): boolean 
 }
 
 function minPropertiesOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return !isObject(v) || Object.keys(v).length >= n || fail(c, "min_properties", message);
+  return !isObject(v) || Object.keys(v).length >= n || failWith(c, "min_properties", message);
 }
 
 function maxPropertiesOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return !isObject(v) || Object.keys(v).length <= n || fail(c, "max_properties", message);
+  return !isObject(v) || Object.keys(v).length <= n || failWith(c, "max_properties", message);
 }
 
 function propertyNamesOf(v: unknown, check: Check, c: Collector | null, d: number): boolean {
@@ -864,11 +871,11 @@ function objectProperties(
 }
 
 function minItemsOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return !Array.isArray(v) || v.length >= n || fail(c, "min_items", message);
+  return !Array.isArray(v) || v.length >= n || failWith(c, "min_items", message);
 }
 
 function maxItemsOf(v: unknown, n: number, c: Collector | null, message: string): boolean {
-  return !Array.isArray(v) || v.length <= n || fail(c, "max_items", message);
+  return !Array.isArray(v) || v.length <= n || failWith(c, "max_items", message);
 }
 
 /** A text that equal JSON values share (object keys sorted), for finding duplicates. */
@@ -933,7 +940,7 @@ function arrayItems(v: unknown, tuple: Check[], additional: Extra, c: Collector 
 
 function arrayContains(v: unknown, check: Check, c: Collector | null, d: number): boolean {
   if (!Array.isArray(v)) return true;
-  return v.some((item) => check(item, null, d + 1)) || fail(c, "contains", "must contain at least one matching item");
+  return v.some((item) => check(item, null, d + 1)) || failWith(c, "contains", "must contain at least one matching item");
 }
 
 function allOfShapes(v: unknown, branches: Check[], c: Collector | null, d: number): boolean {
@@ -959,7 +966,7 @@ function oneOfShapes(v: unknown, branches: [Check, Candidate][], c: Collector | 
   });
   if (matching.length === 1) return true;
   if (matching.length === 0) return noMatch(v, branches, c, d, "one_of");
-  return fail(c, "one_of", `matches more than one of the ${branches.length} allowed shapes (${matching[0]} and ${matching[1]})`);
+  return failWith(c, "one_of", `matches more than one of the ${branches.length} allowed shapes (${matching[0]} and ${matching[1]})`);
 }
 
 function noMatch(v: unknown, branches: [Check, Candidate][], c: Collector | null, d: number, kind: string): boolean {
@@ -972,11 +979,11 @@ function noMatch(v: unknown, branches: [Check, Candidate][], c: Collector | null
     if (c.found.length > before) return false;
   }
   const n = branches.length;
-  return fail(c, kind, `matches none of the ${n} allowed ${n === 1 ? "shape" : "shapes"}`);
+  return failWith(c, kind, `matches none of the ${n} allowed ${n === 1 ? "shape" : "shapes"}`);
 }
 
 function notMatch(v: unknown, check: Check, c: Collector | null, d: number): boolean {
-  return !check(v, null, d) || fail(c, "not", "must not match the excluded shape");
+  return !check(v, null, d) || failWith(c, "not", "must not match the excluded shape");
 }
 
 function ifThenElse(v: unknown, cond: Check, then: Check | null, otherwise: Check | null, c: Collector | null, d: number): boolean {

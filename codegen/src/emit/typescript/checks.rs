@@ -368,7 +368,7 @@ impl<'a> Compiler<'a> {
     pub(super) fn call(&self, id: usize, value: &str, col: &str, depth: &str) -> String {
         match self.nodes[id] {
             Node::Any => "true".to_owned(),
-            Node::Never => format!("fail({col}, \"not_allowed\", \"not allowed here\")"),
+            Node::Never => format!("failWith({col}, \"not_allowed\", \"not allowed here\")"),
             Node::Schema { .. } => format!("v{id}({value}, {col}, {depth})"),
         }
     }
@@ -697,10 +697,10 @@ impl<'a> Compiler<'a> {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "function k{id}(v: unknown, budget: number): boolean {{\n  if (budget <= 0) return true;\n  const b = budget - 1;"
+            "function k{id}(v: unknown, budget: number): boolean {{\n  if (budget <= 0) return true;"
         );
-        if tests.is_empty() {
-            out.push_str("  void b;\n");
+        if tests.iter().any(|t| t.ends_with(", b)")) {
+            out.push_str("  const b = budget - 1;\n");
         }
         if *nullable {
             out.push_str("  if (v === null) return true;\n");

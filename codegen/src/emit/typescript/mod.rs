@@ -274,6 +274,7 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     let client_ts = ClientTs {
         header: header("client"),
         title: one_line(&api.title),
+        tag_field: api.tag_field.clone(),
         tag_field_lit: js_string(&api.tag_field),
         id_field_lit: api.id_field.as_deref().map_or("null".to_owned(), js_string),
         error_tag_field: error_tag_field.clone(),
@@ -318,6 +319,7 @@ struct MapEntry {
 struct ClientTs {
     header: String,
     title: String,
+    tag_field: String,
     tag_field_lit: String,
     id_field_lit: String,
     error_tag_field: String,
