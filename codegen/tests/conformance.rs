@@ -325,7 +325,10 @@ fn table(cases: &[Case], dir: &Path) -> String {
          generates Rust or fails with a diagnostic that names its file and line; none may panic \
          the generator. The Rust of each generating document is a golden file in \
          `tests/conformance/`, compiled under `#![deny(warnings)]` and clippy by \
-         `socketsundso-tests`."
+         `socketsundso-tests`. Each generating document also gives the TypeScript types and \
+         client (`api.ts`, `client.ts`; the `TypeScript` column counts their lines), which \
+         `tests/js/goldens.test.mjs` compiles with `tsc --strict`, `noUncheckedIndexedAccess`, \
+         `exactOptionalPropertyTypes` and `noUnusedLocals`."
     )
     .unwrap();
     writeln!(w).unwrap();
@@ -363,10 +366,10 @@ fn table(cases: &[Case], dir: &Path) -> String {
     writeln!(w).unwrap();
     writeln!(
         w,
-        "| document | AsyncAPI | outcome | warnings | first diagnostic |"
+        "| document | AsyncAPI | outcome | TypeScript | warnings | first diagnostic |"
     )
     .unwrap();
-    writeln!(w, "|---|---|---|---:|---|").unwrap();
+    writeln!(w, "|---|---|---|---|---:|---|").unwrap();
     for case in cases {
         let (outcome, first) = match &case.outcome {
             Outcome::Generates { .. } => (
@@ -386,9 +389,17 @@ fn table(cases: &[Case], dir: &Path) -> String {
             }
             Outcome::Panic { message } => ("**panic**", diagnostic(None, message, dir)),
         };
+        let typescript = match &case.outcome {
+            Outcome::Generates { output } => {
+                let lines =
+                    |name: &str| output.typescript.get(name).map_or(0, |t| t.lines().count());
+                format!("✓ {} + {} lines", lines("api.ts"), lines("client.ts"))
+            }
+            _ => "—".to_owned(),
+        };
         writeln!(
             w,
-            "| `{}` | {} | {outcome} | {} | {first} |",
+            "| `{}` | {} | {outcome} | {typescript} | {} | {first} |",
             case.path,
             case.version.as_deref().unwrap_or("—"),
             case.warnings()
