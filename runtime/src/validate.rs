@@ -43,7 +43,7 @@
 //! - `nullable: true` (OpenAPI style) makes `null` valid for its schema, whatever the schema's
 //!   other keywords say.
 //! - The result is sorted by position in the value (a value's own violations first, in keyword
-//!   order, then its children in the value's order) and de-duplicated. A missing required field
+//!   order, then its children: array items by index, object members by key) and de-duplicated. A missing required field
 //!   counts as a violation of its parent object.
 //! - `anyOf` / `oneOf` with no matching branch: when exactly one branch is a *candidate* (its
 //!   `type`, `const` and single-value `enum`, and the `const`s of its `properties`, fit the
@@ -989,7 +989,15 @@ impl Validator {
         col: &mut Col<'_, 'a>,
     ) -> bool {
         let mut ok = true;
-        for (pos, (key, value)) in o.iter().enumerate() {
+        let (mut sorted, mut stored);
+        let members: &mut dyn Iterator<Item = (&String, &Value)> = if col.is_some() {
+            sorted = by_key(o);
+            &mut sorted
+        } else {
+            stored = o.iter();
+            &mut stored
+        };
+        for (pos, (key, value)) in members.enumerate() {
             let seg = Seg::Key(key, pos);
             let mut matched = false;
             if let Ok(i) = p.named.binary_search_by(|(name, _)| name.as_str().cmp(key)) {
@@ -1043,7 +1051,15 @@ impl Validator {
         col: &mut Col<'_, 'a>,
     ) -> bool {
         let mut ok = true;
-        for (pos, key) in o.keys().enumerate() {
+        let (mut sorted, mut stored);
+        let keys: &mut dyn Iterator<Item = (&String, &Value)> = if col.is_some() {
+            sorted = by_key(o);
+            &mut sorted
+        } else {
+            stored = o.iter();
+            &mut stored
+        };
+        for (pos, (key, _)) in keys.enumerate() {
             let name = Value::String(key.clone());
             match col {
                 None => {
@@ -1117,6 +1133,15 @@ impl Validator {
         }
         ok
     }
+}
+
+/// The members of an object sorted by key: the order in which violations are listed, the same
+/// whether or not serde_json keeps the document's order (its `preserve_order` feature, which any
+/// crate in a build can turn on). Only collecting needs it; a yes/no check takes them as stored.
+fn by_key(o: &serde_json::Map<String, Value>) -> std::vec::IntoIter<(&String, &Value)> {
+    let mut members: Vec<(&String, &Value)> = o.iter().collect();
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    members.into_iter()
 }
 
 /// How many `$ref` / `allOf` steps [`Validator::candidate`] follows.
