@@ -69,14 +69,16 @@ export function generateTs(spec, dir) {
   run(binary("socketsundso"), ["generate", path.resolve(root, spec), "--ts", dir]);
 }
 
-/** Writes a tsconfig.json into `dir` that extends the repo's strict base settings. */
-export function writeTsconfig(dir, compilerOptions, files) {
+/** Writes a tsconfig (default tsconfig.json) into `dir` that extends the repo's strict base settings. */
+export function writeTsconfig(dir, compilerOptions, files, name = "tsconfig.json") {
   const config = {
     extends: path.join(root, "tsconfig.base.json"),
     compilerOptions,
     ...(files ? { files } : { include: ["**/*.ts"] }),
   };
-  writeFileSync(path.join(dir, "tsconfig.json"), `${JSON.stringify(config, null, 2)}\n`);
+  const file = path.join(dir, name);
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
 }
 
 /**
