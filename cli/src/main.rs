@@ -39,6 +39,9 @@ enum Command {
         /// Which side the document describes (default: its `x-socketsundso-role`, else server).
         #[arg(long, value_enum, value_name = "ROLE")]
         role: Option<RoleArg>,
+        /// Add the typed Rust client (`mod client`; needs the runtime's `client` feature).
+        #[arg(long)]
+        rust_client: bool,
     },
     /// Check that committed generated code is up to date; exit 1 with a diff if it is not.
     Check {
@@ -53,6 +56,9 @@ enum Command {
         /// Which side the document describes (default: its `x-socketsundso-role`, else server).
         #[arg(long, value_enum, value_name = "ROLE")]
         role: Option<RoleArg>,
+        /// The committed Rust file has the typed Rust client (it was generated with it).
+        #[arg(long)]
+        rust_client: bool,
     },
     /// Report every problem in an AsyncAPI document, writing nothing; exit 1 if it has errors.
     Validate {
@@ -135,8 +141,9 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
             rust,
             ts,
             role,
+            rust_client,
         } => {
-            let output = generate(&spec, role, renderer)?;
+            let output = generate(&spec, role, rust_client, renderer)?;
             match (&rust, &ts) {
                 (None, None) => print!("{}", output.rust),
                 (Some(path), _) => write_file(path, &output.rust)?,
@@ -154,8 +161,9 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
             rust,
             ts,
             role,
+            rust_client,
         } => {
-            let output = generate(&spec, role, renderer)?;
+            let output = generate(&spec, role, rust_client, renderer)?;
             let mut files: Vec<(PathBuf, &str)> = vec![];
             if let Some(path) = &rust {
                 files.push((path.clone(), &output.rust));
@@ -169,7 +177,10 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
                 return Err(Diagnostic::error("nothing to check")
                     .with_help("name the committed files: `--rust FILE`, `--ts DIR`, or both"));
             }
-            let fix = regenerate(&spec, rust.as_deref(), ts.as_deref());
+            let mut fix = regenerate(&spec, rust.as_deref(), ts.as_deref());
+            if rust_client {
+                fix.push_str(" --rust-client");
+            }
             let mut stale = false;
             for (path, generated) in files {
                 let committed = match std::fs::read_to_string(&path) {
@@ -222,9 +233,11 @@ fn run(command: Command, renderer: &mut Renderer) -> Result<ExitCode, Diagnostic
 fn generate(
     spec: &Path,
     role: Option<RoleArg>,
+    rust_client: bool,
     renderer: &mut Renderer,
 ) -> Result<socketsundso_codegen::Output, Diagnostic> {
     let output = config(spec, role)
+        .rust_client(rust_client)
         .generate()
         .map_err(|e| Diagnostic::from_error(&e))?;
     for warning in &output.warnings {

@@ -628,3 +628,36 @@ fn schema_writes_a_file() {
     let again = run(socketsundso().arg("schema").arg("--output").arg(&file));
     assert!(again.stderr.starts_with("unchanged "), "{}", again.stderr);
 }
+
+#[test]
+fn rust_client_adds_the_client_module_and_check_compares_with_it() {
+    let plain = run(socketsundso().args(["generate", CHAT_SPEC]));
+    assert_eq!(plain.code, Some(0), "{}", plain.stderr);
+    assert!(!plain.stdout.contains("pub mod client {"));
+    let with = run(socketsundso().args(["generate", CHAT_SPEC, "--rust-client"]));
+    assert_eq!(with.code, Some(0), "{}", with.stderr);
+    assert!(with.stdout.contains("\npub mod client {"));
+    assert!(with.stdout.contains("pub async fn send_whisper("));
+
+    let (_dir, file) = fresh_file();
+    let wrote = run(socketsundso()
+        .args(["generate", CHAT_SPEC, "--rust-client", "--rust"])
+        .arg(&file));
+    assert_eq!(wrote.code, Some(0), "{}", wrote.stderr);
+    let up_to_date = run(socketsundso()
+        .args(["check", CHAT_SPEC, "--rust-client", "--rust"])
+        .arg(&file));
+    assert_eq!(up_to_date.code, Some(0), "{}", up_to_date.stderr);
+    // Without the flag, the file is stale.
+    let stale = run(socketsundso()
+        .args(["check", CHAT_SPEC, "--rust"])
+        .arg(&file));
+    assert_eq!(stale.code, Some(1), "{}", stale.stderr);
+    // The command that brings a stale file up to date keeps the flag.
+    std::fs::write(&file, "// old\n").expect("writable");
+    let stale = run(socketsundso()
+        .args(["check", CHAT_SPEC, "--rust-client", "--rust"])
+        .arg(&file));
+    assert_eq!(stale.code, Some(1), "{}", stale.stderr);
+    assert!(stale.stderr.contains("--rust-client"), "{}", stale.stderr);
+}
