@@ -207,6 +207,14 @@ interface Pending {
   resolve: (message: ServerMessage) => void;
   reject: (error: ApiError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Whether the request has left the client (it is not waiting in the queue). */
+  sent: boolean;
+}
+
+/** A message waiting for the connection, with the correlation key of its request, if any. */
+interface Queued {
+  text: string;
+  key: string | null;
 }
 
 const OPEN = 1;
@@ -238,7 +246,7 @@ export class Client {
 {%- endif %}
   #socket: WebSocketLike | null = null;
   #state: ConnectionState = "connecting";
-  #queue: string[] = [];
+  #queue: Queued[] = [];
   #pending = new Map<string, Pending>();
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | null = null;
@@ -368,7 +376,11 @@ export class Client {
       this.#setState("open");
       const queued = this.#queue;
       this.#queue = [];
-      for (const text of queued) socket.send(text);
+      for (const { text, key } of queued) {
+        socket.send(text);
+        const pending = key === null ? undefined : this.#pending.get(key);
+        if (pending !== undefined) pending.sent = true;
+      }
       const first = this.#firstOpen;
       this.#firstOpen = null;
       first?.resolve();
@@ -388,11 +400,13 @@ export class Client {
   }
 
   #dropped(why: string): void {
-    this.#failAll("disconnected", why);
+    // Requests still in the queue wait for the next connection (or their timeout).
+    this.#failAll("disconnected", why, true);
     if (this.#state === "closed") return;
     const r = this.#reconnect;
     if (r === null || this.#attempts >= r.maxAttempts) {
       this.#setState("closed");
+      this.#failAll("disconnected", why, false);
       this.#queue = [];
       const first = this.#firstOpen;
       this.#firstOpen = null;
@@ -409,10 +423,11 @@ export class Client {
     }, wait);
   }
 
-  #failAll(code: ErrorCode, why: string): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) {
+  /** Rejects the pending requests (only those that left the client, when `sentOnly`). */
+  #failAll(code: ErrorCode, why: string, sentOnly = false): void {
+    for (const [key, p] of [...this.#pending]) {
+      if (sentOnly && !p.sent) continue;
+      this.#pending.delete(key);
       clearTimeout(p.timer);
       p.reject(clientError(code, why));
     }
@@ -479,7 +494,8 @@ export class Client {
     Object.assign(message, payload);
     message[TAG_FIELD] = tag;
 {%- endif %}
-    let key: string | null = null;
+    // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.
+    let key: string | null = id === null ? null : String(id);
     if (id !== null && ID_FIELD !== null) {
       if (message[ID_FIELD] === undefined) message[ID_FIELD] = id;
       key = JSON.stringify(message[ID_FIELD]);
@@ -494,11 +510,11 @@ export class Client {
     if (this.#state === "open" && socket !== null && socket.readyState === OPEN) {
       socket.send(text);
     } else if (this.#queue.length < this.#queueLimit) {
-      this.#queue.push(text);
+      this.#queue.push({ text, key });
     } else {
       throw clientError("queue_full", `not connected, and ${this.#queueLimit} messages are queued already`);
     }
-    return key ?? String(id);
+    return key;
   }
 {%- endif %}
 {%- if !requests.is_empty() %}
@@ -517,9 +533,12 @@ export class Client {
       const timer = setTimeout(() => {
         if (this.#pending.get(key) !== pending) return;
         this.#pending.delete(key);
+        // A request that never left the client does not go out later.
+        this.#queue = this.#queue.filter((q) => q.key !== key);
         reject(clientError("timeout", `no reply to \`${tag}\` within ${timeoutMs} ms`));
       }, timeoutMs);
-      const pending: Pending = { tags, resolve, reject, timer };
+      const sent = !this.#queue.some((q) => q.key === key);
+      const pending: Pending = { tags, resolve, reject, timer, sent };
       this.#pending.set(key, pending);
     });
   }
