@@ -102,6 +102,7 @@ fn space_client(code: &str) -> String {
             .iter()
             .any(|p| line.trim_start().starts_with(p));
         let previous_ends_item = previous.len() - previous.trim_start().len() == indent
+            && !previous.trim_start().starts_with("//")
             && (previous.trim_start() == "}" || previous.ends_with(';'));
         if (indent == 4 || indent == 8) && starts_item && previous_ends_item {
             out.push('\n');
@@ -816,15 +817,15 @@ impl ClientGlue {
                 message: message.rust_name.clone(),
                 doc: doc_attrs(&[
                     Some(format!(
-                        "Sends a `{}` message (operation `{}`) and does not wait for a reply.",
+                        "Sends `{}` (operation `{}`) without waiting for a reply.",
                         message.tag, r.operation
                     )),
                     summary.clone(),
                     Some(match &r.reply {
-                        Reply::None => "It has no reply; an error it causes arrives on the [`Events`].".to_owned(),
-                        _ => "Its reply (or an error it causes) arrives on the [`Events`], since it carries no correlation id.".to_owned(),
+                        Reply::None => "It has no reply. An error it causes arrives on the [`Events`].".to_owned(),
+                        _ => "It carries no correlation id, so its reply (or an error it causes) arrives on the\n[`Events`].".to_owned(),
                     }),
-                    Some("Fails with [`ClientError::Invalid`] (and sends nothing) when the message breaks its schema, and with [`ClientError::Closed`] when the connection is closed.".to_owned()),
+                    Some("Fails with [`ClientError::Invalid`], sending nothing, when the message breaks its schema;\nwith [`ClientError::Closed`] when the connection is closed.".to_owned()),
                 ]),
             });
             if !has_id {
@@ -886,12 +887,12 @@ impl ClientGlue {
                 exhaustive,
                 doc: doc_attrs(&[
                     Some(format!(
-                        "Sends a `{}` message (operation `{}`) with a fresh correlation id and waits for its reply.",
+                        "Sends `{}` (operation `{}`) with a correlation id and waits for the reply.",
                         message.tag, r.operation
                     )),
                     summary,
                     Some(reply_line),
-                    Some("Fails with [`ClientError::Server`] when the server answers with an error object, [`ClientError::Invalid`] (and sends nothing) when the message breaks its schema, [`ClientError::Timeout`] when no reply comes in time, and [`ClientError::Closed`] when the connection closes first.".to_owned()),
+                    Some("Fails with [`ClientError::Server`] when the server answers with an error object;\n[`ClientError::Invalid`], sending nothing, when the message breaks its schema;\n[`ClientError::Timeout`] when no reply comes in time; [`ClientError::Closed`] when the\nconnection closes first.".to_owned()),
                 ]),
             });
         }
