@@ -357,3 +357,43 @@ async fn chat_every_message_type() {
     );
     assert_quiet(&mut one_events).await;
 }
+
+/// The README's snippet ("The Rust client"), as written there, against the basics server.
+async fn readme_snippet(url: &str) -> Result<Vec<String>, ClientError> {
+    use socketsundso_tests::client_example_basics as api;
+    let mut printed = vec![];
+
+    // --- from the README
+    let (client, mut events) = Client::connect(url).await?;
+    let pong: api::Pong = client.request_ping(api::Ping {}).await?; // the reply with the same id
+    client
+        .send_message(api::Message { msg: "hi".into() })
+        .await?; // fire and forget
+    // A bad message never leaves the client; the error is the one the server would send.
+    match client.connection().send_text(r#"{"type":"message"}"#).await {
+        Err(ClientError::Invalid(error)) => assert_eq!(error.errors[0].path, "/msg"),
+        other => panic!("{other:?}"),
+    }
+    client.close().await;
+    while let Some(event) = events.next().await {
+        // everything else, until the connection has closed
+        match event {
+            Ok(api::ServerMessage::Reply(reply)) => printed.push(reply.msg), // "hi"
+            Ok(other) => printed.push(format!("{other:?}")),
+            Err(error) => printed.push(error.to_string()), // e.g. an error no request owns
+        }
+    }
+    // --- end
+
+    assert_now(&pong.time);
+    Ok(printed)
+}
+
+#[tokio::test]
+async fn the_readme_snippet_works() {
+    let addr = serve(basics_example::app()).await;
+    let printed = readme_snippet(&url(addr, basics_example::ROUTE))
+        .await
+        .expect("the snippet runs");
+    assert_eq!(printed, ["hi"]);
+}
