@@ -397,3 +397,155 @@ async fn the_readme_snippet_works() {
         .expect("the snippet runs");
     assert_eq!(printed, ["hi"]);
 }
+
+mod kraken {
+    //! A Kraken-like API (`tests/fixtures/kraken-like.yaml`): tagged by `event`, correlated by
+    //! `reqid`, which some payloads declare themselves; `subscribe` replies with one of two
+    //! messages. The server is the fixture's generated server, the client its generated client.
+
+    use socketsundso::{HandlerError, Reject};
+    use socketsundso_tests::client_kraken_like as api;
+    use socketsundso_tests::kraken_like as server;
+
+    use super::{ClientError, next, serve, url};
+
+    struct Exchange;
+
+    impl server::Handler for Exchange {
+        async fn on_connect(&self, ctx: &server::Context) -> Result<(), Reject> {
+            let _ = ctx.send(server::SystemStatus {
+                connection_id: Some(7),
+                status: server::SystemStatusStatus::Online,
+                version: None,
+            });
+            Ok(())
+        }
+
+        async fn on_ping(
+            &self,
+            _ctx: &server::Context,
+            message: server::Ping,
+        ) -> Result<server::Pong, HandlerError> {
+            // `pong` declares `reqid`: the handler puts it on.
+            Ok(server::Pong {
+                reqid: message.reqid,
+            })
+        }
+
+        async fn on_subscribe(
+            &self,
+            _ctx: &server::Context,
+            message: server::Subscribe,
+        ) -> Result<server::SubscribeReply, HandlerError> {
+            use server::SubscribeSubscriptionName as Name;
+            match message.subscription.name {
+                Name::Ticker => Ok(server::SubscriptionStatus {
+                    channel_name: Some("ticker".into()),
+                    pair: message.pair.first().cloned(),
+                    status: server::SubscriptionStatusStatus::Subscribed,
+                }
+                .into()),
+                Name::Trade => Err(HandlerError::new("trading is closed")),
+                _ => Ok(server::SubscriptionRejected {
+                    error_message: "not offered".into(),
+                }
+                .into()),
+            }
+        }
+    }
+
+    fn subscribe(name: api::SubscribeSubscriptionName) -> api::Subscribe {
+        api::Subscribe {
+            pair: vec!["XBT/USD".parse().expect("a pair")],
+            subscription: api::SubscribeSubscription { depth: None, name },
+        }
+    }
+
+    #[tokio::test]
+    async fn another_tag_field_an_id_field_of_its_own_and_replies_of_several_kinds() {
+        let app = axum::Router::new().route("/", server::Server::new(Exchange).into_route());
+        let addr = serve(app).await;
+        let (client, mut events) = api::client::Client::connect(url(addr, "/"))
+            .await
+            .expect("connects");
+        assert_eq!(
+            next(&mut events).await.expect("a message"),
+            api::ServerMessage::SystemStatus(api::SystemStatus {
+                connection_id: Some(7),
+                status: api::SystemStatusStatus::Online,
+                version: None,
+            })
+        );
+
+        // `ping` declares `reqid`: the payload's own id correlates the request ...
+        let pong = client
+            .request_ping(api::Ping {
+                reqid: Some(api::Reqid(42)),
+            })
+            .await
+            .expect("pong");
+        assert_eq!(pong.reqid, Some(api::Reqid(42)));
+        // ... and without one, the client puts its own on.
+        let pong = client
+            .request_ping(api::Ping { reqid: None })
+            .await
+            .expect("pong");
+        assert!(pong.reqid.is_some());
+        // Two waiting requests cannot share an id.
+        let (first, second) = tokio::join!(
+            client.request_ping(api::Ping {
+                reqid: Some(api::Reqid(5)),
+            }),
+            client.request_ping(api::Ping {
+                reqid: Some(api::Reqid(5)),
+            }),
+        );
+        assert_eq!(first.expect("pong").reqid, Some(api::Reqid(5)));
+        match second {
+            Err(ClientError::IdInUse(id)) => assert_eq!(id, 5),
+            other => panic!("expected IdInUse, got {other:?}"),
+        }
+
+        // `subscribe` replies with one of two messages: the reply enum.
+        use api::SubscribeSubscriptionName as Name;
+        match client.request_subscribe(subscribe(Name::Ticker)).await {
+            Ok(api::SubscribeReply::SubscriptionStatus(status)) => {
+                assert_eq!(status.status, api::SubscriptionStatusStatus::Subscribed);
+                assert_eq!(status.channel_name.as_deref(), Some("ticker"));
+            }
+            other => panic!("expected a status, got {other:?}"),
+        }
+        match client.request_subscribe(subscribe(Name::Book)).await {
+            Ok(api::SubscribeReply::SubscriptionRejected(rejected)) => {
+                assert_eq!(rejected.error_message, "not offered");
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        // An error object tagged by the API's field (`{"event":"error",…}`).
+        match client.request_subscribe(subscribe(Name::Trade)).await {
+            Err(ClientError::Server(error)) => {
+                assert_eq!(error.code, "handler_error");
+                assert_eq!(error.message, "trading is closed");
+                assert!(error.id.is_some());
+            }
+            other => panic!("expected the server's error, got {other:?}"),
+        }
+        // Refused before sending: `pair` needs an item; `depth` is one of a few values.
+        let text = r#"{"event":"subscribe","pair":[],"subscription":{"name":"book","depth":7}}"#;
+        match client.connection().send_text(text).await {
+            Err(ClientError::Invalid(error)) => {
+                let found: Vec<(&str, &str)> = error
+                    .errors
+                    .iter()
+                    .map(|v| (v.path.as_str(), &*v.kind))
+                    .collect();
+                assert_eq!(
+                    found,
+                    [("/pair", "min_items"), ("/subscription/depth", "enum")]
+                );
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        super::assert_quiet(&mut events).await;
+    }
+}
