@@ -15,6 +15,8 @@ pub mod api {
 
 use api::{ChatMessage, Context, Join, Leave, Message, Whisper, WhisperDelivery};
 
+pub mod web;
+
 /// The route, as `asyncapi.yaml` declares it.
 pub const ROUTE: &str = "/room/{room_id}/{client_id}";
 
@@ -128,7 +130,9 @@ impl api::Handler for Chat {
     }
 }
 
-/// The chat API on its route, ready for `axum::serve`.
+/// The chat API on its route and the chat page at `/`, ready for `axum::serve`.
 pub fn app() -> axum::Router {
-    axum::Router::new().route(ROUTE, api::Server::new(Chat::default()).into_route())
+    axum::Router::new()
+        .route(ROUTE, api::Server::new(Chat::default()).into_route())
+        .merge(web::routes())
 }
