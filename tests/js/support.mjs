@@ -4,7 +4,7 @@
 // (`cargo build -p example-chat -p example-basics -p socketsundso-cli`) on 127.0.0.1.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -196,15 +196,27 @@ export class Server {
     }
   }
 
-  /** Freezes the server (SIGSTOP): its sockets stay open but it answers nothing. */
-  pause() {
-    this.child?.kill("SIGSTOP");
+  /**
+   * Freezes the server (SIGSTOP): its sockets stay open but it answers nothing. Resolves once the
+   * kernel reports the process stopped, so that nothing sent afterwards gets an answer.
+   */
+  async pause() {
+    const child = this.child;
+    if (!child) return;
+    child.kill("SIGSTOP");
+    await eventually(() => processState(child.pid) === "T", `${this.name} to stop`);
   }
 
   /** Lets a paused server run again (SIGCONT). */
   resume() {
     this.child?.kill("SIGCONT");
   }
+}
+
+/** A process's state letter from /proc/<pid>/stat (`T` when stopped). */
+function processState(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
 }
 
 export function sleep(ms) {
