@@ -914,9 +914,13 @@ impl ClientGlue {
     }
 }
 
-/// The payload schema with its tag property (`const`) put back.
+/// The payload schema with its tag property (`const`) put back. A nested tag (`header.type`)
+/// never left the payload: its schema is the whole message already.
 fn with_tag(schema: &serde_json::Value, field: &str, tag: &str) -> serde_json::Value {
     let mut schema = schema.clone();
+    if field.contains('.') {
+        return schema;
+    }
     if let Some(object) = schema.as_object_mut() {
         let properties = object
             .entry("properties")
