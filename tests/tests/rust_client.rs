@@ -549,3 +549,111 @@ mod kraken {
         super::assert_quiet(&mut events).await;
     }
 }
+
+mod nested {
+    //! A tag inside a nested envelope (`tests/fixtures/nested-tag.yaml`, tag field
+    //! `header.type`): the tag stays in the payload, and error objects keep `type`.
+
+    use socketsundso::HandlerError;
+    use socketsundso::codegen::serde_json::json;
+    use socketsundso_tests::client_nested_tag as api;
+    use socketsundso_tests::nested_tag as server;
+
+    use super::{ClientError, next, serve, url};
+
+    struct Room;
+
+    impl server::Handler for Room {
+        async fn on_chat_send(
+            &self,
+            ctx: &server::Context,
+            message: server::Send,
+        ) -> Result<server::Ack, HandlerError> {
+            let _ = ctx.send(server::Posted {
+                header: server::PostedHeader {
+                    type_: json!("chat.posted"),
+                },
+                body: server::PostedBody {
+                    from: "me".into(),
+                    room: message.body.room.to_string(),
+                    text: message.body.text.to_string(),
+                },
+            });
+            Ok(server::Ack {
+                header: server::AckHeader {
+                    seq: message.header.seq,
+                    type_: json!("chat.ack"),
+                },
+                body: server::AckBody { accepted: true },
+            })
+        }
+
+        async fn on_chat_typing(
+            &self,
+            _ctx: &server::Context,
+            _message: server::Typing,
+        ) -> Result<(), HandlerError> {
+            Err(HandlerError::new("nobody is listening"))
+        }
+    }
+
+    fn send(kind: &str, seq: u64) -> api::Send {
+        api::Send {
+            header: api::SendHeader {
+                seq: api::Seq(seq),
+                type_: json!(kind),
+            },
+            body: api::SendBody {
+                room: "lobby".parse().expect("a room"),
+                text: "hi".parse().expect("a text"),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_nested_tag() {
+        let app = axum::Router::new().route("/chat", server::Server::new(Room).into_route());
+        let addr = serve(app).await;
+        let (client, mut events) = api::client::Client::connect(url(addr, "/chat"))
+            .await
+            .expect("connects");
+        let ack = client
+            .request_chat_send(send("chat.send", 3))
+            .await
+            .expect("ack");
+        assert_eq!(ack.header.seq, api::Seq(3));
+        assert!(ack.body.accepted);
+        match next(&mut events).await {
+            Ok(api::ServerMessage::Posted(posted)) => assert_eq!(posted.body.text, "hi"),
+            other => panic!("expected the posted message, got {other:?}"),
+        }
+        // An error object no request owns: with a nested tag field it is tagged by `type`.
+        client
+            .send_chat_typing(api::Typing {
+                header: api::TypingHeader {
+                    type_: json!("chat.typing"),
+                },
+                body: api::TypingBody {
+                    room: "lobby".into(),
+                },
+            })
+            .await
+            .expect("sent");
+        match next(&mut events).await {
+            Err(ClientError::Server(error)) => {
+                assert_eq!(error.code, "handler_error");
+                assert_eq!(error.message, "nobody is listening");
+            }
+            other => panic!("expected the server's error, got {other:?}"),
+        }
+        // The tag is a field of the payload here, so a typed message can carry a wrong one.
+        match client.request_chat_send(send("chat.sned", 4)).await {
+            Err(ClientError::Invalid(error)) => {
+                assert_eq!(error.code, "unknown_tag");
+                assert_eq!(error.errors[0].path, "/header/type");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        super::assert_quiet(&mut events).await;
+    }
+}
