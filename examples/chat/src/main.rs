@@ -28,5 +28,6 @@ async fn main() -> std::io::Result<()> {
         "chat example listening on ws://{address}{}",
         chat_example::ROUTE
     );
+    tracing::info!("chat page at http://{address}/");
     axum::serve(listener, chat_example::app()).await
 }
