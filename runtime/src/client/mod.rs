@@ -158,8 +158,15 @@ impl<S> State<S> {
         self.lock().waiting.remove(key)
     }
 
-    /// The connection has ended: fail every waiting request with `why`.
+    /// The connection has ended: fail every waiting request with `why`, and tell the writer.
     fn finish(&self, why: Closed) {
+        self.fail_waiting(why);
+        self.done.send_replace(true);
+    }
+
+    /// The connection is closing (or gone): no reply can come any more. Fails every waiting
+    /// request, and every new message, with `why` (unless the connection was closing already).
+    fn fail_waiting(&self, why: Closed) {
         let waiting = {
             let mut shared = self.lock();
             let why = shared.closed.get_or_insert(why).clone();
@@ -171,7 +178,6 @@ impl<S> State<S> {
         for (waiter, why) in waiting {
             let _ = waiter.send(Err(ClientError::Closed(why)));
         }
-        self.done.send_replace(true);
     }
 }
 
@@ -246,7 +252,12 @@ where
             done: watch::Sender::new(false),
             stop: Notify::new(),
         });
-        tokio::spawn(read_loop::<_, S>(stream, Arc::clone(&state), events));
+        tokio::spawn(read_loop::<_, S>(
+            stream,
+            Arc::clone(&state),
+            events,
+            settings.close_timeout,
+        ));
         tokio::spawn(write_loop(
             sink,
             outbound_rx,
@@ -470,6 +481,7 @@ async fn read_loop<T, S>(
     mut stream: SplitStream<WebSocketStream<T>>,
     state: Arc<State<S>>,
     events: mpsc::Sender<Result<S, ClientError>>,
+    close_timeout: std::time::Duration,
 ) where
     T: AsyncRead + AsyncWrite + Unpin,
     S: Incoming,
@@ -503,12 +515,14 @@ async fn read_loop<T, S>(
                         reason: String::new(),
                     },
                 };
+                // No reply comes after a close frame.
+                state.fail_waiting(closed.clone());
                 // Reading on sends tungstenite's answering close frame, then sees the end.
                 let rest = async { while let Some(Ok(_)) = stream.next().await {} };
                 tokio::select! {
                     biased;
                     () = state.stop.notified() => {}
-                    () = rest => {}
+                    _ = timeout(close_timeout, rest) => {}
                 }
                 break closed;
             }
@@ -661,3 +675,6 @@ pub fn candidate<T: serde::de::DeserializeOwned + Check>(value: &Value) -> Resul
         Err("the message breaks its schema".to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests;
