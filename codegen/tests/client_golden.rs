@@ -16,8 +16,9 @@ use socketsundso_codegen::Config;
 /// push messages (the examples), a tag shared by a request and its reply and a JSON-RPC-like
 /// `method` tag (`jsonrpc`), a tag field other than `type` with an id field of its own and
 /// replies of several messages (`kraken-like`), a nested tag (`nested-tag`), a server that
-/// only sends (`send-only`), tags that several sent messages share (`slack-rtm`), and a document
-/// written from the client's side (`role-client`).
+/// only sends (`send-only`), tags that several sent messages share (`slack-rtm`), a document
+/// written from the client's side (`role-client`), and an API without correlation ids
+/// (`no-correlation`: no `request_*` methods).
 const CASES: &[(&str, &str)] = &[
     ("../examples/basics/asyncapi.yaml", "example-basics"),
     ("../examples/chat/asyncapi.yaml", "example-chat"),
@@ -27,6 +28,7 @@ const CASES: &[(&str, &str)] = &[
     ("../tests/fixtures/request-reply.yaml", "request-reply"),
     ("../tests/fixtures/send-only.yaml", "send-only"),
     ("../tests/fixtures/role-client.yaml", "role-client"),
+    ("../tests/fixtures/client/no-correlation.yaml", "no-correlation"),
     (
         "../tests/asyncapi/3.0.0/slack-rtm-asyncapi.yml",
         "slack-rtm",
