@@ -112,7 +112,16 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     let tag_of = |i: usize| {
         let m = &api.messages[i];
         let name = &names[&m.rust_name];
-        let tag = format!("{{ {}: {} }}", prop_key(&api.tag_field), js_string(&m.tag));
+        // The server copies a request's correlation id onto its reply.
+        let id = match &api.id_field {
+            Some(field) if !m.declares_id => format!("; {}?: CorrelationId", prop_key(field)),
+            _ => String::new(),
+        };
+        let tag = format!(
+            "{{ {}: {}{id} }}",
+            prop_key(&api.tag_field),
+            js_string(&m.tag)
+        );
         if api.nested_tag() {
             name.clone()
         } else if writer.ty(&m.payload.schema, 0) == EMPTY {

@@ -65,8 +65,8 @@ export interface WhisperDelivery {
 
 /** Every message the client sends (the server receives), by its `type`. */
 export interface ClientMessages {
-  message: { type: "message" } & Message;
-  whisper: { type: "whisper" } & Whisper;
+  message: { type: "message"; id?: CorrelationId } & Message;
+  whisper: { type: "whisper"; id?: CorrelationId } & Whisper;
 }
 
 /** Every message the client sends (the server receives). */
@@ -74,10 +74,10 @@ export type ClientMessage = ClientMessages[keyof ClientMessages];
 
 /** Every message the server sends, by its `type`; `error` is the error object. */
 export interface ServerMessages {
-  join: { type: "join" } & Join;
-  leave: { type: "leave" } & Leave;
-  message: { type: "message" } & ChatMessage;
-  whisper: { type: "whisper" } & WhisperDelivery;
+  join: { type: "join"; id?: CorrelationId } & Join;
+  leave: { type: "leave"; id?: CorrelationId } & Leave;
+  message: { type: "message"; id?: CorrelationId } & ChatMessage;
+  whisper: { type: "whisper"; id?: CorrelationId } & WhisperDelivery;
   error: ErrorMessage;
 }
 

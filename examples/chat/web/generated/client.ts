@@ -246,6 +246,8 @@ export class Client {
   #listeners = new Map<string, Set<(message: never) => void>>();
   #stateListeners = new Set<(state: ConnectionState) => void>();
   #firstOpen: { resolve: () => void; reject: (e: ApiError) => void } | null = null;
+  /** Messages that arrived with the opening of the connection, held for one turn (see `#open`). */
+  #held: string[] | null = null;
 
   /** Use {@link connect}, which also waits for the connection to open. */
   constructor(url: string, options: ConnectOptions = {}) {
@@ -357,6 +359,15 @@ export class Client {
     socket.onopen = () => {
       if (this.#socket !== socket) return;
       this.#attempts = 0;
+      // Frames that arrive together with the upgrade (a greeting, a broadcast) would reach the
+      // listeners before the code after `await connect()` could add any: hold them for a turn.
+      this.#held = [];
+      setTimeout(() => {
+        const held = this.#held ?? [];
+        this.#held = null;
+        if (this.#socket !== socket) return;
+        for (const text of held) this.#receive(text);
+      }, 0);
       this.#setState("open");
       const queued = this.#queue;
       this.#queue = [];
@@ -371,7 +382,9 @@ export class Client {
     };
     socket.onmessage = (event: { data: unknown }) => {
       if (this.#socket !== socket) return;
-      if (typeof event.data === "string") this.#receive(event.data);
+      if (typeof event.data !== "string") return;
+      if (this.#held !== null) this.#held.push(event.data);
+      else this.#receive(event.data);
     };
     socket.onerror = () => {
       // The close event follows and does the work.

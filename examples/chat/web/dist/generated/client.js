@@ -127,6 +127,8 @@ export class Client {
     #listeners = new Map();
     #stateListeners = new Set();
     #firstOpen = null;
+    /** Messages that arrived with the opening of the connection, held for one turn (see `#open`). */
+    #held = null;
     /** Use {@link connect}, which also waits for the connection to open. */
     constructor(url, options = {}) {
         this.#url = url;
@@ -238,6 +240,17 @@ export class Client {
             if (this.#socket !== socket)
                 return;
             this.#attempts = 0;
+            // Frames that arrive together with the upgrade (a greeting, a broadcast) would reach the
+            // listeners before the code after `await connect()` could add any: hold them for a turn.
+            this.#held = [];
+            setTimeout(() => {
+                const held = this.#held ?? [];
+                this.#held = null;
+                if (this.#socket !== socket)
+                    return;
+                for (const text of held)
+                    this.#receive(text);
+            }, 0);
             this.#setState("open");
             const queued = this.#queue;
             this.#queue = [];
@@ -254,7 +267,11 @@ export class Client {
         socket.onmessage = (event) => {
             if (this.#socket !== socket)
                 return;
-            if (typeof event.data === "string")
+            if (typeof event.data !== "string")
+                return;
+            if (this.#held !== null)
+                this.#held.push(event.data);
+            else
                 this.#receive(event.data);
         };
         socket.onerror = () => {
