@@ -268,18 +268,19 @@ async fn a_request_times_out_and_its_late_reply_becomes_an_event() {
     let started = std::time::Instant::now();
     match client
         .request_ping(api::Ping {
-            delay_ms: Some(600),
+            delay_ms: Some(2_000),
         })
         .await
     {
         Err(ClientError::Timeout(after)) => assert_eq!(after, limit),
         other => panic!("expected a timeout, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_millis(500));
+    // It did not wait for the reply (loose bound: the machine may be busy).
+    assert!(started.elapsed() < Duration::from_millis(1_500));
     // The reply still comes, and no request owns it any more.
     assert_eq!(
         next(&mut events).await.expect("a message"),
-        api::ServerMessage::Pong(api::Pong { delayed_ms: 600 })
+        api::ServerMessage::Pong(api::Pong { delayed_ms: 2_000 })
     );
     // Fast requests still work on the same connection.
     client
@@ -335,7 +336,7 @@ async fn pending_requests_fail_when_the_connection_drops() {
             tokio::spawn(async move {
                 client
                     .request_ping(api::Ping {
-                        delay_ms: Some(5_000),
+                        delay_ms: Some(10_000),
                     })
                     .await
             })
@@ -353,7 +354,7 @@ async fn pending_requests_fail_when_the_connection_drops() {
         }
     }
     assert!(
-        dropped.elapsed() < Duration::from_secs(2),
+        dropped.elapsed() < Duration::from_secs(5),
         "the requests failed when the connection dropped, not at their timeout"
     );
     let end = tokio::time::timeout(WAIT, events.next())
