@@ -28,7 +28,10 @@ const CASES: &[(&str, &str)] = &[
     ("../tests/fixtures/request-reply.yaml", "request-reply"),
     ("../tests/fixtures/send-only.yaml", "send-only"),
     ("../tests/fixtures/role-client.yaml", "role-client"),
-    ("../tests/fixtures/client/no-correlation.yaml", "no-correlation"),
+    (
+        "../tests/fixtures/client/no-correlation.yaml",
+        "no-correlation",
+    ),
     (
         "../tests/asyncapi/3.0.0/slack-rtm-asyncapi.yml",
         "slack-rtm",
