@@ -146,9 +146,9 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** How the client reconnects after the connection drops: exponential backoff with jitter. */
 export interface ReconnectOptions {
   /** The first delay, in milliseconds (default 250). */
-  initialDelayMs?: number;
+  initialDelay?: number;
   /** The longest delay, in milliseconds (default 10000). */
-  maxDelayMs?: number;
+  maxDelay?: number;
   /** How much the delay grows after each failed attempt (default 2). */
   factor?: number;
   /** The random part of each delay, from 0 (none) to 1 (all of it; default 0.5). */
@@ -168,13 +168,13 @@ export interface ConnectOptions {
   /** Check every message against its schema before sending it (default `true`). */
   validate?: boolean;
   /** The default time a request waits for its reply, in milliseconds (default 10000). */
-  timeoutMs?: number;
+  timeout?: number;
 }
 
 /** Settings of one request. */
 export interface RequestOptions {
   /** How long to wait for the reply, in milliseconds. */
-  timeoutMs?: number;
+  timeout?: number;
 }
 
 /** Where the connection is. */
@@ -241,7 +241,7 @@ export class Client {
   #validate: boolean;
 {%- endif %}
 {%- if !requests.is_empty() %}
-  #timeoutMs: number;
+  #timeout: number;
   #nextId = 1;
 {%- endif %}
   #socket: WebSocketLike | null = null;
@@ -268,8 +268,8 @@ export class Client {
       options.reconnect === false
         ? null
         : {
-            initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
-            maxDelayMs: options.reconnect?.maxDelayMs ?? 10000,
+            initialDelay: options.reconnect?.initialDelay ?? 250,
+            maxDelay: options.reconnect?.maxDelay ?? 10000,
             factor: options.reconnect?.factor ?? 2,
             jitter: options.reconnect?.jitter ?? 0.5,
             maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
@@ -279,7 +279,7 @@ export class Client {
     this.#validate = options.validate ?? true;
 {%- endif %}
 {%- if !requests.is_empty() %}
-    this.#timeoutMs = options.timeoutMs ?? 10000;
+    this.#timeout = options.timeout ?? 10000;
 {%- endif %}
     this.send = {
 {%- for m in sent %}
@@ -427,7 +427,7 @@ export class Client {
       return;
     }
     this.#setState("reconnecting");
-    const delay = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.#attempts);
+    const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.#attempts);
     this.#attempts += 1;
     const wait = delay * (1 - r.jitter * Math.random());
     this.#retry = setTimeout(() => {
@@ -542,14 +542,14 @@ export class Client {
         return;
       }
       if (key === null) return;
-      const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+      const timeout = options?.timeout ?? this.#timeout;
       const timer = setTimeout(() => {
         if (this.#pending.get(key) !== pending) return;
         this.#pending.delete(key);
         // A request that never left the client does not go out later.
         this.#queue = this.#queue.filter((q) => q.key !== key);
-        reject(clientError("timeout", `no reply to \`${tag}\` within ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(clientError("timeout", `no reply to \`${tag}\` within ${timeout} ms`));
+      }, timeout);
       const sent = !this.#queue.some((q) => q.key === key);
       const pending: Pending = { tags, resolve, reject, timer, sent };
       this.#pending.set(key, pending);

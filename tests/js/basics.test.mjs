@@ -285,7 +285,7 @@ describe("timeouts", () => {
     await server.pause();
     try {
       const started = Date.now();
-      await assert.rejects(client.request.ping({}, { timeoutMs: 200 }), (e) => apiError(e, "timeout") && true);
+      await assert.rejects(client.request.ping({}, { timeout: 200 }), (e) => apiError(e, "timeout") && true);
       const took = Date.now() - started;
       assert.ok(took >= 190 && took < 2_000, `timed out after ${took} ms`);
     } finally {
@@ -295,8 +295,8 @@ describe("timeouts", () => {
     late.close();
   });
 
-  test("connect's timeoutMs is the default for every request", async () => {
-    const client = await connect({ timeoutMs: 150 });
+  test("connect's timeout is the default for every request", async () => {
+    const client = await connect({ timeout: 150 });
     await server.pause();
     try {
       const started = Date.now();
@@ -312,7 +312,7 @@ describe("lifecycle", () => {
   test("after the server restarts on the same port, the client reconnects and sends what it queued", async () => {
     const own = await Server.start("basics");
     try {
-      const reconnect = { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 };
+      const reconnect = { initialDelay: 50, maxDelay: 200, factor: 2, jitter: 0 };
       const client = await connect({ reconnect }, own);
       const bounded = await connect({ reconnect, queueLimit: 1 }, own);
       const unqueued = await connect({ reconnect, queueLimit: 0 }, own);
@@ -324,7 +324,7 @@ describe("lifecycle", () => {
       // A request in flight when the server dies fails cleanly.
       await own.pause();
       const pending = assert.rejects(
-        client.request.ping({}, { timeoutMs: 5_000 }),
+        client.request.ping({}, { timeout: 5_000 }),
         (e) => apiError(e, "disconnected") && true,
       );
       await sleep(50);
@@ -336,7 +336,7 @@ describe("lifecycle", () => {
 
       // While disconnected: queued up to the bound, then refused.
       client.send.message({ msg: "queued 1" });
-      const asked = client.request.echo({ message: "asked while down" }, { timeoutMs: 5_000 });
+      const asked = client.request.echo({ message: "asked while down" }, { timeout: 5_000 });
       client.send.message({ msg: "queued 2" });
       bounded.send.message({ msg: "kept" });
       assert.throws(() => bounded.send.message({ msg: "dropped" }), (e) => apiError(e, "queue_full") && true);
@@ -370,7 +370,7 @@ describe("lifecycle", () => {
     let pending;
     try {
       pending = assert.rejects(
-        client.request.ping({}, { timeoutMs: 5_000 }),
+        client.request.ping({}, { timeout: 5_000 }),
         (e) => apiError(e, "closed") && true,
       );
       await sleep(20);

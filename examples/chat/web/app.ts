@@ -87,7 +87,7 @@ async function join(room: string, id: number): Promise<void> {
   const url = `${scheme}://${location.host}/room/${encodeURIComponent(room)}/${id}`;
   let joined: Client;
   try {
-    joined = await connect(url, { reconnect: { initialDelayMs: 250, maxDelayMs: 5000 } });
+    joined = await connect(url, { reconnect: { initialDelay: 250, maxDelay: 5000 } });
   } catch (error) {
     setState("closed");
     joinButton.disabled = false;

@@ -26,14 +26,14 @@ export async function chat(room: string, id: number): Promise<string[]> {
 
 export async function basics(): Promise<string> {
   const client = await connect("ws://127.0.0.1:8080/", {
-    reconnect: { initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.2, maxAttempts: 10 },
+    reconnect: { initialDelay: 100, maxDelay: 5000, factor: 2, jitter: 0.2, maxAttempts: 10 },
     queueLimit: 10,
     validate: true,
-    timeoutMs: 1000,
+    timeout: 1000,
   });
   const pong = await client.request.ping({});
   const time: string = pong.time;
-  const reply = await client.request.message({ msg: "hi" }, { timeoutMs: 500 });
+  const reply = await client.request.message({ msg: "hi" }, { timeout: 500 });
   const echo = await client.request.echo({ message: "x" });
   const now = await client.request.time({});
   client.send.goodbye({});

@@ -79,7 +79,7 @@ async function join(room, id) {
     const url = `${scheme}://${location.host}/room/${encodeURIComponent(room)}/${id}`;
     let joined;
     try {
-        joined = await connect(url, { reconnect: { initialDelayMs: 250, maxDelayMs: 5000 } });
+        joined = await connect(url, { reconnect: { initialDelay: 250, maxDelay: 5000 } });
     }
     catch (error) {
         setState("closed");

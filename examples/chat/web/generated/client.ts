@@ -139,9 +139,9 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** How the client reconnects after the connection drops: exponential backoff with jitter. */
 export interface ReconnectOptions {
   /** The first delay, in milliseconds (default 250). */
-  initialDelayMs?: number;
+  initialDelay?: number;
   /** The longest delay, in milliseconds (default 10000). */
-  maxDelayMs?: number;
+  maxDelay?: number;
   /** How much the delay grows after each failed attempt (default 2). */
   factor?: number;
   /** The random part of each delay, from 0 (none) to 1 (all of it; default 0.5). */
@@ -161,13 +161,13 @@ export interface ConnectOptions {
   /** Check every message against its schema before sending it (default `true`). */
   validate?: boolean;
   /** The default time a request waits for its reply, in milliseconds (default 10000). */
-  timeoutMs?: number;
+  timeout?: number;
 }
 
 /** Settings of one request. */
 export interface RequestOptions {
   /** How long to wait for the reply, in milliseconds. */
-  timeoutMs?: number;
+  timeout?: number;
 }
 
 /** Where the connection is. */
@@ -261,8 +261,8 @@ export class Client {
       options.reconnect === false
         ? null
         : {
-            initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
-            maxDelayMs: options.reconnect?.maxDelayMs ?? 10000,
+            initialDelay: options.reconnect?.initialDelay ?? 250,
+            maxDelay: options.reconnect?.maxDelay ?? 10000,
             factor: options.reconnect?.factor ?? 2,
             jitter: options.reconnect?.jitter ?? 0.5,
             maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
@@ -411,7 +411,7 @@ export class Client {
       return;
     }
     this.#setState("reconnecting");
-    const delay = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.#attempts);
+    const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.#attempts);
     this.#attempts += 1;
     const wait = delay * (1 - r.jitter * Math.random());
     this.#retry = setTimeout(() => {

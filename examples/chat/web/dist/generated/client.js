@@ -141,8 +141,8 @@ export class Client {
             options.reconnect === false
                 ? null
                 : {
-                    initialDelayMs: options.reconnect?.initialDelayMs ?? 250,
-                    maxDelayMs: options.reconnect?.maxDelayMs ?? 10000,
+                    initialDelay: options.reconnect?.initialDelay ?? 250,
+                    maxDelay: options.reconnect?.maxDelay ?? 10000,
                     factor: options.reconnect?.factor ?? 2,
                     jitter: options.reconnect?.jitter ?? 0.5,
                     maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
@@ -300,7 +300,7 @@ export class Client {
             return;
         }
         this.#setState("reconnecting");
-        const delay = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.#attempts);
+        const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.#attempts);
         this.#attempts += 1;
         const wait = delay * (1 - r.jitter * Math.random());
         this.#retry = setTimeout(() => {
