@@ -3,9 +3,16 @@
 //! module `conformance_<stem>` per golden under `conformance/` (the Rust of the official
 //! AsyncAPI examples, see `codegen/tests/conformance.rs`), so that the library compiles them
 //! all. Adding a fixture or a conformance document needs no change here.
+//!
+//! It also writes `$OUT_DIR/jsonschema_suite.rs`: the vendored JSON Schema Test Suite as generated
+//! APIs, for `tests/jsonschema_suite.rs` (see `build/suite.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// The JSON Schema Test Suite as generated APIs (`$OUT_DIR/jsonschema_suite.rs`).
+#[path = "build/suite.rs"]
+mod suite;
 
 /// The `.rs` files directly in `dir`, sorted; none when `dir` does not exist.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -70,4 +77,5 @@ fn main() {
     }
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("goldens.rs"), out).expect("OUT_DIR is writable");
+    suite::main(Path::new(&manifest_dir), Path::new(&out_dir));
 }

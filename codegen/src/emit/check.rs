@@ -399,8 +399,7 @@ impl<'a> Checks<'a> {
                     checks.extend(min_len(&quote!(#call.len()), call, n));
                 }
                 if let Some(n) = object.get("maxItems").and_then(Value::as_u64) {
-                    let n = n as usize;
-                    checks.push(quote!(#call.len() <= #n));
+                    checks.push(max_len(&quote!(#call.len()), call, n));
                 }
                 if object.get("uniqueItems") == Some(&Value::Bool(true)) {
                     let reference = expr.as_ref();
@@ -432,8 +431,7 @@ impl<'a> Checks<'a> {
                     checks.extend(min_len(&quote!(#call.len()), call, n));
                 }
                 if let Some(n) = object.get("maxProperties").and_then(Value::as_u64) {
-                    let n = n as usize;
-                    checks.push(quote!(#call.len() <= #n));
+                    checks.push(max_len(&quote!(#call.len()), call, n));
                 }
                 if let Some(values) = object.get("additionalProperties").filter(|v| v.is_object()) {
                     let inner_checks =
@@ -580,8 +578,11 @@ fn string_checks(expr: &Expr, object: &Map<String, Value>, newtype: bool) -> Vec
             ));
         }
         if let Some(n) = object.get("maxLength").and_then(Value::as_u64) {
-            let n = n as usize;
-            checks.push(quote!(::socketsundso::codegen::check::char_len(#reference) <= #n));
+            checks.push(max_len(
+                &quote!(::socketsundso::codegen::check::char_len(#reference)),
+                expr_call,
+                n,
+            ));
         }
     }
     let expr = &reference;
@@ -775,6 +776,16 @@ fn min_len(len: &TokenStream, call: &TokenStream, n: u64) -> Option<TokenStream>
             let n = n as usize;
             Some(quote!(#len >= #n))
         }
+    }
+}
+
+/// `len <= n`, or `is_empty()` for 0 (clippy objects to `len <= 0`).
+fn max_len(len: &TokenStream, call: &TokenStream, n: u64) -> TokenStream {
+    if n == 0 {
+        quote!(#call.is_empty())
+    } else {
+        let n = n as usize;
+        quote!(#len <= #n)
     }
 }
 
