@@ -2,66 +2,29 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
 
 use crate::Outgoing;
-use crate::error::Violation;
-use crate::hub::{ConnectionId, Handle, Hub, Outbound};
-
-/// Why a message could not be queued for a connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// The connection is gone (or the id was never registered).
-    Closed,
-    /// The connection's outbound queue is full: it is being closed as a slow client (close code
-    /// 1008, `outbound queue overflow`).
-    Overflow,
-    /// The message could not be serialized to JSON.
-    Serialize(String),
-    /// Debug builds only: the message breaks its schema (each violation's path is relative to
-    /// the message).
-    Schema(Vec<Violation>),
-}
-
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Closed => f.write_str("the connection is closed"),
-            Self::Overflow => f.write_str("the connection's outbound queue overflowed"),
-            Self::Serialize(e) => write!(f, "the message could not be serialized: {e}"),
-            Self::Schema(violations) => {
-                f.write_str("the message breaks its schema:")?;
-                for v in violations {
-                    write!(
-                        f,
-                        " {}: {} ({});",
-                        if v.path.is_empty() { "/" } else { &v.path },
-                        v.message,
-                        v.kind
-                    )?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for SendError {}
+use crate::outbox::{Outbox, SendError};
+use crate::rooms::{ConnectionId, Hub};
 
 /// One connection, as seen by a handler: who it is, what its route's path parameters were, and
 /// how to reach it and others.
 ///
-/// Everything here is non-blocking: messages go into bounded per-connection queues (see
-/// [`Hub`]) and are written by each connection's own task. Messages a handler sends to its own
-/// connection arrive before that handler's reply.
+/// Messages go into each receiver's outbox, bounded by bytes (see
+/// [`SlowConsumer`](crate::SlowConsumer)), and are written by each connection's own task.
+/// Messages a handler sends to its own connection arrive before that handler's reply. Only the
+/// broadcasts are `async`: they wait when a receiver's policy is back-pressure and it is full,
+/// and complete at once otherwise.
 pub struct Context<Out> {
     id: ConnectionId,
     params: Arc<[(String, String)]>,
     hub: Hub,
-    handle: Handle,
+    outbox: Arc<Outbox>,
     /// Per-connection state, set once (usually in `on_connect`); shared by clones.
     state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
     /// The axum router's state, if the route was mounted on a `Router` with state.
@@ -76,7 +39,7 @@ impl<Out> Clone for Context<Out> {
             id: self.id,
             params: Arc::clone(&self.params),
             hub: self.hub.clone(),
-            handle: self.handle.clone(),
+            outbox: Arc::clone(&self.outbox),
             state: Arc::clone(&self.state),
             app_state: self.app_state.clone(),
             _out: PhantomData,
@@ -94,17 +57,12 @@ impl<Out> fmt::Debug for Context<Out> {
 }
 
 impl<Out: Outgoing> Context<Out> {
-    pub(crate) fn new(
-        id: ConnectionId,
-        params: Vec<(String, String)>,
-        hub: Hub,
-        handle: Handle,
-    ) -> Self {
+    pub(crate) fn new(params: Vec<(String, String)>, hub: Hub, outbox: Arc<Outbox>) -> Self {
         Self {
-            id,
+            id: outbox.id(),
             params: params.into(),
             hub,
-            handle,
+            outbox,
             state: Arc::default(),
             app_state: None,
             _out: PhantomData,
@@ -159,18 +117,24 @@ impl<Out: Outgoing> Context<Out> {
     }
 
     /// Sends `msg` to this client. It is written before the reply of the handler that is
-    /// running.
+    /// running. Never waits: under back-pressure, this connection's bound is doubled for it
+    /// (see [`SlowConsumer::BackPressure`](crate::SlowConsumer::BackPressure)).
     pub fn send(&self, msg: impl Into<Out>) -> Result<(), SendError> {
-        self.handle.push(Outbound::Text(encode(&msg.into())?))
+        let text = encode(&msg.into())?;
+        self.outbox.push(text, false).map_err(SendError::from)
     }
 
-    /// Sends `msg` to the connection `id` (which may be this one).
+    /// Sends `msg` to the connection `id` (which may be this one, or, with a backend such as
+    /// Redis, one on another node). Never waits, like [`Context::send`].
+    ///
+    /// For a connection on another node, `Ok` means the message was handed to the backend; if
+    /// that connection is gone by the time it arrives, the message is dropped there.
     pub fn send_to(&self, id: ConnectionId, msg: impl Into<Out>) -> Result<(), SendError> {
         let text = encode(&msg.into())?;
         if id == self.id {
-            return self.handle.push(Outbound::Text(text));
+            return self.outbox.push(text, false).map_err(SendError::from);
         }
-        self.hub.send_to(id, Outbound::Text(text))
+        self.hub.send_to(id, text)
     }
 
     /// Joins `room` (created if needed). Joining a room twice is a no-op.
@@ -178,7 +142,8 @@ impl<Out: Outgoing> Context<Out> {
         self.hub.join(self.id, room);
     }
 
-    /// Leaves `room`. A room disappears when its last member leaves.
+    /// Leaves `room`. A room disappears when its last member leaves. A connection leaves all
+    /// its rooms when it ends.
     pub fn leave(&self, room: &str) {
         self.hub.leave(self.id, room);
     }
@@ -188,27 +153,52 @@ impl<Out: Outgoing> Context<Out> {
         self.hub.rooms_of(self.id)
     }
 
-    /// Sends `msg` to every member of `room`, this connection included if it is a member.
-    /// The message is serialized once. Returns how many connections it was queued for (members
-    /// whose queue overflowed are not counted).
-    pub fn broadcast(&self, room: &str, msg: impl Into<Out>) -> usize {
-        match encode(&msg.into()) {
-            Ok(text) => self.hub.broadcast(room, &text, None),
-            Err(e) => {
-                tracing::error!(connection = %self.id, room, error = %e, "broadcast not sent");
-                0
-            }
-        }
+    /// The members of `room` on every node, sorted (see [`Hub::members`]).
+    pub async fn members(&self, room: &str) -> Vec<ConnectionId> {
+        self.hub.members(room).await
     }
 
-    /// Sends `msg` to every member of `room` except this connection. Returns how many
-    /// connections it was queued for.
-    pub fn broadcast_others(&self, room: &str, msg: impl Into<Out>) -> usize {
-        match encode(&msg.into()) {
-            Ok(text) => self.hub.broadcast(room, &text, Some(self.id)),
-            Err(e) => {
-                tracing::error!(connection = %self.id, room, error = %e, "broadcast not sent");
-                0
+    /// Sends `msg` to every member of `room`, this connection included if it is a member, on
+    /// every node. The message is serialized once, and its bytes are shared by all receivers.
+    ///
+    /// Completes at once unless a receiver on this node is full under
+    /// [`SlowConsumer::BackPressure`](crate::SlowConsumer::BackPressure); then it waits until that
+    /// receiver has room (or is closed for missing the write timeout). Returns how many of this
+    /// node's connections it was queued for: slow consumers that are being closed are not
+    /// counted, and neither are other nodes' members.
+    pub fn broadcast<'a>(
+        &'a self,
+        room: &'a str,
+        msg: impl Into<Out>,
+    ) -> impl Future<Output = usize> + Send + 'a {
+        self.broadcast_except(room, msg.into(), None)
+    }
+
+    /// Sends `msg` to every member of `room` except this connection, like
+    /// [`Context::broadcast`].
+    pub fn broadcast_others<'a>(
+        &'a self,
+        room: &'a str,
+        msg: impl Into<Out>,
+    ) -> impl Future<Output = usize> + Send + 'a {
+        self.broadcast_except(room, msg.into(), Some(self.id))
+    }
+
+    fn broadcast_except<'a>(
+        &'a self,
+        room: &'a str,
+        msg: Out,
+        except: Option<ConnectionId>,
+    ) -> impl Future<Output = usize> + Send + 'a {
+        // Serialized now, so the future does not hold the message.
+        let text = encode(&msg);
+        async move {
+            match text {
+                Ok(text) => self.hub.broadcast(room, text, except).await,
+                Err(e) => {
+                    tracing::error!(connection = %self.id, room, error = %e, "broadcast not sent");
+                    0
+                }
             }
         }
     }
@@ -218,8 +208,7 @@ impl<Out: Outgoing> Context<Out> {
     ///
     /// Use 1000 for a normal close, 4000–4999 for application codes.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        // If the queue is full, the connection is being closed as a slow client anyway.
-        let _ = self.handle.push(Outbound::Close(code, reason.into()));
+        self.outbox.push_close(code, reason.into());
     }
 
     /// The hub this connection is registered in.
@@ -260,12 +249,11 @@ mod tests {
     #[test]
     fn params() {
         let hub = Hub::new();
-        let (id, handle, _rx) = hub.register(4);
+        let outbox = hub.register(&crate::Settings::default());
         let ctx: Context<serde_json::Value> = Context::new(
-            id,
             vec![("room".into(), "a b".into()), ("user".into(), "7".into())],
             hub,
-            handle,
+            outbox,
         );
         assert_eq!(ctx.param("room"), Some("a b"));
         assert_eq!(ctx.param("user"), Some("7"));

@@ -27,10 +27,14 @@
 //!
 //! - Message and frame size: 1 MiB by default ([`Settings`]). A bigger one gets `too_large`, then
 //!   close code 1009; the rest of it is not read.
-//! - Slow clients: each connection has a bounded outbound queue (1024 messages by default).
-//!   Sending never waits; a client whose queue overflows is closed with code 1008
-//!   (`outbound queue overflow`), or dropped if it does not even read its close frame. Other
-//!   clients are never slowed down.
+//! - Slow consumers: a connection is slow when more than 4 MiB wait to be written to it, or when a
+//!   write to it takes longer than 5 s ([`Settings::max_pending_bytes`],
+//!   [`Settings::write_timeout`]); a burst of broadcasts that fits is never mistaken for one.
+//!   What happens then is the endpoint's [`SlowConsumer`] policy: closed with code 1008 (the
+//!   default), its oldest messages dropped, or back-pressure on the broadcasting handlers. See
+//!   [`outbox`](SlowConsumer) and [`Hub::metrics`].
+//! - Rooms: [`rooms`] keeps them in process, or across nodes with a [`rooms::Backend`] (Redis
+//!   with the `redis` feature).
 //! - Closing: [`Context::close`] and [`Reject`] send a close frame and wait up to
 //!   [`Settings::close_timeout`] for the client's answer.
 #![deny(missing_docs)]
@@ -40,21 +44,21 @@ use std::future::Future;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod codegen;
-mod connection;
 mod context;
 mod decode;
-mod endpoint;
 mod error;
-mod hub;
+mod outbox;
+pub mod rooms;
+mod server;
 mod strict;
 pub mod validate;
 
-pub use connection::serve_connection;
-pub use context::{Context, SendError};
+pub use context::Context;
 pub use decode::{Decoded, decode};
-pub use endpoint::{Endpoint, Settings};
 pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
-pub use hub::{ConnectionId, Hub};
+pub use outbox::{MESSAGE_OVERHEAD, SendError, SlowConsumer};
+pub use rooms::{ConnectionId, Hub, Metrics};
+pub use server::{Endpoint, Settings, serve_connection};
 pub use validate::Validator;
 
 /// A WebSocket API: what a generated `Server<H>` adapter implements for a user's handler.

@@ -96,7 +96,8 @@ impl Service for Chat {
                     return Err(HandlerError::invalid("", "join a room first"));
                 };
                 let sender = ctx.param("user").unwrap_or("anonymous").to_owned();
-                ctx.broadcast(room, ServerMessage::Message { sender, text });
+                ctx.broadcast(room, ServerMessage::Message { sender, text })
+                    .await;
                 Ok(None)
             }
         }

@@ -703,7 +703,7 @@ async fn a_client_that_does_not_read_is_dropped_without_slowing_the_others() {
     assert_eq!(writer.recv_json().await, join_of(2));
     // `slow` reads nothing from here on. `writer` whispers to it in batches; after each batch a
     // probe message comes back to `writer`, so every answer to the batch has arrived by then.
-    // Once the slow client's queue (1024 messages) overflows, sending to it fails.
+    // Once more than the slow client's bound (4 MiB pending) waits for it, sending to it fails.
     let payload = "z".repeat(16 * 1024);
     let mut sent = 0_usize;
     let mut batches = 0;
@@ -738,7 +738,10 @@ async fn a_client_that_does_not_read_is_dropped_without_slowing_the_others() {
         }
         assert!(sent < 20_000, "no overflow after {sent} whispers of 16 KiB");
     };
-    assert!(failures > 0 && sent > 1024, "overflowed after {sent}");
+    assert!(
+        failures > 0 && sent * payload.len() > 4 << 20,
+        "overflowed after {sent}"
+    );
     // The writer is not slowed down while the slow client is being dropped.
     let started = tokio::time::Instant::now();
     assert_still_works(&mut writer, 1).await;

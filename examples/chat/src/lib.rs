@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use socketsundso::{ConnectionId, HandlerError, Reject};
+use socketsundso::{ConnectionId, HandlerError, Hub, Reject};
 
 /// The code generated from `asyncapi.yaml` by `build.rs`.
 pub mod api {
@@ -51,6 +51,18 @@ impl Chat {
     }
 }
 
+/// The hub room of a chat room. Rooms of clients (see [`client_room`]) have another prefix, so a
+/// chat room cannot be named like one of them.
+fn chat_room(room: &str) -> String {
+    format!("room:{room}")
+}
+
+/// The hub room that only client `client_id` of chat room `room` joins: how a whisper finds its
+/// recipient on any node.
+fn client_room(room: &str, client_id: i64) -> String {
+    format!("client:{client_id}:{room}")
+}
+
 impl api::Handler for Chat {
     async fn on_connect(&self, ctx: &Context) -> Result<(), Reject> {
         let room = ctx.param("room_id").unwrap_or_default().to_owned();
@@ -58,22 +70,29 @@ impl api::Handler for Chat {
             .param("client_id")
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| Reject::policy("client_id must be an integer"))?;
+        let taken = || Reject::policy(format!("client {client_id} is already in room {room}"));
         {
             let mut clients = self.clients();
             if clients.contains_key(&(room.clone(), client_id)) {
-                return Err(Reject::policy(format!(
-                    "client {client_id} is already in room {room}"
-                )));
+                return Err(taken());
             }
             clients.insert((room.clone(), client_id), ctx.id());
         }
-        ctx.join(&room);
+        // On the other nodes (with Redis): the client may be connected there.
+        let me = client_room(&room, client_id);
+        if !ctx.members(&me).await.is_empty() {
+            self.clients().remove(&(room.clone(), client_id));
+            return Err(taken());
+        }
+        ctx.join(&me);
+        ctx.join(&chat_room(&room));
         ctx.broadcast(
-            &room,
+            &chat_room(&room),
             Join {
                 client_id: client_id.into(),
             },
-        );
+        )
+        .await;
         // The first and only set_state of this connection cannot fail.
         let _ = ctx.set_state(Member { room, client_id });
         Ok(())
@@ -81,18 +100,22 @@ impl api::Handler for Chat {
 
     async fn on_disconnect(&self, ctx: &Context) {
         let Member { room, client_id } = who(ctx);
-        let mut clients = self.clients();
-        if clients.get(&(room.clone(), client_id)) == Some(&ctx.id()) {
+        {
+            let mut clients = self.clients();
+            if clients.get(&(room.clone(), client_id)) != Some(&ctx.id()) {
+                return;
+            }
             clients.remove(&(room.clone(), client_id));
-            drop(clients);
-            ctx.leave(&room);
-            ctx.broadcast(
-                &room,
-                Leave {
-                    client_id: client_id.into(),
-                },
-            );
         }
+        // The runtime leaves every room after this; the leave goes to the others only.
+        ctx.leave(&chat_room(&room));
+        ctx.broadcast(
+            &chat_room(&room),
+            Leave {
+                client_id: client_id.into(),
+            },
+        )
+        .await;
     }
 
     async fn on_message(&self, ctx: &Context, message: Message) -> Result<(), HandlerError> {
@@ -101,12 +124,13 @@ impl api::Handler for Chat {
             client_id: sender,
         } = who(ctx);
         ctx.broadcast(
-            &room,
+            &chat_room(&room),
             ChatMessage {
                 sender: sender.into(),
                 msg: message.msg,
             },
-        );
+        )
+        .await;
         Ok(())
     }
 
@@ -115,7 +139,13 @@ impl api::Handler for Chat {
             room,
             client_id: from,
         } = who(ctx);
-        let recipient = self.clients().get(&(room, *message.to)).copied();
+        let to = *message.to;
+        let here = self.clients().get(&(room.clone(), to)).copied();
+        let recipient = match here {
+            Some(id) => Some(id),
+            // Not on this node: ask the others.
+            None => ctx.members(&client_room(&room, to)).await.first().copied(),
+        };
         let Some(recipient) = recipient else {
             return Err(HandlerError::invalid("/to", "recipient not found"));
         };
@@ -130,9 +160,16 @@ impl api::Handler for Chat {
     }
 }
 
-/// The chat API on its route and the chat page at `/`, ready for `axum::serve`.
+/// The chat API on its route and the chat page at `/`, ready for `axum::serve`; one node.
 pub fn app() -> axum::Router {
+    app_with_hub(Hub::new())
+}
+
+/// [`app`] with rooms in `hub`: with a Redis backend, this server is one node of several that
+/// share their rooms.
+pub fn app_with_hub(hub: Hub) -> axum::Router {
+    let endpoint = api::Server::new(Chat::default()).endpoint().hub(hub);
     axum::Router::new()
-        .route(ROUTE, api::Server::new(Chat::default()).into_route())
+        .route(ROUTE, endpoint.into_method_router())
         .merge(web::routes())
 }

@@ -311,7 +311,7 @@ where
             Some(id) => id,
             None => {
                 let id = Value::from(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-                text = crate::connection::with_id(&text, field, &id);
+                text = crate::server::with_id(&text, field, &id);
                 id
             }
         };

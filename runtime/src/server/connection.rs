@@ -1,24 +1,31 @@
 //! The connection loop: one task per connection owns the socket, reads and handles messages in
-//! order, and writes replies and queued messages.
+//! order, and writes what its [`Outbox`] holds and the replies.
+//!
+//! The writer runs in the same task as the handlers, without a channel hop: between messages,
+//! when the outbox wakes it, and *while a handler is waiting* (so a handler that awaits a
+//! database, or a back-pressured broadcast to a room that includes its own connection, does not
+//! stall this connection's own deliveries). Each write is a batch of up to [`BATCH`] bytes from
+//! the outbox, then the reply if it is the last batch, then one flush, all within the write
+//! timeout (see [`Settings::write_timeout`]).
 
 use std::fmt::Display;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{FutureExt as _, Sink, SinkExt as _, Stream, StreamExt as _};
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use crate::context::Context;
-use crate::context::encode;
+use super::Settings;
+use crate::context::{Context, encode};
 use crate::decode::{Decoded, decode};
-use crate::endpoint::Settings;
 use crate::error::{ErrorCode, ErrorMessage};
-use crate::hub::{ConnShared, ConnectionId, Hub, Outbound};
+use crate::outbox::{Outbound, Outbox, Slow};
+use crate::rooms::{ConnectionId, Hub};
 use crate::{Incoming, Outgoing, Service};
 
-/// Close code 1008, policy violation: used for a slow client.
+/// Close code 1008, policy violation: used for a slow consumer.
 const CLOSE_POLICY: u16 = 1008;
 /// Close code 1009: a message was too big.
 const CLOSE_TOO_BIG: u16 = 1009;
@@ -28,7 +35,9 @@ const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_PROTOCOL: u16 = 1002;
 /// Close code 1007: a text frame was not UTF-8.
 const CLOSE_INVALID_PAYLOAD: u16 = 1007;
-const OVERFLOW_REASON: &str = "outbound queue overflow";
+
+/// How many bytes of queued messages one write takes from the outbox before it flushes.
+const BATCH: usize = 64 * 1024;
 
 /// Serves one WebSocket connection until it ends.
 ///
@@ -40,9 +49,9 @@ const OVERFLOW_REASON: &str = "outbound queue overflow";
 /// 2. Handles text frames in order, one at a time: decode, [`Service::handle`], reply. Every bad
 ///    input gets an error message (see [`ErrorCode`]) and the connection stays open, including
 ///    when a handler panics (`internal`). Messages queued for this connection (by its own
-///    handler, or by others) are written before the reply, and flushed once per burst.
+///    handler, or by others) are written before the reply, and flushed once per batch.
 /// 3. When the client closes, the stream ends, a read fails, a handler calls
-///    [`Context::close`], or the outbound queue overflows, the loop ends; then
+///    [`Context::close`], or the connection is found to be a slow consumer, the loop ends; then
 ///    [`Service::on_disconnect`] runs and the connection leaves its rooms.
 ///
 /// Binary frames get `unsupported_frame`. Pings are answered by the WebSocket layer. A message
@@ -76,18 +85,19 @@ pub(crate) async fn serve<S, W, E>(
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
-    let (id, handle, rx) = hub.register(settings.outbound_queue);
-    let shared = Arc::clone(handle.shared());
-    let ctx =
-        Context::<S::Outgoing>::new(id, params, hub.clone(), handle).with_app_state(app_state);
+    let outbox = hub.register(&settings);
+    let id = outbox.id();
+    let ctx = Context::<S::Outgoing>::new(params, hub.clone(), Arc::clone(&outbox))
+        .with_app_state(app_state);
     tracing::debug!(connection = %id, "connected");
     let mut conn = Conn {
         socket,
-        rx,
-        shared: &shared,
+        outbox: &outbox,
         settings: &settings,
         id,
         tag_field: <S::Incoming as Incoming>::TAG_FIELD,
+        batch: Vec::new(),
+        close: None,
     };
 
     let accepted = match AssertUnwindSafe(service.on_connect(&ctx))
@@ -125,18 +135,23 @@ enum Flow {
     Continue,
     /// Send a close frame, wait for the client's, and end.
     Close(u16, String),
+    /// The connection is a slow consumer: close it with 1008 and end.
+    Slow(Slow),
     /// End now (the socket failed).
     Stop,
 }
 
 struct Conn<'a, W> {
     socket: W,
-    rx: mpsc::Receiver<Outbound>,
-    shared: &'a ConnShared,
+    outbox: &'a Outbox,
     settings: &'a Settings,
     id: ConnectionId,
     /// The API's tag field, which error messages use too.
     tag_field: &'static str,
+    /// The batch being written (kept for its capacity).
+    batch: Vec<Outbound>,
+    /// A close request taken from the outbox: it takes effect after the current reply.
+    close: Option<(u16, String)>,
 }
 
 impl<W, E> Conn<'_, W>
@@ -146,23 +161,27 @@ where
     E: Display,
 {
     async fn run<S: Service>(&mut self, service: &S, ctx: &Context<S::Outgoing>) {
+        let outbox = self.outbox;
         loop {
-            // Reading first: while messages keep arriving, the queue is still drained before
+            // Reading first: while messages keep arriving, the outbox is still written before
             // every reply, so neither side starves.
             let flow = tokio::select! {
                 biased;
                 frame = self.socket.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
-                        let reply = handle_text(service, ctx, text.as_str()).await;
-                        self.write(None, reply).await
+                        let (reply, flow) =
+                            self.while_writing(handle_text(service, ctx, text.as_str())).await;
+                        match flow {
+                            Flow::Continue => self.write(reply).await,
+                            other => other,
+                        }
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let error = ErrorMessage::new(
                             ErrorCode::UnsupportedFrame,
                             "binary frames are not supported; send JSON text frames",
                         );
-                        self.write(None, Some(error.to_json_tagged(self.tag_field).into()))
-                            .await
+                        self.write(Some(error.to_json_tagged(self.tag_field).into())).await
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
                     Some(Ok(Message::Close(frame))) => {
@@ -177,11 +196,7 @@ where
                     }
                     None => return,
                 },
-                item = self.rx.recv() => match item {
-                    Some(item) => self.write(Some(item), None).await,
-                    // Cannot happen: the context holds a sender.
-                    None => return,
-                },
+                () = outbox.ready() => self.write(None).await,
             };
             match flow {
                 Flow::Continue => {}
@@ -189,74 +204,126 @@ where
                     self.close(code, &reason, true).await;
                     return;
                 }
+                Flow::Slow(why) => {
+                    // The client is not keeping up: do not wait for its answer.
+                    self.close(CLOSE_POLICY, why.reason(), false).await;
+                    return;
+                }
                 Flow::Stop => return,
             }
         }
     }
 
-    /// Writes `first`, then whatever else is queued, then `reply`, and flushes once. Gives up
-    /// if the outbound queue overflows while the socket is blocked.
-    async fn write(&mut self, first: Option<Outbound>, reply: Option<Utf8Bytes>) -> Flow {
-        if self.shared.overflowed() {
-            return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
+    /// Runs a handler to completion, writing what the outbox gets meanwhile. A failed write
+    /// stops the writing, never the handler.
+    async fn while_writing<F: Future>(&mut self, handler: F) -> (F::Output, Flow) {
+        let outbox = self.outbox;
+        tokio::pin!(handler);
+        let mut flow = Flow::Continue;
+        while let Flow::Continue = flow {
+            if self.close.is_some() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                output = &mut handler => return (output, flow),
+                () = outbox.ready() => flow = self.write_queued(None, usize::MAX).await,
+            }
         }
-        let shared = self.shared;
-        tokio::select! {
-            biased;
-            flow = self.write_batch(first, reply) => flow,
-            () = shared.wake.notified() => {
-                tracing::debug!(connection = %self.id, "outbound queue overflowed while writing");
-                Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into())
+        (handler.await, flow)
+    }
+
+    /// Writes what is queued now, then `reply`. Messages queued later are left for the next
+    /// round, so a steady stream of broadcasts cannot keep the loop from reading.
+    async fn write(&mut self, reply: Option<Utf8Bytes>) -> Flow {
+        let budget = self.outbox.pending().max(1);
+        match self.write_queued(reply, budget).await {
+            Flow::Continue => match self.close.take() {
+                Some((code, reason)) => Flow::Close(code, reason),
+                None => Flow::Continue,
+            },
+            other => other,
+        }
+    }
+
+    /// Writes batches from the outbox until it is empty, `budget` bytes are written, or a close
+    /// request is taken; then `reply`, if any, with the last batch.
+    async fn write_queued(&mut self, mut reply: Option<Utf8Bytes>, budget: usize) -> Flow {
+        let outbox = self.outbox;
+        let limit = self.settings.write_timeout;
+        let mut spent = 0;
+        loop {
+            let taken = if self.close.is_some() {
+                0
+            } else {
+                match outbox.take(&mut self.batch, BATCH) {
+                    Ok(taken) => taken,
+                    Err(why) => return Flow::Slow(why),
+                }
+            };
+            if self.batch.is_empty() && reply.is_none() {
+                return Flow::Continue;
+            }
+            spent += taken;
+            let written = tokio::select! {
+                biased;
+                () = outbox.slow_signal() => return Flow::Slow(outbox.slow().unwrap_or(Slow::Bytes)),
+                written = timeout(limit, self.write_batch(&mut reply, spent >= budget)) => written,
+            };
+            match written {
+                Ok(Ok(last)) => {
+                    outbox.written(taken);
+                    if last {
+                        if !outbox.is_empty() && self.close.is_none() {
+                            // Left for the next round, after a look at the socket.
+                            outbox.wake_writer();
+                        }
+                        return Flow::Continue;
+                    }
+                }
+                Ok(Err(flow)) => return flow,
+                Err(_) => {
+                    tracing::debug!(connection = %self.id, ?limit, "write timed out");
+                    outbox.mark_slow(Slow::Deadline);
+                    return Flow::Slow(Slow::Deadline);
+                }
             }
         }
     }
 
-    async fn write_batch(&mut self, first: Option<Outbound>, reply: Option<Utf8Bytes>) -> Flow {
-        let mut close = None;
-        if let Some(item) = first
-            && let Err(flow) = self.feed_item(item, &mut close).await
-        {
-            return flow;
-        }
-        // At most one queue's worth, so everything queued before the reply goes before it,
-        // and a steady stream of broadcasts cannot keep the loop from reading.
-        for _ in 0..self.settings.outbound_queue {
-            let Ok(item) = self.rx.try_recv() else { break };
-            if let Err(flow) = self.feed_item(item, &mut close).await {
-                return flow;
+    /// Feeds the batch, then `reply` if this is the last batch (`last`, the outbox is empty, or
+    /// a close request came), and flushes. Returns whether it was the last.
+    async fn write_batch(
+        &mut self,
+        reply: &mut Option<Utf8Bytes>,
+        last: bool,
+    ) -> Result<bool, Flow> {
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut result = Ok(());
+        for item in batch.drain(..) {
+            match item {
+                Outbound::Text(text) => {
+                    if result.is_ok() {
+                        result = self.feed(Message::Text(text)).await;
+                    }
+                }
+                // The first close request wins; it takes effect after the reply.
+                Outbound::Close(code, reason) => {
+                    self.close.get_or_insert((code, reason));
+                }
             }
         }
-        if self.shared.overflowed() {
-            return Flow::Close(CLOSE_POLICY, OVERFLOW_REASON.into());
-        }
-        if let Some(reply) = reply
-            && let Err(flow) = self.feed(Message::Text(reply)).await
-        {
-            return flow;
+        self.batch = batch;
+        result?;
+        let last = last || self.close.is_some() || self.outbox.is_empty();
+        if last && let Some(reply) = reply.take() {
+            self.feed(Message::Text(reply)).await?;
         }
         if let Err(e) = self.socket.flush().await {
             tracing::warn!(connection = %self.id, error = %e, "write failed");
-            return Flow::Stop;
+            return Err(Flow::Stop);
         }
-        match close {
-            Some((code, reason)) => Flow::Close(code, reason),
-            None => Flow::Continue,
-        }
-    }
-
-    async fn feed_item(
-        &mut self,
-        item: Outbound,
-        close: &mut Option<(u16, String)>,
-    ) -> Result<(), Flow> {
-        match item {
-            Outbound::Text(text) => self.feed(Message::Text(text)).await,
-            Outbound::Close(code, reason) => {
-                // The first close request wins; it takes effect after the reply.
-                close.get_or_insert((code, reason));
-                Ok(())
-            }
-        }
+        Ok(last)
     }
 
     async fn feed(&mut self, message: Message) -> Result<(), Flow> {

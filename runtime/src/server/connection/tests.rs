@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use tokio::sync::mpsc;
+
 use super::*;
-use crate::{HandlerError, Reject};
+use crate::{HandlerError, Reject, Settings};
 
 // ---------------------------------------------------------------- the service under test
 
@@ -124,7 +126,8 @@ impl Service for TestService {
                 Out::Joined {
                     client_id: ctx.id(),
                 },
-            );
+            )
+            .await;
         }
         Ok(())
     }
@@ -137,7 +140,8 @@ impl Service for TestService {
                 Out::Left {
                     client_id: ctx.id(),
                 },
-            );
+            )
+            .await;
         }
     }
 
@@ -152,7 +156,8 @@ impl Service for TestService {
                             from: ctx.id(),
                             text: text.clone(),
                         },
-                    );
+                    )
+                    .await;
                 }
                 return Ok(None);
             }
@@ -167,7 +172,7 @@ impl Service for TestService {
             In::Flood(Count { n }) => {
                 for n in 1..=n {
                     for room in ctx.rooms() {
-                        ctx.broadcast(&room, Out::Note { n });
+                        ctx.broadcast(&room, Out::Note { n }).await;
                     }
                 }
                 Out::Done
@@ -577,38 +582,62 @@ async fn rooms_and_broadcast() {
     assert_eq!(hub.connection_count(), 1);
 }
 
+/// What one `{"type":"note","n":N}` (N < 10) counts against the bound.
+const NOTE: usize = r#"{"type":"note","n":1}"#.len() + crate::MESSAGE_OVERHEAD;
+
 #[tokio::test]
-async fn overflow_closes_only_the_slow_connection() {
+async fn a_burst_that_fits_is_delivered_whole() {
     let (service, hub) = setup();
-    let small = test_settings().outbound_queue(4);
+    let mut a = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(a.json().await["type"], "joined");
+    let mut b = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(a.json().await["type"], "joined");
+    assert_eq!(b.json().await["type"], "joined");
+    // far more messages than the old 1024-message queue held, queued before anyone writes
+    a.send(r#"{"type":"flood","n":5000}"#);
+    for n in 1..=5000 {
+        assert_eq!(b.json().await, json!({"type": "note", "n": n}));
+    }
+    for n in 1..=5000 {
+        assert_eq!(a.json().await, json!({"type": "note", "n": n}));
+    }
+    assert_eq!(a.json().await, json!({"type": "done"}));
+    assert_eq!(hub.metrics(), crate::Metrics::default());
+}
+
+#[tokio::test]
+async fn too_many_pending_bytes_close_only_the_slow_connection() {
+    let (service, hub) = setup();
+    let small = test_settings().max_pending_bytes(4 * NOTE);
     let mut a = connect_with(&service, &hub, &[("room", "r")], small);
     assert_eq!(a.json().await["type"], "joined");
     let mut b = connect(&service, &hub, &[("room", "r")]);
     assert_eq!(a.json().await["type"], "joined");
     assert_eq!(b.json().await["type"], "joined");
 
-    // a's handler queues 10 messages for itself while its queue holds 4
-    a.send(r#"{"type":"flood","n":10}"#);
+    // a's handler queues 9 messages for itself while its bound holds 4
+    a.send(r#"{"type":"flood","n":9}"#);
     assert_eq!(
         a.close_frame().await,
-        (1008, "outbound queue overflow".to_owned())
+        (1008, "slow consumer: too many pending bytes".to_owned())
     );
-    a.send_raw(Message::Close(None));
+    // a slow consumer is not waited for
     a.finished().await;
 
-    for n in 1..=10 {
+    for n in 1..=9 {
         assert_eq!(b.json().await, json!({"type": "note", "n": n}));
     }
     assert_eq!(b.json().await["type"], "left");
     b.send(r#"{"type":"echo","text":"fine"}"#);
     assert_eq!(b.json().await, json!({"type": "echo", "text": "fine"}));
     assert_eq!(hub.connection_count(), 1);
+    assert_eq!(hub.metrics().slow_closed_bytes, 1);
 }
 
 #[tokio::test]
 async fn a_client_that_does_not_read_is_dropped() {
     let (service, hub) = setup();
-    let small = test_settings().outbound_queue(4);
+    let small = test_settings().max_pending_bytes(4 * NOTE);
     let mut slow = connect_with(&service, &hub, &[("room", "r")], small);
     assert_eq!(slow.json().await["type"], "joined");
     slow.gate.blocked.store(true, Ordering::SeqCst);
@@ -616,8 +645,8 @@ async fn a_client_that_does_not_read_is_dropped() {
     assert_eq!(fast.json().await["type"], "joined");
 
     // the slow connection's task is stuck writing while its queue fills up
-    fast.send(r#"{"type":"flood","n":20}"#);
-    for n in 1..=20 {
+    fast.send(r#"{"type":"flood","n":9}"#);
+    for n in 1..=9 {
         assert_eq!(fast.json().await, json!({"type": "note", "n": n}));
     }
     assert_eq!(fast.json().await, json!({"type": "done"}));
@@ -630,6 +659,102 @@ async fn a_client_that_does_not_read_is_dropped() {
     .await;
     assert_eq!(hub.room_members("r").len(), 1);
     drop(slow.gate.waker.lock().unwrap().take());
+}
+
+#[tokio::test]
+async fn a_write_that_misses_the_deadline_closes_the_connection() {
+    let (service, hub) = setup();
+    let deadline = test_settings().write_timeout(Duration::from_millis(200));
+    let mut slow = connect_with(&service, &hub, &[("room", "r")], deadline);
+    assert_eq!(slow.json().await["type"], "joined");
+    slow.gate.blocked.store(true, Ordering::SeqCst);
+    let mut fast = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(fast.json().await["type"], "joined");
+    // one message, far below the bound: only the deadline can tell
+    fast.send(r#"{"type":"shout","text":"anyone?"}"#);
+    assert_eq!(fast.json().await["type"], "said");
+    timeout(WAIT, slow.task).await.unwrap().unwrap();
+    assert_eq!(fast.json().await["type"], "left");
+    assert_eq!(hub.metrics().slow_closed_timeout, 1);
+    drop(slow.gate.waker.lock().unwrap().take());
+}
+
+#[tokio::test]
+async fn drop_oldest_keeps_the_connection_and_the_newest_messages() {
+    let (service, hub) = setup();
+    let small = test_settings()
+        .max_pending_bytes(4 * NOTE)
+        .slow_consumer(crate::SlowConsumer::DropOldest);
+    let mut slow = connect_with(&service, &hub, &[("room", "r")], small);
+    assert_eq!(slow.json().await["type"], "joined");
+    slow.gate.blocked.store(true, Ordering::SeqCst);
+    let mut fast = connect(&service, &hub, &[("room", "r")]);
+    fast.send(r#"{"type":"flood","n":9}"#);
+    assert_eq!(fast.json().await["type"], "joined");
+    for n in 1..=9 {
+        assert_eq!(fast.json().await, json!({"type": "note", "n": n}));
+    }
+    assert_eq!(fast.json().await, json!({"type": "done"}));
+    // the slow one reads again: the newest messages are there, in order, and it is open
+    slow.gate.blocked.store(false, Ordering::SeqCst);
+    if let Some(waker) = slow.gate.waker.lock().unwrap().take() {
+        waker.wake();
+    }
+    let mut notes = Vec::new();
+    loop {
+        let m = slow.json().await;
+        if m["type"] == "note" {
+            notes.push(m["n"].as_u64().unwrap());
+        }
+        if m["n"] == 9 {
+            break;
+        }
+    }
+    assert!(notes.len() < 9, "some were dropped: {notes:?}");
+    assert!(notes.is_sorted(), "{notes:?}");
+    assert!(hub.metrics().dropped_messages > 0);
+    slow.send(r#"{"type":"echo","text":"still open"}"#);
+    assert_eq!(slow.json().await["text"], "still open");
+}
+
+#[tokio::test]
+async fn back_pressure_makes_the_broadcast_wait() {
+    let (service, hub) = setup();
+    let small = test_settings()
+        .max_pending_bytes(4 * NOTE)
+        .slow_consumer(crate::SlowConsumer::BackPressure);
+    let mut slow = connect_with(&service, &hub, &[("room", "r")], small.clone());
+    assert_eq!(slow.json().await["type"], "joined");
+    slow.gate.blocked.store(true, Ordering::SeqCst);
+    let mut fast = connect_with(&service, &hub, &[("room", "r")], small);
+    assert_eq!(fast.json().await["type"], "joined");
+    fast.send(r#"{"type":"flood","n":9}"#);
+    // the flood waits for the slow one: `done` does not come
+    let mut seen = 0;
+    while let Ok(Some(_)) = timeout(Duration::from_millis(200), fast.rx.recv()).await {
+        seen += 1;
+    }
+    assert!(seen < 9, "the sender waits ({seen} arrived)");
+    assert!(hub.metrics().backpressure_waits > 0);
+    slow.gate.blocked.store(false, Ordering::SeqCst);
+    if let Some(waker) = slow.gate.waker.lock().unwrap().take() {
+        waker.wake();
+    }
+    // every message reaches both, nothing is dropped
+    let mut notes = Vec::new();
+    while notes.len() < 9 {
+        let m = slow.json().await;
+        if m["type"] == "note" {
+            notes.push(m["n"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(notes, (1..=9).collect::<Vec<_>>());
+    loop {
+        if fast.json().await == json!({"type": "done"}) {
+            break;
+        }
+    }
+    assert_eq!(hub.metrics().dropped_messages, 0);
 }
 
 #[tokio::test]
