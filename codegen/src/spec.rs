@@ -235,7 +235,12 @@ impl Document {
             let node = self
                 .get(&current)
                 .ok_or_else(|| self.error(&current, "this node does not exist"))?;
-            let Some(reference) = node.as_object().and_then(|o| o.get("$ref")) else {
+            // A `$ref` that is not a string is not a reference (a property named `$ref`).
+            let Some(reference) = node
+                .as_object()
+                .and_then(|o| o.get("$ref"))
+                .filter(|r| r.is_string())
+            else {
                 return Ok((current, node));
             };
             seen.push(current.clone());

@@ -246,10 +246,14 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     }
     // The schema accepts the payload (or there is none): what serde says is final. A payload can
     // still fail here where the Rust type is narrower than the schema (an integer beyond 64 bits).
+    // As strict as the fast path: no struct from an array, `1.0` for an integer.
     let mut track = serde_path_to_error::Track::new();
     let result = T::deserialize_payload(
         &tag,
-        serde_path_to_error::Deserializer::new(payload, &mut track),
+        crate::strict::Strict(
+            serde_path_to_error::Deserializer::new(payload, &mut track),
+            T::OPEN_OBJECTS,
+        ),
     );
     match result {
         Ok(message) => Ok(Decoded { message, id }),

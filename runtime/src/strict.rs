@@ -30,7 +30,19 @@ macro_rules! forward {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-                self.0.$method($($arg,)* StrictVisitor { inner: visitor, fields: false, open: self.1 })
+                self.0.$method($($arg,)* StrictVisitor { inner: visitor, fields: false, integral: false, open: self.1 })
+            }
+        )*
+    };
+}
+
+/// Forwards the integer `deserialize_*` methods: the visitor also takes a number with a zero
+/// fractional part (`1.0`), which JSON Schema counts as an integer.
+macro_rules! forward_integer {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+                self.0.$method(StrictVisitor { inner: visitor, fields: false, integral: true, open: self.1 })
             }
         )*
     };
@@ -39,10 +51,13 @@ macro_rules! forward {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
+    forward_integer! {
+        deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64, deserialize_i128,
+        deserialize_u8, deserialize_u16, deserialize_u32, deserialize_u64, deserialize_u128,
+    }
+
     forward! {
-        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
-        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+        deserialize_any(), deserialize_bool(), deserialize_f32(), deserialize_f64(), deserialize_char(),
         deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
         deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
         deserialize_identifier(), deserialize_ignored_any(),
@@ -64,6 +79,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         self.0.deserialize_map(StrictVisitor {
             inner: visitor,
             fields: !open.contains(&name),
+            integral: false,
             open,
         })
     }
@@ -74,10 +90,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
 }
 
 /// Wraps what a visitor receives. `fields`: the visitor is a struct's, whose derived code
-/// rejects a repeated known field itself.
+/// rejects a repeated known field itself. `integral`: it wants an integer, and gets one for a
+/// number like `1.0`.
 struct StrictVisitor<V> {
     inner: V,
     fields: bool,
+    integral: bool,
     open: Open,
 }
 
@@ -101,8 +119,21 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     forward_visit! {
         visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64), visit_i128(i128),
         visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64), visit_u128(u128),
-        visit_f32(f32), visit_f64(f64), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str),
+        visit_f32(f32), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str),
         visit_string(String), visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>),
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        // 2^64 and -2^63: every integral f64 in between converts exactly.
+        if self.integral && v.fract() == 0.0 {
+            if (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                return self.inner.visit_u64(v as u64);
+            }
+            if (-9_223_372_036_854_775_808.0..0.0).contains(&v) {
+                return self.inner.visit_i64(v as i64);
+            }
+        }
+        self.inner.visit_f64(v)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
@@ -487,6 +518,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
             StrictVisitor {
                 inner: visitor,
                 fields: false,
+                integral: false,
                 open: self.1,
             },
         )
@@ -502,6 +534,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
             StrictVisitor {
                 inner: visitor,
                 fields: true,
+                integral: false,
                 open: self.1,
             },
         )
@@ -542,6 +575,22 @@ mod tests {
         let nested: Vec<Option<BTreeMap<String, Person>>> =
             strict(r#"[null,{"a":{"age":1,"name":"x"}}]"#).unwrap();
         assert_eq!(nested.len(), 2);
+    }
+
+    #[test]
+    fn a_whole_float_is_an_integer() {
+        // JSON Schema: `1.0` is an integer.
+        assert_eq!(strict::<i64>("1.0").unwrap(), 1);
+        assert_eq!(strict::<u8>("255.0").unwrap(), 255);
+        assert_eq!(strict::<i32>("-2.0").unwrap(), -2);
+        assert_eq!(
+            strict::<Vec<u64>>("[1, 2.0, 3e2]").unwrap(),
+            vec![1, 2, 300]
+        );
+        assert!(strict::<i64>("1.5").is_err());
+        assert!(strict::<u8>("256.0").is_err(), "out of range");
+        assert!(strict::<u64>("-1.0").is_err(), "out of range");
+        assert_eq!(strict::<f64>("1.0").unwrap(), 1.0);
     }
 
     #[test]

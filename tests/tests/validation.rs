@@ -949,9 +949,11 @@ fn any_of() {
     let K::Composition(m) = accept::<K>(r#"{"type":"composition","value":"abc"}"#) else {
         panic!("not a composition message")
     };
+    // An untagged anyOf is a JSON value (checked against the whole anyOf), not an enum that
+    // would take the first branch that fits.
     assert_eq!(
-        m.value.map(|v| v.to_string()).as_deref(),
-        Some("abc"),
+        m.value,
+        Some(serde_json::Value::from("abc")),
         "the string branch"
     );
     let K::Composition(m) = accept::<K>(r#"{"type":"composition","value":7}"#) else {
@@ -959,7 +961,7 @@ fn any_of() {
     };
     assert_eq!(
         m.value,
-        Some(keywords::CompositionValue::Integer(7)),
+        Some(serde_json::Value::from(7)),
         "the integer branch"
     );
     accept::<K>(r#"{"type":"composition","value":0}"#);

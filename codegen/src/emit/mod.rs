@@ -3,3 +3,4 @@
 pub(crate) mod check;
 pub(crate) mod rust;
 pub(crate) mod typescript;
+pub(crate) mod view;

@@ -145,14 +145,18 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
     for (name, def) in &api.definitions {
         types.push((
             name.clone(),
-            to_schemars(&def.schema, &def.pointer, name)?,
+            to_schemars(
+                super::view::typify_view(&def.schema, &api.definitions),
+                &def.pointer,
+                name,
+            )?,
             &def.pointer,
             name.clone(),
         ));
     }
     for message in &api.messages {
         let schema = to_schemars(
-            &message.payload.schema,
+            super::view::payload_view(&message.payload.schema, &api.definitions),
             &message.payload.pointer,
             &message.key,
         )?;
@@ -253,48 +257,8 @@ fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     result
 }
 
-/// Keywords that only validate and that typify cannot use (`not` even makes it panic). typify
-/// gets the schema without them; the generated checks still enforce them through the
-/// validator.
-const VALIDATION_ONLY: &[&str] = &[
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "dependentRequired",
-    "dependentSchemas",
-];
-
-fn without_validation_only(schema: &serde_json::Value) -> serde_json::Value {
-    match schema {
-        serde_json::Value::Object(object) => object
-            .iter()
-            .filter(|(key, _)| !VALIDATION_ONLY.contains(&key.as_str()))
-            // `format: float` would give an `f32`, which narrows the value before its bounds are
-            // checked; an `f64` holds every value a 32-bit float would, exactly.
-            .filter(|(key, value)| !(key.as_str() == "format" && value.as_str() == Some("float")))
-            .map(|(key, value)| {
-                // `const`, `enum`, `default` and examples are values, not schemas.
-                let value = if matches!(
-                    key.as_str(),
-                    "const" | "enum" | "default" | "examples" | "example"
-                ) {
-                    value.clone()
-                } else {
-                    without_validation_only(value)
-                };
-                (key.clone(), value)
-            })
-            .collect(),
-        serde_json::Value::Array(items) => items.iter().map(without_validation_only).collect(),
-        other => other.clone(),
-    }
-}
-
-fn to_schemars(schema: &serde_json::Value, pointer: &str, owner: &str) -> Result<JsonSchema> {
-    serde_json::from_value(without_validation_only(schema)).map_err(|e| Error::Schema {
+fn to_schemars(schema: serde_json::Value, pointer: &str, owner: &str) -> Result<JsonSchema> {
+    serde_json::from_value(schema).map_err(|e| Error::Schema {
         location: Location {
             file: "<spec>".into(),
             pointer: pointer.to_owned(),

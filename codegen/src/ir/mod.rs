@@ -909,7 +909,9 @@ impl<'a> Builder<'a> {
     fn rewrite_refs(&mut self, schema: &mut Value, at: &str) -> Result<()> {
         match schema {
             Value::Object(object) => {
-                if let Some(reference) = object.get("$ref") {
+                // A `$ref` that is not a string is a property named `$ref`, not a reference.
+                let is_ref = object.get("$ref").is_some_and(Value::is_string);
+                if let Some(reference) = object.get("$ref").filter(|_| is_ref) {
                     let target = self.doc.ref_target(&child(at, "$ref"), reference)?;
                     let name = self.definition(&target)?;
                     object.insert(
@@ -918,10 +920,11 @@ impl<'a> Builder<'a> {
                     );
                 }
                 for (key, value) in object.iter_mut() {
-                    if !matches!(
+                    if !(matches!(
                         key.as_str(),
-                        "$ref" | "const" | "enum" | "default" | "examples" | "example"
-                    ) {
+                        "const" | "enum" | "default" | "examples" | "example"
+                    ) || (is_ref && key == "$ref"))
+                    {
                         self.rewrite_refs(value, &child(at, key))?;
                     }
                 }
@@ -1106,11 +1109,26 @@ fn check_keyword_values(doc: &Document, object: &mut Map<String, Value>, at: &st
         "minProperties",
         "maxProperties",
     ] {
-        if let Some(value) = object.get(keyword).filter(|v| v.as_u64().is_none()) {
-            return Err(doc.error(
-                &child(at, keyword),
-                format!("`{keyword}: {value}` must be a whole number, 0 or more"),
-            ));
+        let Some(value) = object.get(keyword) else {
+            continue;
+        };
+        if value.as_u64().is_some() {
+            continue;
+        }
+        // `2.0` is a whole number too (JSON does not tell them apart).
+        match value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9_007_199_254_740_992.0)
+        {
+            Some(whole) => {
+                object.insert(keyword.to_owned(), Value::from(whole as u64));
+            }
+            None => {
+                return Err(doc.error(
+                    &child(at, keyword),
+                    format!("`{keyword}: {value}` must be a whole number, 0 or more"),
+                ));
+            }
         }
     }
     for keyword in ["minimum", "maximum", "multipleOf"] {
@@ -1152,11 +1170,6 @@ fn check_keyword_values(doc: &Document, object: &mut Map<String, Value>, at: &st
                 ));
             }
         }
-    }
-    if object.get("items").is_some_and(Value::is_array) {
-        return Err(doc
-            .error(&child(at, "items"), "tuple arrays (`items: [..]`, one schema per position) are not supported")
-            .help("describe the items with one schema (`items: {...}`), or use an object with named fields"));
     }
     Ok(())
 }

@@ -226,6 +226,11 @@ fn merge_all_of_within(
     let Some(Value::Array(parts)) = object.get("allOf") else {
         return Ok(object.clone());
     };
+    // With `additionalProperties` of its own, the object does not see the parts' properties
+    // (JSON Schema looks at `properties` beside it only): merging would change what it allows.
+    if object.contains_key("additionalProperties") || object.contains_key("patternProperties") {
+        return Ok(object.clone());
+    }
     let mut out = object.clone();
     out.remove("allOf");
     for (i, part) in parts.iter().enumerate() {
@@ -267,9 +272,11 @@ fn mergeable(part: &Map<String, Value>) -> bool {
                 | "discriminator"
         ) || k.starts_with("x-")
     }) && part.get("type").is_none_or(|t| t == "object")
-        && part
+        // A part that closes itself rejects the other parts' fields, in JSON Schema: merging would
+    // accept them. Such an `allOf` stays as it is.
+    && part
             .get("additionalProperties")
-            .is_none_or(Value::is_boolean)
+            .is_none_or(|a| a == &Value::Bool(true))
 }
 
 /// Adds `part`'s properties, required fields and annotations to `out`. `false` when they

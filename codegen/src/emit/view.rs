@@ -1,0 +1,362 @@
+//! What typify gets: each schema rewritten so that the Rust type typify makes accepts exactly the
+//! JSON values of the schema's JSON types, never fewer.
+//!
+//! typify reads some schemas more narrowly than JSON Schema does. A schema without `type` whose
+//! keywords concern one type (`{"pattern": "^a"}`, `{"required": ["id"]}`) becomes that type,
+//! although the schema accepts every other JSON value as well; `patternProperties` and boolean
+//! subschemas are ignored; an untagged enum takes the first branch that fits, where `oneOf` needs
+//! exactly one. Where that would happen, the schema becomes `{}` here, so the Rust type is a
+//! `serde_json::Value`, and the generated check hands the value to the runtime's validator with
+//! the full schema (see `check.rs`). Everything else goes to typify as it is, minus the keywords
+//! that only validate.
+//!
+//! The schemas of real APIs (typed objects, closed by default, tagged unions) keep their types.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::ir::Schema;
+use crate::keywords::is_annotation;
+
+/// The shared schemas that `$ref`s (`#/definitions/<name>`) point at.
+type Definitions = BTreeMap<String, Schema>;
+
+/// Keywords that only validate and that typify cannot use (`not` even makes it panic). typify
+/// gets the schema without them; the generated checks still enforce them through the
+/// validator.
+const VALIDATION_ONLY: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "dependentRequired",
+    "dependentSchemas",
+];
+
+/// Keywords that hold values, not schemas.
+const VALUES: &[&str] = &["const", "enum", "default", "examples", "example"];
+
+/// The schema that typify gets for a message's payload. A payload that is a `oneOf`/`anyOf` stays
+/// an enum of its branches (the README promises one); its check validates the whole message.
+pub(crate) fn payload_view(schema: &Value, defs: &Definitions) -> Value {
+    match schema {
+        Value::Object(object) if object.contains_key("oneOf") || object.contains_key("anyOf") => {
+            children(object, defs)
+        }
+        other => typify_view(other, defs),
+    }
+}
+
+/// The schema that typify gets for `schema`.
+pub(crate) fn typify_view(schema: &Value, defs: &Definitions) -> Value {
+    match schema {
+        Value::Object(object) => view_object(object, defs),
+        other => other.clone(),
+    }
+}
+
+fn view_object(object: &Map<String, Value>, defs: &Definitions) -> Value {
+    if let Some(simpler) = single_all_of(object) {
+        return typify_view(&Value::Object(simpler), defs);
+    }
+    if untypable(object, defs) {
+        // Any JSON value; the check validates it. Annotations keep the docs.
+        return Value::Object(
+            object
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "title" | "description"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+    }
+    children(object, defs)
+}
+
+/// `object` without the keywords typify cannot use, and with its subschemas viewed.
+fn children(object: &Map<String, Value>, defs: &Definitions) -> Value {
+    let mut out = Map::new();
+    for (key, value) in object {
+        if VALIDATION_ONLY.contains(&key.as_str()) {
+            continue;
+        }
+        // `format: float` would give an `f32`, which narrows the value before its bounds are
+        // checked; an `f64` holds every value a 32-bit float would, exactly.
+        if key == "format" && value.as_str() == Some("float") {
+            continue;
+        }
+        let value = match key.as_str() {
+            k if VALUES.contains(&k) => value.clone(),
+            // Maps of schemas.
+            "properties" | "definitions" | "$defs" => match value {
+                Value::Object(children) => Value::Object(
+                    children
+                        .iter()
+                        .map(|(name, s)| (name.clone(), typify_view(s, defs)))
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            // Lists of schemas.
+            "allOf" | "anyOf" | "oneOf" => match value {
+                Value::Array(children) => children.iter().map(|s| typify_view(s, defs)).collect(),
+                other => other.clone(),
+            },
+            "items" | "additionalProperties" => typify_view(value, defs),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    // A `$ref` stands for its target alone (draft-07 ignores the keywords beside it).
+    if out.get("$ref").is_some_and(Value::is_string) {
+        out.retain(|k, _| k == "$ref" || is_annotation(k));
+    }
+    Value::Object(out)
+}
+
+/// The JSON types a schema's `type` names, without `null`; `None` without `type`.
+fn types(object: &Map<String, Value>) -> Option<Vec<&str>> {
+    match object.get("type")? {
+        Value::String(t) => {
+            Some(vec![t.as_str()]).map(|t| t.into_iter().filter(|t| *t != "null").collect())
+        }
+        Value::Array(list) => Some(
+            list.iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
+        ),
+        _ => Some(vec![]),
+    }
+}
+
+/// Whether typify's type for this schema (itself, not its children) would be narrower than the
+/// schema, or lose what a check needs.
+fn untypable(object: &Map<String, Value>, defs: &Definitions) -> bool {
+    if object.get("$ref").is_some_and(Value::is_string) {
+        return false;
+    }
+    // Names that differ only in characters a Rust name cannot hold (`foo\"bar`, `foo bar`)
+    // would become one field or variant.
+    if let Some(Value::Object(properties)) = object.get("properties")
+        && collide(properties.keys().map(String::as_str))
+    {
+        return true;
+    }
+    if let Some(Value::Array(values)) = object.get("enum")
+        && collide(values.iter().filter_map(Value::as_str))
+    {
+        return true;
+    }
+    let asserts = |k: &str| !is_annotation(k) && k != "type" && k != "nullable";
+    let composed: Vec<&str> = ["allOf", "anyOf", "oneOf"]
+        .into_iter()
+        .filter(|k| object.contains_key(*k))
+        .collect();
+    let Some(types) = types(object) else {
+        // No `type`: any JSON value may pass the keywords that concern other types. Only a
+        // string enum (or const) and a plain composition pin the type down.
+        if let Some(values) = fixed_values(object) {
+            return !values.iter().all(Value::is_string);
+        }
+        if composed.len() == 1 && composed[0] != "allOf" {
+            return !typable_union(object, composed[0], defs);
+        }
+        return object.keys().any(|k| asserts(k));
+    };
+    if composed.len() == 1 && composed[0] != "allOf" && types == ["object"] {
+        return !typable_union(object, composed[0], defs);
+    }
+    if types.len() != 1 || !composed.is_empty() {
+        // Several JSON types, or `type` beside a composition: typify's guess may be narrower.
+        return true;
+    }
+    let ty = types[0];
+    if let Some(values) = fixed_values(object) {
+        let fits = |v: &Value| match ty {
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            _ => false,
+        };
+        if !values.iter().all(fits) {
+            return true;
+        }
+    }
+    match ty {
+        "object" => {
+            let open = object.get("additionalProperties") != Some(&Value::Bool(false));
+            let has_properties = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|p| !p.is_empty());
+            object.contains_key("patternProperties")
+                // A property that is `false` (never allowed) or `true`.
+                || object
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.values().any(Value::is_boolean))
+                // A struct's check sees only its own fields: with unknown fields kept out of the
+                // type, the keywords that look at the whole object need the JSON value.
+                || (has_properties
+                    && (object.get("additionalProperties").is_some_and(Value::is_object)
+                        || (open
+                            && [
+                                "minProperties",
+                                "maxProperties",
+                                "propertyNames",
+                                "dependencies",
+                                "not",
+                                "if",
+                            ]
+                                .iter()
+                                .any(|k| object.contains_key(*k)))))
+        }
+        "array" => {
+            object
+                .get("items")
+                .is_some_and(|i| i.is_array() || i.is_boolean())
+                || object.contains_key("additionalItems")
+        }
+        _ => false,
+    }
+}
+
+/// `allOf: [{$ref: X}, {description: ...}]` (a reference with its own docs, a common way to
+/// document a referenced schema in place) is the one part that asserts something: that part,
+/// with the annotations of the rest.
+fn single_all_of(object: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let parts = object.get("allOf")?.as_array()?;
+    if object.keys().any(|k| k != "allOf" && !is_annotation(k)) {
+        return None;
+    }
+    let annotations_only = |p: &Value| {
+        p.as_object()
+            .is_some_and(|p| p.keys().all(|k| is_annotation(k)))
+    };
+    let mut asserting = parts.iter().filter(|p| !annotations_only(p));
+    let only = asserting.next()?.as_object()?;
+    if asserting.next().is_some() {
+        return None;
+    }
+    let mut out = only.clone();
+    for (key, value) in object.iter().filter(|(k, _)| *k != "allOf") {
+        out.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    Some(out)
+}
+
+/// Whether two names with characters outside `[A-Za-z0-9_-. ]` would be the same Rust name:
+/// typify cannot keep them apart. (Plain names that clash, like `userId` and `user_id`, are an
+/// error that asks for a rename; see `field_clashes`.)
+fn collide<'a>(names: impl Iterator<Item = &'a str>) -> bool {
+    let mut seen: Vec<(String, bool)> = vec![];
+    for name in names {
+        let odd = name
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ')));
+        let key: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if seen.iter().any(|(k, o)| *k == key && (odd || *o)) {
+            return true;
+        }
+        seen.push((key, odd));
+    }
+    false
+}
+
+/// Follows `$ref`s to shared schemas.
+fn resolve<'a>(schema: &'a Value, defs: &'a Definitions) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..32 {
+        let Some(name) = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/definitions/"))
+        else {
+            break;
+        };
+        match defs.get(name) {
+            Some(def) => current = &def.schema,
+            None => break,
+        }
+    }
+    current
+}
+
+/// The values that `enum` or `const` allow, if the schema has either.
+fn fixed_values(object: &Map<String, Value>) -> Option<Vec<Value>> {
+    if let Some(value) = object.get("const") {
+        return Some(vec![value.clone()]);
+    }
+    match object.get("enum") {
+        Some(Value::Array(values)) => Some(values.clone()),
+        Some(_) => Some(vec![]),
+        None => None,
+    }
+}
+
+/// Whether a `oneOf`/`anyOf` can be an enum of typed branches: every branch is a closed object
+/// with a property that fixes a different constant in each (a tag, so at most one branch can
+/// match and serde picks that one), and the schema has no other assertion beside it.
+fn typable_union(object: &Map<String, Value>, keyword: &str, defs: &Definitions) -> bool {
+    let asserts = |k: &str| !is_annotation(k) && k != keyword && k != "type";
+    if object.keys().any(|k| asserts(k)) {
+        return false;
+    }
+    let Some(branches) = object.get(keyword).and_then(Value::as_array) else {
+        return false;
+    };
+    let objects: Vec<&Map<String, Value>> = branches
+        .iter()
+        .filter_map(|b| resolve(b, defs).as_object())
+        .collect();
+    if objects.len() != branches.len() || objects.is_empty() {
+        return false;
+    }
+    let closed = objects.iter().all(|b| {
+        b.get("type").and_then(Value::as_str) == Some("object")
+            && b.get("additionalProperties") == Some(&Value::Bool(false))
+            && !untypable(b, defs)
+    });
+    if !closed {
+        return false;
+    }
+    // A property that every branch fixes to a different constant.
+    let Some(first) = objects[0].get("properties").and_then(Value::as_object) else {
+        return false;
+    };
+    first.keys().any(|name| {
+        let mut seen = vec![];
+        objects.iter().all(|b| {
+            let fixed = b
+                .get("properties")
+                .and_then(|p| p.get(name))
+                .map(|p| resolve(p, defs))
+                .and_then(|p| {
+                    p.get("const").or_else(|| {
+                        p.get("enum")
+                            .and_then(|e| e.as_array().filter(|e| e.len() == 1)?.first())
+                    })
+                })
+                .cloned();
+            let required = b
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|r| r == name));
+            match fixed {
+                Some(value) if required && !seen.contains(&value) => {
+                    seen.push(value);
+                    true
+                }
+                _ => false,
+            }
+        })
+    })
+}
