@@ -42,9 +42,11 @@ export type ServerErrorCode =
 /**
  * The `code`s of the errors the client reports itself: `timeout` (no reply in time),
  * `disconnected` (the connection dropped while a request waited), `closed` (the client was
- * closed) and `queue_full` (not connected, and the send queue is full).
+ * closed, or cannot connect at all), `queue_full` (not connected, and the send queue is full),
+ * `missing_id` (a request whose payload declares the id field, without one) and `duplicate_id`
+ * (a request whose id another waiting request has).
  */
-export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "queue_full";
+export type ClientErrorCode = "timeout" | "disconnected" | "closed" | "queue_full" | "missing_id" | "duplicate_id";
 
 /** An error code: the server's, the client's, or a handler's own (any string). */
 export type ErrorCode = ServerErrorCode | ClientErrorCode | (string & {});

@@ -124,6 +124,9 @@ pub enum Reply {
     },
 }
 
+/// The fields of the error object besides its tag.
+const ERROR_FIELDS: &[&str] = &["id", "code", "message", "errors"];
+
 /// Names that generated code defines itself.
 pub(crate) const RESERVED: &[&str] = &[
     "ClientMessage",
@@ -333,6 +336,7 @@ impl<'a> Builder<'a> {
             errors: vec![],
             warnings,
         };
+        let explicit_tag = settings.tag_field.is_some();
         builder.tag_field = match settings.tag_field {
             Some(field) if !field.is_empty() && !field.split('.').any(str::is_empty) => field,
             Some(_) => {
@@ -343,6 +347,27 @@ impl<'a> Builder<'a> {
             }
             None => builder.infer_tag_field(),
         };
+        // Error objects carry the tag next to `id`, `code`, `message` and `errors`; a tag field
+        // of one of those names would make them unreadable (and the id field must differ too).
+        let at = if explicit_tag {
+            "/x-socketsundso-tag-field"
+        } else {
+            ""
+        };
+        let tag = builder.tag_field.as_str();
+        if ERROR_FIELDS.contains(&tag) {
+            return Err(doc
+                .error(
+                    at,
+                    format!("the tag field `{tag}` is also a field of every error object (`id`, `code`, `message`, `errors`)"),
+                )
+                .help("name another tag field with `x-socketsundso-tag-field`"));
+        }
+        if builder.id_field.as_deref() == Some(tag) {
+            return Err(doc
+                .error(at, format!("the tag field and the id field are both `{tag}`"))
+                .help("name another id field with `x-socketsundso-id-field`, or turn ids off with `false`"));
+        }
         Ok(builder)
     }
 

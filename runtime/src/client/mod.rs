@@ -330,12 +330,19 @@ where
             shared.waiting.insert(key.clone(), tx);
         }
         let _pending = Pending { state, key };
-        self.enqueue(Outbound::Text(text.into())).await?;
+        // The time limit covers the wait for room in the send queue too: a server that stops
+        // reading must not hold a request past it.
         let limit = self.inner.settings.request_timeout;
-        match timeout(limit, rx).await {
-            Ok(Ok(result)) => result,
-            // The reader dropped the waiter without an answer: it has ended.
-            Ok(Err(_)) => Err(ClientError::Closed(self.closed_reason())),
+        let exchange = async {
+            self.enqueue(Outbound::Text(text.into())).await?;
+            match rx.await {
+                Ok(result) => result,
+                // The reader dropped the waiter without an answer: it has ended.
+                Err(_) => Err(ClientError::Closed(self.closed_reason())),
+            }
+        };
+        match timeout(limit, exchange).await {
+            Ok(result) => result,
             Err(_) => Err(ClientError::Timeout(limit)),
         }
     }

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 ///
 /// | setting | default | why |
 /// |---|---|---|
-/// | [`request_timeout`](Self::request_timeout) | 30 s | how long a request waits for its reply |
+/// | [`request_timeout`](Self::request_timeout) | 30 s | how long a request waits for room in the send queue and for its reply |
 /// | [`connect_timeout`](Self::connect_timeout) | 30 s | how long the TCP connect and the WebSocket handshake may take |
 /// | [`check_outgoing`](Self::check_outgoing) | on | check every message against its schema before it is sent, as the server would |
 /// | [`read_buffer_size`](Self::read_buffer_size) | 4 KiB | tungstenite zero-fills its whole read buffer before every read; its 128 KiB default costs about 40% of throughput |

@@ -51,7 +51,8 @@ enum Check {
     Const(Value, String),
     MinLength(u64),
     MaxLength(u64),
-    Pattern(String),
+    /// The index of the pattern in [`Compiler::patterns`], and its source.
+    Pattern(usize, String),
     Format(&'static str, &'static str),
     Lower(Number, bool),
     Upper(Number, bool),
@@ -62,7 +63,8 @@ enum Check {
     PropertyNames(usize),
     Properties {
         named: Vec<(String, usize)>,
-        patterns: Vec<(String, usize)>,
+        /// Indexes into [`Compiler::patterns`], and the nodes of their values.
+        patterns: Vec<(usize, usize)>,
         additional: Extra,
     },
     MinItems(u64),
@@ -92,6 +94,8 @@ pub(super) struct Compiler<'a> {
     pointers: Vec<String>,
     /// Definition name → node.
     defs: BTreeMap<String, usize>,
+    /// Every regular expression, compiled once (`RE<index>`).
+    patterns: Vec<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -101,12 +105,24 @@ impl<'a> Compiler<'a> {
             nodes: vec![],
             pointers: vec![],
             defs: BTreeMap::new(),
+            patterns: vec![],
         }
     }
 
     /// Compiles a payload schema (found at `pointer` in the spec); returns its node.
     pub(super) fn root(&mut self, schema: &Value, pointer: &str) -> Result<usize> {
         self.schema(schema, pointer, 0)
+    }
+
+    /// The index of `source` among the patterns.
+    fn pattern(&mut self, source: &str) -> usize {
+        match self.patterns.iter().position(|p| p == source) {
+            Some(i) => i,
+            None => {
+                self.patterns.push(source.to_owned());
+                self.patterns.len() - 1
+            }
+        }
     }
 
     fn reserve(&mut self, pointer: &str) -> usize {
@@ -206,7 +222,7 @@ impl<'a> Compiler<'a> {
             let p = p
                 .as_str()
                 .ok_or_else(|| bad(at, "pattern must be a string"))?;
-            checks.push(Check::Pattern(p.to_owned()));
+            checks.push(Check::Pattern(self.pattern(p), p.to_owned()));
         }
         if let Some(f) = m.get("format").and_then(Value::as_str) {
             let known = match f {
@@ -273,7 +289,7 @@ impl<'a> Compiler<'a> {
                     &format!("{at}/patternProperties/{}", escape(source)),
                     depth,
                 )?;
-                pattern_list.push((source.clone(), id));
+                pattern_list.push((self.pattern(source), id));
             }
             let additional =
                 self.extra(additional, &format!("{at}/additionalProperties"), depth)?;
@@ -385,6 +401,12 @@ impl<'a> Compiler<'a> {
     /// The TypeScript code of every node's functions.
     pub(super) fn render(&self) -> String {
         let mut out = String::new();
+        for (i, source) in self.patterns.iter().enumerate() {
+            let _ = writeln!(out, "const RE{i} = patternOf({});", js_string(source));
+        }
+        if !self.patterns.is_empty() {
+            out.push('\n');
+        }
         for (id, node) in self.nodes.iter().enumerate() {
             let Node::Schema { nullable, checks } = node else {
                 continue;
@@ -457,9 +479,8 @@ impl<'a> Compiler<'a> {
                     plural(*n, "character", "characters")
                 ))
             ),
-            Check::Pattern(source) => format!(
-                "hasPattern(v, new RegExp({}), c, {})",
-                js_string(source),
+            Check::Pattern(i, source) => format!(
+                "hasPattern(v, RE{i}, c, {})",
                 js_string(&format!("must match pattern {source}"))
             ),
             Check::Format(function, message) => {
@@ -526,13 +547,7 @@ impl<'a> Compiler<'a> {
                     .collect();
                 let patterns: Vec<String> = patterns
                     .iter()
-                    .map(|(source, id)| {
-                        format!(
-                            "[new RegExp({}), {}]",
-                            js_string(source),
-                            self.call_function(*id)
-                        )
-                    })
+                    .map(|(i, id)| format!("[RE{i}, {}]", self.call_function(*id)))
                     .collect();
                 format!(
                     "objectProperties(v, new Map([{}]), [{}], {}, c, d)",

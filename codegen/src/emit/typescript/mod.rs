@@ -25,50 +25,60 @@ pub(crate) struct Files {
     pub client: String,
 }
 
-/// Names the generated files define themselves, and globals a type must not shadow.
+/// Names that `api.ts` defines itself, and global types a payload type must not shadow there.
+/// (`client.ts` imports the payload types as `api.<Name>`, so its own names cannot clash.)
 const RESERVED: &[&str] = &[
-    "ApiError",
-    "Client",
     "ClientErrorCode",
     "ClientMessage",
     "ClientMessages",
-    "ConnectOptions",
-    "ConnectionState",
     "CorrelationId",
     "ErrorCode",
     "ErrorMessage",
-    "ReconnectOptions",
-    "Request",
-    "RequestOptions",
-    "Send",
     "ServerErrorCode",
     "ServerMessage",
-    "ServerMessageOf",
     "ServerMessages",
-    "ServerTag",
     "Violation",
-    "WebSocketConstructor",
-    "WebSocketLike",
-    // Globals.
+    // Global types and values of TypeScript and JavaScript.
     "Array",
+    "ArrayLike",
+    "Awaited",
+    "BigInt",
     "Boolean",
     "Date",
     "Error",
+    "Exclude",
+    "Extract",
     "Function",
+    "Infinity",
+    "InstanceType",
+    "Iterable",
     "JSON",
     "Map",
     "Math",
+    "NaN",
+    "NonNullable",
     "Number",
     "Object",
+    "Omit",
+    "Parameters",
     "Partial",
+    "Pick",
     "Promise",
+    "PromiseLike",
     "Readonly",
+    "ReadonlyArray",
+    "ReadonlyMap",
+    "ReadonlySet",
     "Record",
     "RegExp",
     "Required",
+    "ReturnType",
     "Set",
     "String",
     "Symbol",
+    "TypeError",
+    "WeakMap",
+    "WeakSet",
     "WebSocket",
 ];
 
@@ -127,6 +137,18 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
         } else if writer.ty(&m.payload.schema, 0) == EMPTY {
             // `Record<string, never>` would make the tag `never` too.
             tag
+        } else if let Some(values) = writer.map_values(&m.payload.schema) {
+            // A map's index signature would have to hold the tag too: say so, or no value fits.
+            let mut members = tag.trim_end_matches(" }").to_owned();
+            let mut allowed = vec![values, js_string(&m.tag)];
+            if api.id_field.is_some() && !m.declares_id {
+                allowed.push("CorrelationId".to_owned());
+            }
+            members.push_str(&format!(
+                "; [key: string]: {} }}",
+                unique_join(allowed, " | ")
+            ));
+            members
         } else {
             format!("{tag} & {name}")
         }
@@ -196,7 +218,6 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     let mut sent = vec![];
     let mut requests = vec![];
     let mut methods = BTreeSet::new();
-    let mut payload_imports = BTreeSet::new();
     for r in &api.received {
         let message = &api.messages[r.message];
         let root = compiler.root(&message.payload.schema, &message.payload.pointer)?;
@@ -216,8 +237,7 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             method = format!("{base}{n}");
             n += 1;
         }
-        let payload = names[&message.rust_name].clone();
-        payload_imports.insert(payload.clone());
+        let payload = format!("api.{}", names[&message.rust_name]);
         let doc = doc_comment(
             &doc_text(&[
                 Some(format!(
@@ -251,10 +271,20 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             .map(|t| format!("ServerMessageOf<{}>", js_string(t)))
             .collect::<Vec<_>>()
             .join(" | ");
+        // A payload that declares the id field itself gets it from the caller: there it is required.
+        let request_payload = match &api.id_field {
+            Some(field) if message.declares_id => {
+                format!(
+                    "{payload} & Required<Pick<{payload}, {}>>",
+                    js_string(field)
+                )
+            }
+            _ => payload.clone(),
+        };
         requests.push(RequestView {
             tag_lit: js_string(&message.tag),
             method,
-            payload,
+            request_payload,
             reply,
             reply_tags: format!(
                 "[{}]",
@@ -282,15 +312,18 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     }
     let client_ts = ClientTs {
         header: header("client"),
-        title: one_line(&api.title),
+        title_doc: one_line(&api.title).replace("*/", "*\\/"),
         tag_field: api.tag_field.clone(),
         tag_field_lit: js_string(&api.tag_field),
         id_field_lit: api.id_field.as_deref().map_or("null".to_owned(), js_string),
         error_tag_field: error_tag_field.clone(),
         error_tag_field_lit: js_string(&error_tag_field),
         error_tag_key: prop_key(&error_tag_field),
+        // `ApiError` carries the tag too, unless the tag field is one of an `Error`'s own members.
+        error_tag_member: (!["name", "stack", "cause", "toJSON", "constructor", "error"]
+            .contains(&error_tag_field.as_str()))
+        .then(|| prop_key(&error_tag_field)),
         nested_tag: api.nested_tag(),
-        payload_imports: payload_imports.into_iter().collect(),
         sent,
         requests,
         checks: compiler.render(),
@@ -327,15 +360,15 @@ struct MapEntry {
 #[template(path = "ts/client.ts", escape = "none")]
 struct ClientTs {
     header: String,
-    title: String,
+    title_doc: String,
     tag_field: String,
     tag_field_lit: String,
     id_field_lit: String,
     error_tag_field: String,
     error_tag_field_lit: String,
     error_tag_key: String,
+    error_tag_member: Option<String>,
     nested_tag: bool,
-    payload_imports: Vec<String>,
     sent: Vec<SentView>,
     requests: Vec<RequestView>,
     checks: String,
@@ -353,7 +386,7 @@ struct SentView {
 struct RequestView {
     tag_lit: String,
     method: String,
-    payload: String,
+    request_payload: String,
     reply: String,
     reply_tags: String,
     doc: String,
@@ -426,6 +459,25 @@ impl TypeWriter<'_> {
             .any(|k| m.contains_key(*k))
             && !m.get("nullable").is_some_and(|n| n == true);
         (plain && types_of(m) == Some(vec!["object".to_owned()])).then(|| self.object(m, 0))
+    }
+
+    /// The value type of a payload that is a map and nothing else (only `additionalProperties`
+    /// with a schema), when that type is narrower than `unknown`.
+    fn map_values(&self, schema: &Value) -> Option<String> {
+        let m = schema.as_object()?;
+        let only_map = ["properties", "patternProperties", "required"]
+            .iter()
+            .all(|k| {
+                m.get(*k).is_none_or(|v| {
+                    v.as_object().is_some_and(Map::is_empty)
+                        || v.as_array().is_some_and(Vec::is_empty)
+                })
+            });
+        let values = match m.get("additionalProperties") {
+            Some(s @ Value::Object(_)) if only_map => self.ty(s, 1),
+            _ => return None,
+        };
+        (values != "unknown").then_some(values)
     }
 
     /// The TypeScript type of `schema`, written at indentation `depth`.
@@ -564,14 +616,20 @@ impl TypeWriter<'_> {
                 property_types.push(t);
             }
         }
-        // Properties that are required but not declared still must be there.
+        // Properties that are required but not declared still must be there, with a value that
+        // `additionalProperties` allows.
+        let undeclared = match m.get("additionalProperties") {
+            Some(s @ Value::Object(_)) => self.ty(s, depth + 1),
+            _ => "unknown".to_owned(),
+        };
         for name in &required {
             let declared = m
                 .get("properties")
                 .and_then(Value::as_object)
                 .is_some_and(|p| p.contains_key(*name));
             if !declared {
-                members.push(format!("{indent}{}: unknown;\n", prop_key(name)));
+                members.push(format!("{indent}{}: {undeclared};\n", prop_key(name)));
+                property_types.push(undeclared.clone());
             }
         }
         let patterns = m
@@ -585,7 +643,7 @@ impl TypeWriter<'_> {
             None | Some(Value::Bool(_)) => Some("unknown".to_owned()),
             Some(s) => {
                 let t = self.ty(s, depth + 1);
-                Some(if property_types.is_empty() && !patterns {
+                Some(if property_types.iter().all(|p| *p == t) && !patterns {
                     t
                 } else {
                     "unknown".to_owned()
@@ -775,12 +833,17 @@ fn prune(text: &str) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     loop {
         let items = top_level_items(&lines);
+        // Uses count in code only: a name in a comment or a string (a property called
+        // `canonical`, a description that says `daysIn`) is no use.
+        let code = code_only(&lines.join("\n"));
+        let code: Vec<&str> = code.lines().collect();
         let unused = items.iter().find(|item| {
-            let pattern = |line: &str| contains_word(line, &item.name);
-            let uses = lines
+            let uses = code
                 .iter()
                 .enumerate()
-                .filter(|(i, line)| (*i < item.start || *i >= item.end) && pattern(line))
+                .filter(|(i, line)| {
+                    (*i < item.start || *i >= item.end) && contains_word(line, &item.name)
+                })
                 .count();
             uses == 0
         });
@@ -799,6 +862,97 @@ fn prune(text: &str) -> String {
     }
     let mut out = lines.join("\n");
     out.push('\n');
+    out
+}
+
+/// `text` with the insides of comments, string literals and template literals (but not their
+/// `${...}` parts) blanked out, line breaks kept.
+fn code_only(text: &str) -> String {
+    #[derive(PartialEq)]
+    enum State {
+        Code,
+        LineComment,
+        BlockComment,
+        Quoted(char),
+        Template,
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut state = State::Code;
+    // For each open `${`: the brace depth of the code inside it.
+    let mut templates: Vec<usize> = vec![];
+    let mut braces = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+        match state {
+            State::Code => {
+                match c {
+                    '/' if chars.peek() == Some(&'/') => state = State::LineComment,
+                    '/' if chars.peek() == Some(&'*') => state = State::BlockComment,
+                    '"' | '\'' => state = State::Quoted(c),
+                    '`' => state = State::Template,
+                    '{' => braces += 1,
+                    '}' if templates.last() == Some(&braces) => {
+                        templates.pop();
+                        braces -= 1;
+                        state = State::Template;
+                    }
+                    '}' => braces = braces.saturating_sub(1),
+                    _ => {}
+                }
+                out.push(if state == State::Code || c == '\n' {
+                    c
+                } else {
+                    ' '
+                });
+            }
+            State::LineComment => {
+                if c == '\n' {
+                    state = State::Code;
+                }
+                out.push(blank(c));
+            }
+            State::BlockComment => {
+                if c == '*' && chars.peek() == Some(&'/') {
+                    chars.next();
+                    out.push(' ');
+                    state = State::Code;
+                }
+                out.push(blank(c));
+            }
+            State::Quoted(q) => {
+                if c == '\\' {
+                    if let Some(next) = chars.next() {
+                        out.push(' ');
+                        out.push(blank(next));
+                        continue;
+                    }
+                } else if c == q || c == '\n' {
+                    state = State::Code;
+                }
+                out.push(blank(c));
+            }
+            State::Template => {
+                if c == '\\' {
+                    if let Some(next) = chars.next() {
+                        out.push(' ');
+                        out.push(blank(next));
+                        continue;
+                    }
+                } else if c == '`' {
+                    state = State::Code;
+                } else if c == '$' && chars.peek() == Some(&'{') {
+                    chars.next();
+                    braces += 1;
+                    templates.push(braces);
+                    out.push_str("  ");
+                    state = State::Code;
+                    continue;
+                }
+                out.push(blank(c));
+            }
+        }
+    }
     out
 }
 
@@ -847,6 +1001,7 @@ fn contains_word(line: &str, word: &str) -> bool {
     line.match_indices(word).any(|(at, _)| {
         let before = line[..at].chars().next_back();
         let after = line[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        // `api.Name` is a member of the namespace, not a use of a local `Name`.
+        !before.is_some_and(|c| is_ident(c) || c == '.') && !after.is_some_and(is_ident)
     })
 }

@@ -10,9 +10,8 @@ import type {
   ServerMessage,
   ServerMessages,
   Violation,
-  Message,
-  Whisper,
 } from "./api.js";
+import type * as api from "./api.js";
 
 /** The field of every message that names its type. */
 export const TAG_FIELD = "type";
@@ -38,6 +37,8 @@ const PAYLOAD_CHECKS: ReadonlyMap<string, Check> = new Map<string, Check>([
  * error object the server would send, or `null` when the message is valid.
  */
 export function checkClientMessage(message: unknown): ErrorMessage | null {
+  const unreadable = notJson(message);
+  if (unreadable !== null) return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
   if (!isObject(message)) {
     return errorObject("not_an_object", `the message must be a JSON object, not ${jsonTypeName(message)}`, [
       { path: "", kind: "type", message: "expected an object" },
@@ -82,6 +83,62 @@ export function checkClientMessage(message: unknown): ErrorMessage | null {
   return violations.length === 0 ? null : withId(validationFailed(violations));
 }
 
+/** How deeply the server's JSON parser lets values nest (objects and arrays). */
+const MAX_NESTING = 127;
+
+/**
+ * Why the server's JSON parser would refuse the text of `value` (as `JSON.stringify` writes it),
+ * in its words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify`
+ * writes as an escape that no UTF-8 text can hold), or values nested deeper than its limit.
+ */
+function notJson(value: unknown): string | null {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return null; // Not serializable at all (a cycle, a BigInt): the caller fails on it anyway.
+  }
+  if (text === undefined) return null;
+  // Where the parser stops, as it counts: line 1, the column in UTF-8 bytes.
+  const at = (index: number) => `at line 1 column ${new TextEncoder().encode(text.slice(0, index + 1)).length}`;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '"') {
+        inString = false;
+      } else if (ch === "\\") {
+        if (text[i + 1] === "u") {
+          const unit = parseInt(text.slice(i + 2, i + 6), 16);
+          const escape = i + 5; // the last hex digit
+          if (unit >= 0xdc00 && unit <= 0xdfff) return `lone leading surrogate in hex escape ${at(escape)}`;
+          if (unit >= 0xd800 && unit <= 0xdbff) {
+            if (text[escape + 1] !== "\\" || text[escape + 2] !== "u") {
+              return `unexpected end of hex escape ${at(escape + 1)}`;
+            }
+            const next = parseInt(text.slice(escape + 3, escape + 7), 16);
+            if (!(next >= 0xdc00 && next <= 0xdfff)) return `lone leading surrogate in hex escape ${at(escape + 6)}`;
+            i = escape + 6;
+            continue;
+          }
+          i = escape;
+        } else {
+          i += 1;
+        }
+      }
+    } else if (ch === '"') {
+      inString = true;
+    } else if (ch === "{" || ch === "[") {
+      depth += 1;
+      if (depth > MAX_NESTING) return `recursion limit exceeded ${at(i)}`;
+    } else if (ch === "}" || ch === "]") {
+      depth -= 1;
+    }
+  }
+  return null;
+}
+
 /** One `validation_failed` error listing `violations`; its message names the first. */
 function validationFailed(violations: Violation[]): ErrorMessage {
   const first = violations[0];
@@ -99,16 +156,23 @@ function errorObject(code: ErrorCode, message: string, errors: Violation[]): Err
   return { type: "error", code, message, errors };
 }
 
-/** An error the client reports: the server's error object, or one of its own (`timeout`, ...). */
-export class ApiError extends Error implements ErrorMessage {
+/**
+ * An error the client reports: the server's error object, or one of its own (`timeout`, ...).
+ * `code`, `message`, `errors` and `id` are the error object's; `error` is the object itself.
+ */
+export class ApiError extends Error {
+  /** The error object's tag. */
   readonly type = "error" as const;
-  readonly id?: CorrelationId;
+  /** The error object, as the server sends it (or would have sent it). */
+  readonly error: ErrorMessage;
   readonly code: ErrorCode;
   readonly errors: Violation[];
+  readonly id?: CorrelationId;
 
   constructor(error: ErrorMessage) {
     super(error.message);
     this.name = "ApiError";
+    this.error = error;
     this.code = error.code;
     this.errors = error.errors;
     if (error.id !== undefined) this.id = error.id;
@@ -116,9 +180,7 @@ export class ApiError extends Error implements ErrorMessage {
 
   /** The error object, as the server sends it. */
   toJSON(): ErrorMessage {
-    const out = errorObject(this.code, this.message, this.errors);
-    if (this.id !== undefined) out.id = this.id;
-    return out;
+    return this.error;
   }
 }
 
@@ -181,20 +243,20 @@ export type ServerMessageOf<T extends ServerTag> = ServerMessages[T];
 
 /** Fire-and-forget sends, one per message the server receives. */
 export interface Send {
-    /**
+  /**
    * Sends `message` (operation `sendMessage`).
    *
    * Say something to everyone in the room, yourself included.
    */
 
-  message(payload: Message): void;
-    /**
+  message(payload: api.Message): void;
+  /**
    * Sends `whisper` (operation `sendWhisper`).
    *
    * Say something to one client in the room.
    */
 
-  whisper(payload: Whisper): void;
+  whisper(payload: api.Whisper): void;
 }
 
 /** Requests that await their reply, one per message whose operation declares a reply. */
@@ -217,6 +279,14 @@ interface Queued {
 }
 
 const OPEN = 1;
+
+/** How long a connection must last before the reconnect backoff starts over, in milliseconds. */
+const STABLE_AFTER = 5000;
+
+/** A delay that `setTimeout` takes as it is (it fires at once beyond 2^31 − 1 ms). */
+function timerDelay(ms: number): number {
+  return Math.min(Math.max(ms, 0), 2147483647);
+}
 
 /**
  * A typed client of the Chat API. Create it with {@link connect}.
@@ -243,6 +313,9 @@ export class Client {
   #pending = new Map<string, Pending>();
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  /** Resets the backoff once a connection has stayed open for a while. */
+  #stable: ReturnType<typeof setTimeout> | null = null;
+  #lastClose: { code: number; reason: string } | null = null;
   #listeners = new Map<string, Set<(message: never) => void>>();
   #stateListeners = new Set<(state: ConnectionState) => void>();
   #firstOpen: { resolve: () => void; reject: (e: ApiError) => void } | null = null;
@@ -283,6 +356,11 @@ export class Client {
     return this.#state;
   }
 
+  /** The close code and reason of the last connection that ended, if one has. */
+  get lastClose(): { code: number; reason: string } | null {
+    return this.#lastClose;
+  }
+
   /**
    * Calls `fn` with every message of type `type` that the server sends and that is not the reply
    * to a pending request. `"error"` gets the error objects that no request owns. Returns a
@@ -315,11 +393,16 @@ export class Client {
     this.#setState("closed");
     if (this.#retry !== null) clearTimeout(this.#retry);
     this.#retry = null;
+    if (this.#stable !== null) clearTimeout(this.#stable);
+    this.#stable = null;
     const socket = this.#socket;
     this.#socket = null;
     if (socket !== null) socket.close(1000, "");
     this.#failAll("closed", "the client was closed");
     this.#queue = [];
+    const first = this.#firstOpen;
+    this.#firstOpen = null;
+    first?.reject(clientError("closed", "the client was closed before it connected"));
   }
 
   /** Resolves once the connection is open for the first time. */
@@ -344,7 +427,7 @@ export class Client {
   #setState(state: ConnectionState): void {
     if (this.#state === state) return;
     this.#state = state;
-    for (const fn of [...this.#stateListeners]) fn(state);
+    for (const fn of [...this.#stateListeners]) callListener(fn, state);
   }
 
   #open(): void {
@@ -352,13 +435,24 @@ export class Client {
     try {
       socket = new this.#WebSocket(this.#url);
     } catch (e) {
-      this.#dropped(`cannot connect: ${String(e)}`);
+      // A URL the WebSocket refuses outright will not work on a later attempt either.
+      this.#setState("closed");
+      this.#failAll("closed", `cannot connect: ${String(e)}`);
+      this.#queue = [];
+      const first = this.#firstOpen;
+      this.#firstOpen = null;
+      first?.reject(clientError("closed", `cannot connect to ${this.#url}: ${String(e)}`));
       return;
     }
     this.#socket = socket;
     socket.onopen = () => {
       if (this.#socket !== socket) return;
-      this.#attempts = 0;
+      // The backoff starts over only once this connection has lasted: a server that accepts and
+      // closes at once is not hammered.
+      this.#stable = setTimeout(() => {
+        this.#stable = null;
+        this.#attempts = 0;
+      }, STABLE_AFTER);
       // Frames that arrive together with the upgrade (a greeting, a broadcast) would reach the
       // listeners before the code after `await connect()` could add any: hold them for a turn.
       this.#held = [];
@@ -389,19 +483,26 @@ export class Client {
     socket.onerror = () => {
       // The close event follows and does the work.
     };
-    socket.onclose = () => {
+    socket.onclose = (event: { code?: number; reason?: string }) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#dropped("the connection was lost");
+      if (this.#stable !== null) clearTimeout(this.#stable);
+      this.#stable = null;
+      const code = event.code ?? 1006;
+      const reason = event.reason ?? "";
+      this.#lastClose = { code, reason };
+      const why = `the connection was closed (${code}${reason === "" ? "" : ` ${reason}`})`;
+      // 1000: the server ended the session on purpose (after `goodbye`, say): do not come back.
+      this.#dropped(why, code === 1000);
     };
   }
 
-  #dropped(why: string): void {
+  #dropped(why: string, final = false): void {
     // Requests still in the queue wait for the next connection (or their timeout).
     this.#failAll("disconnected", why, true);
     if (this.#state === "closed") return;
     const r = this.#reconnect;
-    if (r === null || this.#attempts >= r.maxAttempts) {
+    if (r === null || final || this.#attempts >= r.maxAttempts) {
       this.#setState("closed");
       this.#failAll("disconnected", why, false);
       this.#queue = [];
@@ -413,7 +514,7 @@ export class Client {
     this.#setState("reconnecting");
     const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.#attempts);
     this.#attempts += 1;
-    const wait = delay * (1 - r.jitter * Math.random());
+    const wait = timerDelay(delay * (1 - r.jitter * Math.random()));
     this.#retry = setTimeout(() => {
       this.#retry = null;
       if (this.#state !== "closed") this.#open();
@@ -452,7 +553,7 @@ export class Client {
     }
     const set = this.#listeners.get(tag);
     if (set === undefined) return;
-    for (const fn of [...set]) (fn as (m: unknown) => void)(message);
+    for (const fn of [...set]) callListener(fn as (m: unknown) => void, message);
   }
 
   /** The pending request that `message` answers, taken out of the table. */
@@ -467,9 +568,11 @@ export class Client {
       this.#pending.delete(key);
       return pending;
     }
-    // Without correlation ids, replies come in the order of their requests.
+    // Without correlation ids, replies come in the order of their requests. An error cannot be
+    // told apart from one that another message caused: it goes to the "error" listeners.
+    if (tag === "error") return undefined;
     for (const [key, pending] of this.#pending) {
-      if (tag === "error" || pending.tags.includes(tag)) {
+      if (pending.tags.includes(tag)) {
         this.#pending.delete(key);
         return pending;
       }
@@ -486,7 +589,12 @@ export class Client {
     // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.
     let key: string | null = id === null ? null : String(id);
     if (id !== null && ID_FIELD !== null) {
-      if (message[ID_FIELD] === undefined) message[ID_FIELD] = id;
+      if (SENT_TAGS.get(tag) !== true) {
+        message[ID_FIELD] = id;
+      } else if (message[ID_FIELD] === undefined) {
+        // The payload declares the id field with a schema of its own: the caller chooses it.
+        throw clientError("missing_id", `\`${tag}\` declares its own \`${ID_FIELD}\` field: set it, so the reply can be matched`);
+      }
       key = JSON.stringify(message[ID_FIELD]);
     }
     const text = JSON.stringify(message);
@@ -515,6 +623,20 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const client = new Client(url, options);
   await client.opened();
   return client;
+}
+
+/**
+ * Calls a listener. What it throws does not stop the other listeners or the client: it is
+ * thrown again on its own turn, where it is reported like any uncaught error (as the DOM does).
+ */
+function callListener<T>(fn: (value: T) => void, value: T): void {
+  try {
+    fn(value);
+  } catch (e) {
+    setTimeout(() => {
+      throw e;
+    }, 0);
+  }
 }
 
 function clientError(code: ErrorCode, message: string): ApiError {

@@ -23,6 +23,9 @@ const PAYLOAD_CHECKS = new Map([
  * error object the server would send, or `null` when the message is valid.
  */
 export function checkClientMessage(message) {
+    const unreadable = notJson(message);
+    if (unreadable !== null)
+        return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
     if (!isObject(message)) {
         return errorObject("not_an_object", `the message must be a JSON object, not ${jsonTypeName(message)}`, [
             { path: "", kind: "type", message: "expected an object" },
@@ -61,6 +64,70 @@ export function checkClientMessage(message) {
     const violations = validate(check, payload);
     return violations.length === 0 ? null : withId(validationFailed(violations));
 }
+/** How deeply the server's JSON parser lets values nest (objects and arrays). */
+const MAX_NESTING = 127;
+/**
+ * Why the server's JSON parser would refuse the text of `value` (as `JSON.stringify` writes it),
+ * in its words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify`
+ * writes as an escape that no UTF-8 text can hold), or values nested deeper than its limit.
+ */
+function notJson(value) {
+    let text;
+    try {
+        text = JSON.stringify(value);
+    }
+    catch {
+        return null; // Not serializable at all (a cycle, a BigInt): the caller fails on it anyway.
+    }
+    if (text === undefined)
+        return null;
+    // Where the parser stops, as it counts: line 1, the column in UTF-8 bytes.
+    const at = (index) => `at line 1 column ${new TextEncoder().encode(text.slice(0, index + 1)).length}`;
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+            if (ch === '"') {
+                inString = false;
+            }
+            else if (ch === "\\") {
+                if (text[i + 1] === "u") {
+                    const unit = parseInt(text.slice(i + 2, i + 6), 16);
+                    const escape = i + 5; // the last hex digit
+                    if (unit >= 0xdc00 && unit <= 0xdfff)
+                        return `lone leading surrogate in hex escape ${at(escape)}`;
+                    if (unit >= 0xd800 && unit <= 0xdbff) {
+                        if (text[escape + 1] !== "\\" || text[escape + 2] !== "u") {
+                            return `unexpected end of hex escape ${at(escape + 1)}`;
+                        }
+                        const next = parseInt(text.slice(escape + 3, escape + 7), 16);
+                        if (!(next >= 0xdc00 && next <= 0xdfff))
+                            return `lone leading surrogate in hex escape ${at(escape + 6)}`;
+                        i = escape + 6;
+                        continue;
+                    }
+                    i = escape;
+                }
+                else {
+                    i += 1;
+                }
+            }
+        }
+        else if (ch === '"') {
+            inString = true;
+        }
+        else if (ch === "{" || ch === "[") {
+            depth += 1;
+            if (depth > MAX_NESTING)
+                return `recursion limit exceeded ${at(i)}`;
+        }
+        else if (ch === "}" || ch === "]") {
+            depth -= 1;
+        }
+    }
+    return null;
+}
 /** One `validation_failed` error listing `violations`; its message names the first. */
 function validationFailed(violations) {
     const first = violations[0];
@@ -77,15 +144,22 @@ function validationFailed(violations) {
 function errorObject(code, message, errors) {
     return { type: "error", code, message, errors };
 }
-/** An error the client reports: the server's error object, or one of its own (`timeout`, ...). */
+/**
+ * An error the client reports: the server's error object, or one of its own (`timeout`, ...).
+ * `code`, `message`, `errors` and `id` are the error object's; `error` is the object itself.
+ */
 export class ApiError extends Error {
+    /** The error object's tag. */
     type = "error";
-    id;
+    /** The error object, as the server sends it (or would have sent it). */
+    error;
     code;
     errors;
+    id;
     constructor(error) {
         super(error.message);
         this.name = "ApiError";
+        this.error = error;
         this.code = error.code;
         this.errors = error.errors;
         if (error.id !== undefined)
@@ -93,13 +167,16 @@ export class ApiError extends Error {
     }
     /** The error object, as the server sends it. */
     toJSON() {
-        const out = errorObject(this.code, this.message, this.errors);
-        if (this.id !== undefined)
-            out.id = this.id;
-        return out;
+        return this.error;
     }
 }
 const OPEN = 1;
+/** How long a connection must last before the reconnect backoff starts over, in milliseconds. */
+const STABLE_AFTER = 5000;
+/** A delay that `setTimeout` takes as it is (it fires at once beyond 2^31 − 1 ms). */
+function timerDelay(ms) {
+    return Math.min(Math.max(ms, 0), 2147483647);
+}
 /**
  * A typed client of the Chat API. Create it with {@link connect}.
  *
@@ -124,6 +201,9 @@ export class Client {
     #pending = new Map();
     #attempts = 0;
     #retry = null;
+    /** Resets the backoff once a connection has stayed open for a while. */
+    #stable = null;
+    #lastClose = null;
     #listeners = new Map();
     #stateListeners = new Set();
     #firstOpen = null;
@@ -160,6 +240,10 @@ export class Client {
     get state() {
         return this.#state;
     }
+    /** The close code and reason of the last connection that ended, if one has. */
+    get lastClose() {
+        return this.#lastClose;
+    }
     /**
      * Calls `fn` with every message of type `type` that the server sends and that is not the reply
      * to a pending request. `"error"` gets the error objects that no request owns. Returns a
@@ -192,12 +276,18 @@ export class Client {
         if (this.#retry !== null)
             clearTimeout(this.#retry);
         this.#retry = null;
+        if (this.#stable !== null)
+            clearTimeout(this.#stable);
+        this.#stable = null;
         const socket = this.#socket;
         this.#socket = null;
         if (socket !== null)
             socket.close(1000, "");
         this.#failAll("closed", "the client was closed");
         this.#queue = [];
+        const first = this.#firstOpen;
+        this.#firstOpen = null;
+        first?.reject(clientError("closed", "the client was closed before it connected"));
     }
     /** Resolves once the connection is open for the first time. */
     opened() {
@@ -224,7 +314,7 @@ export class Client {
             return;
         this.#state = state;
         for (const fn of [...this.#stateListeners])
-            fn(state);
+            callListener(fn, state);
     }
     #open() {
         let socket;
@@ -232,14 +322,25 @@ export class Client {
             socket = new this.#WebSocket(this.#url);
         }
         catch (e) {
-            this.#dropped(`cannot connect: ${String(e)}`);
+            // A URL the WebSocket refuses outright will not work on a later attempt either.
+            this.#setState("closed");
+            this.#failAll("closed", `cannot connect: ${String(e)}`);
+            this.#queue = [];
+            const first = this.#firstOpen;
+            this.#firstOpen = null;
+            first?.reject(clientError("closed", `cannot connect to ${this.#url}: ${String(e)}`));
             return;
         }
         this.#socket = socket;
         socket.onopen = () => {
             if (this.#socket !== socket)
                 return;
-            this.#attempts = 0;
+            // The backoff starts over only once this connection has lasted: a server that accepts and
+            // closes at once is not hammered.
+            this.#stable = setTimeout(() => {
+                this.#stable = null;
+                this.#attempts = 0;
+            }, STABLE_AFTER);
             // Frames that arrive together with the upgrade (a greeting, a broadcast) would reach the
             // listeners before the code after `await connect()` could add any: hold them for a turn.
             this.#held = [];
@@ -277,20 +378,28 @@ export class Client {
         socket.onerror = () => {
             // The close event follows and does the work.
         };
-        socket.onclose = () => {
+        socket.onclose = (event) => {
             if (this.#socket !== socket)
                 return;
             this.#socket = null;
-            this.#dropped("the connection was lost");
+            if (this.#stable !== null)
+                clearTimeout(this.#stable);
+            this.#stable = null;
+            const code = event.code ?? 1006;
+            const reason = event.reason ?? "";
+            this.#lastClose = { code, reason };
+            const why = `the connection was closed (${code}${reason === "" ? "" : ` ${reason}`})`;
+            // 1000: the server ended the session on purpose (after `goodbye`, say): do not come back.
+            this.#dropped(why, code === 1000);
         };
     }
-    #dropped(why) {
+    #dropped(why, final = false) {
         // Requests still in the queue wait for the next connection (or their timeout).
         this.#failAll("disconnected", why, true);
         if (this.#state === "closed")
             return;
         const r = this.#reconnect;
-        if (r === null || this.#attempts >= r.maxAttempts) {
+        if (r === null || final || this.#attempts >= r.maxAttempts) {
             this.#setState("closed");
             this.#failAll("disconnected", why, false);
             this.#queue = [];
@@ -302,7 +411,7 @@ export class Client {
         this.#setState("reconnecting");
         const delay = Math.min(r.maxDelay, r.initialDelay * r.factor ** this.#attempts);
         this.#attempts += 1;
-        const wait = delay * (1 - r.jitter * Math.random());
+        const wait = timerDelay(delay * (1 - r.jitter * Math.random()));
         this.#retry = setTimeout(() => {
             this.#retry = null;
             if (this.#state !== "closed")
@@ -347,7 +456,7 @@ export class Client {
         if (set === undefined)
             return;
         for (const fn of [...set])
-            fn(message);
+            callListener(fn, message);
     }
     /** The pending request that `message` answers, taken out of the table. */
     #owner(message, tag) {
@@ -363,9 +472,12 @@ export class Client {
             this.#pending.delete(key);
             return pending;
         }
-        // Without correlation ids, replies come in the order of their requests.
+        // Without correlation ids, replies come in the order of their requests. An error cannot be
+        // told apart from one that another message caused: it goes to the "error" listeners.
+        if (tag === "error")
+            return undefined;
         for (const [key, pending] of this.#pending) {
-            if (tag === "error" || pending.tags.includes(tag)) {
+            if (pending.tags.includes(tag)) {
                 this.#pending.delete(key);
                 return pending;
             }
@@ -383,8 +495,13 @@ export class Client {
         // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.
         let key = id === null ? null : String(id);
         if (id !== null && ID_FIELD !== null) {
-            if (message[ID_FIELD] === undefined)
+            if (SENT_TAGS.get(tag) !== true) {
                 message[ID_FIELD] = id;
+            }
+            else if (message[ID_FIELD] === undefined) {
+                // The payload declares the id field with a schema of its own: the caller chooses it.
+                throw clientError("missing_id", `\`${tag}\` declares its own \`${ID_FIELD}\` field: set it, so the reply can be matched`);
+            }
             key = JSON.stringify(message[ID_FIELD]);
         }
         const text = JSON.stringify(message);
@@ -415,6 +532,20 @@ export async function connect(url, options = {}) {
     const client = new Client(url, options);
     await client.opened();
     return client;
+}
+/**
+ * Calls a listener. What it throws does not stop the other listeners or the client: it is
+ * thrown again on its own turn, where it is reported like any uncaught error (as the DOM does).
+ */
+function callListener(fn, value) {
+    try {
+        fn(value);
+    }
+    catch (e) {
+        setTimeout(() => {
+            throw e;
+        }, 0);
+    }
 }
 function clientError(code, message) {
     return new ApiError(errorObject(code, message, []));
