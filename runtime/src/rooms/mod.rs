@@ -18,6 +18,8 @@
 //! | the count a broadcast returns | this node's receivers |
 
 pub mod local;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::fmt;
 use std::future::Future;
@@ -78,10 +80,6 @@ pub(crate) struct Counters {
     pub(crate) slow_closed_timeout: AtomicU64,
     pub(crate) dropped_messages: AtomicU64,
     pub(crate) backpressure_waits: AtomicU64,
-    pub(crate) published: AtomicU64,
-    pub(crate) publish_lost: AtomicU64,
-    pub(crate) received: AtomicU64,
-    pub(crate) backend_reconnects: AtomicU64,
 }
 
 /// What a hub has counted since it was created (see [`Hub::metrics`]).
@@ -115,10 +113,7 @@ impl Counters {
             slow_closed_timeout: get(&self.slow_closed_timeout),
             dropped_messages: get(&self.dropped_messages),
             backpressure_waits: get(&self.backpressure_waits),
-            published: get(&self.published),
-            publish_lost: get(&self.publish_lost),
-            received: get(&self.received),
-            backend_reconnects: get(&self.backend_reconnects),
+            ..Metrics::default()
         }
     }
 }
