@@ -989,15 +989,7 @@ impl Validator {
         col: &mut Col<'_, 'a>,
     ) -> bool {
         let mut ok = true;
-        let (mut sorted, mut stored);
-        let members: &mut dyn Iterator<Item = (&String, &Value)> = if col.is_some() {
-            sorted = by_key(o);
-            &mut sorted
-        } else {
-            stored = o.iter();
-            &mut stored
-        };
-        for (pos, (key, value)) in members.enumerate() {
+        for (pos, (key, value)) in Members::of(o, col.is_some()).enumerate() {
             let seg = Seg::Key(key, pos);
             let mut matched = false;
             if let Ok(i) = p.named.binary_search_by(|(name, _)| name.as_str().cmp(key)) {
@@ -1051,15 +1043,7 @@ impl Validator {
         col: &mut Col<'_, 'a>,
     ) -> bool {
         let mut ok = true;
-        let (mut sorted, mut stored);
-        let keys: &mut dyn Iterator<Item = (&String, &Value)> = if col.is_some() {
-            sorted = by_key(o);
-            &mut sorted
-        } else {
-            stored = o.iter();
-            &mut stored
-        };
-        for (pos, (key, _)) in keys.enumerate() {
+        for (pos, (key, _)) in Members::of(o, col.is_some()).enumerate() {
             let name = Value::String(key.clone());
             match col {
                 None => {
@@ -1135,13 +1119,35 @@ impl Validator {
     }
 }
 
-/// The members of an object sorted by key: the order in which violations are listed, the same
-/// whether or not serde_json keeps the document's order (its `preserve_order` feature, which any
-/// crate in a build can turn on). Only collecting needs it; a yes/no check takes them as stored.
-fn by_key(o: &serde_json::Map<String, Value>) -> std::vec::IntoIter<(&String, &Value)> {
-    let mut members: Vec<(&String, &Value)> = o.iter().collect();
-    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    members.into_iter()
+/// The members of an object in the order violations list them: sorted by key when collecting,
+/// so that the list is the same whether or not serde_json keeps the document's order (its
+/// `preserve_order` feature, which any crate in a build can turn on). A yes/no check takes them
+/// as stored, without allocating.
+enum Members<'a> {
+    Sorted(std::vec::IntoIter<(&'a String, &'a Value)>),
+    Stored(serde_json::map::Iter<'a>),
+}
+
+impl<'a> Members<'a> {
+    fn of(o: &'a serde_json::Map<String, Value>, sorted: bool) -> Self {
+        if !sorted {
+            return Members::Stored(o.iter());
+        }
+        let mut members: Vec<(&String, &Value)> = o.iter().collect();
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Members::Sorted(members.into_iter())
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a String, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Members::Sorted(members) => members.next(),
+            Members::Stored(members) => members.next(),
+        }
+    }
 }
 
 /// How many `$ref` / `allOf` steps [`Validator::candidate`] follows.
