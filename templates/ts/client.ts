@@ -603,14 +603,13 @@ export class Client {
   /** Checks and sends a message; returns its correlation key. */
   #send(tag: string, payload: unknown, id: string | number | null): string | null {
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
-    const message: Record<string, unknown> = {};
+    // Spread, not assigned: a member called `__proto__` stays a member.
 {%- if nested_tag %}
     // The payload carries its tag (`{{ tag_field }}`) itself.
     void tag;
-    Object.assign(message, payload);
+    const message: Record<string, unknown> = { ...(payload as object) };
 {%- else %}
-    message[TAG_FIELD] = tag;
-    Object.assign(message, payload);
+    const message: Record<string, unknown> = { [TAG_FIELD]: tag, ...(payload as object) };
     message[TAG_FIELD] = tag;
 {%- endif %}
     // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.

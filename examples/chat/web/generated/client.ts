@@ -582,9 +582,8 @@ export class Client {
   /** Checks and sends a message; returns its correlation key. */
   #send(tag: string, payload: unknown, id: string | number | null): string | null {
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
-    const message: Record<string, unknown> = {};
-    message[TAG_FIELD] = tag;
-    Object.assign(message, payload);
+    // Spread, not assigned: a member called `__proto__` stays a member.
+    const message: Record<string, unknown> = { [TAG_FIELD]: tag, ...(payload as object) };
     message[TAG_FIELD] = tag;
     // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.
     let key: string | null = id === null ? null : String(id);

@@ -488,9 +488,8 @@ export class Client {
     #send(tag, payload, id) {
         if (this.#state === "closed")
             throw clientError("closed", "the client was closed");
-        const message = {};
-        message[TAG_FIELD] = tag;
-        Object.assign(message, payload);
+        // Spread, not assigned: a member called `__proto__` stays a member.
+        const message = { [TAG_FIELD]: tag, ...payload };
         message[TAG_FIELD] = tag;
         // The key that the reply is matched by: the id on the wire, or (without ids) the request's number.
         let key = id === null ? null : String(id);
