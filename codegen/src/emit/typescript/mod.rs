@@ -222,14 +222,11 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
         let message = &api.messages[r.message];
         let root = compiler.root(&message.payload.schema, &message.payload.pointer)?;
         let mut method = message.tag.to_lower_camel_case();
-        if method.is_empty() || !is_identifier(&method) {
-            method = format!(
-                "m{}",
-                method
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .collect::<String>()
-            );
+        // JavaScript identifiers may hold any letter (`héllo`); one that starts with a digit
+        // (`2fa`) gets a prefix, as its Rust name does.
+        method.retain(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        if !method.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$') {
+            method = format!("m{method}");
         }
         let base = method.clone();
         let mut n = 2;
