@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::ws::Utf8Bytes;
 
 use crate::Outgoing;
-use crate::outbox::{Outbox, SendError};
-use crate::rooms::{ConnectionId, Hub};
+use crate::rooms::outbox::Outbox;
+use crate::rooms::{ConnectionId, Hub, SendError};
 
 /// One connection, as seen by a handler: who it is, what its route's path parameters were, and
 /// how to reach it and others.
@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn params() {
         let hub = Hub::new();
-        let outbox = hub.register(&crate::Settings::default());
+        let outbox = hub.register(1024, crate::SlowConsumer::Close);
         let ctx: Context<serde_json::Value> = Context::new(
             vec![("room".into(), "a b".into()), ("user".into(), "7".into())],
             hub,

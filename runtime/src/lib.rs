@@ -32,7 +32,7 @@
 //!   [`Settings::write_timeout`]); a burst of broadcasts that fits is never mistaken for one.
 //!   What happens then is the endpoint's [`SlowConsumer`] policy: closed with code 1008 (the
 //!   default), its oldest messages dropped, or back-pressure on the broadcasting handlers. See
-//!   [`outbox`](SlowConsumer) and [`Hub::metrics`].
+//!   [`SlowConsumer`] and [`Hub::metrics`].
 //! - Rooms: [`rooms`] keeps them in process, or across nodes with a [`rooms::Backend`] (Redis
 //!   with the `redis` feature).
 //! - Closing: [`Context::close`] and [`Reject`] send a close frame and wait up to
@@ -47,7 +47,6 @@ pub mod codegen;
 mod context;
 mod decode;
 mod error;
-mod outbox;
 pub mod rooms;
 mod server;
 mod strict;
@@ -56,8 +55,7 @@ pub mod validate;
 pub use context::Context;
 pub use decode::{Decoded, decode};
 pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
-pub use outbox::{MESSAGE_OVERHEAD, SendError, SlowConsumer};
-pub use rooms::{ConnectionId, Hub, Metrics};
+pub use rooms::{ConnectionId, Hub, MESSAGE_OVERHEAD, Metrics, SendError, SlowConsumer};
 pub use server::{Endpoint, Settings, serve_connection};
 pub use validate::Validator;
 

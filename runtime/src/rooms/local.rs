@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
 
+use super::outbox::{Outbox, Refused, SendError, SlowConsumer};
 use super::{ConnectionId, Counters};
-use crate::outbox::{Outbox, Refused, SendError, SlowConsumer};
 
 struct Entry {
     outbox: Arc<Outbox>,
@@ -261,7 +261,7 @@ fn remove_member(rooms: &mut HashMap<String, Members>, room: &str, id: Connectio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::Outbound;
+    use crate::rooms::outbox::Outbound;
 
     fn texts(outbox: &Outbox) -> Vec<String> {
         let mut batch = Vec::new();

@@ -3,6 +3,8 @@
 //!
 //! - [`Hub`] is the handle that endpoints and handlers share. It keeps this node's connections
 //!   and rooms ([`local`]) and hands what crosses nodes to its [`Backend`].
+//! - Every connection has an outbox (`outbox.rs`): its queue, bounded by bytes, where the
+//!   slow-consumer policies ([`SlowConsumer`]) apply. The connection loop (`server/`) writes it.
 //! - The default backend is [`InProcess`]: one node, nothing to set up.
 //! - With the `redis` feature, `redis::Redis` carries broadcasts, direct sends and membership
 //!   questions between nodes over Redis pub/sub.
@@ -18,6 +20,7 @@
 //! | the count a broadcast returns | this node's receivers |
 
 pub mod local;
+pub(crate) mod outbox;
 #[cfg(feature = "redis")]
 pub mod redis;
 
@@ -30,9 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::outbox::{Outbox, SendError};
-use crate::server::Settings;
 pub use local::LocalRooms;
+use outbox::Outbox;
+pub use outbox::{MESSAGE_OVERHEAD, SendError, SlowConsumer};
 
 /// Identifies one connection. A hub numbers its connections 1, 2, 3, … and never reuses an id;
 /// on a node of several (see [`Backend::node`]) the node's number is in the upper bits
@@ -90,10 +93,10 @@ pub struct Metrics {
     pub slow_closed_bytes: u64,
     /// Connections closed as slow consumers because a write missed the write timeout.
     pub slow_closed_timeout: u64,
-    /// Messages dropped under [`SlowConsumer::DropOldest`](crate::SlowConsumer::DropOldest).
+    /// Messages dropped under [`SlowConsumer::DropOldest`].
     pub dropped_messages: u64,
     /// Sends that had to wait under
-    /// [`SlowConsumer::BackPressure`](crate::SlowConsumer::BackPressure).
+    /// [`SlowConsumer::BackPressure`].
     pub backpressure_waits: u64,
     /// Messages published to other nodes (the backend's).
     pub published: u64,
@@ -275,10 +278,9 @@ impl Hub {
         metrics
     }
 
-    pub(crate) fn register(&self, settings: &Settings) -> Arc<Outbox> {
-        self.inner
-            .local
-            .register(settings.max_pending_bytes, settings.slow_consumer)
+    /// Registers a new connection with an outbox of `limit` bytes under `policy`.
+    pub(crate) fn register(&self, limit: usize, policy: SlowConsumer) -> Arc<Outbox> {
+        self.inner.local.register(limit, policy)
     }
 
     pub(crate) fn unregister(&self, id: ConnectionId) {

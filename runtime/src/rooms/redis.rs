@@ -42,8 +42,7 @@ use redis::{AsyncConnectionConfig, Client, Msg};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
-use super::{Backend, BoxFuture, ConnectionId, LocalRooms, Metrics};
-use crate::outbox::SendError;
+use super::{Backend, BoxFuture, ConnectionId, LocalRooms, Metrics, SendError};
 
 /// How long connecting to Redis may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);

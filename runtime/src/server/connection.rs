@@ -21,7 +21,7 @@ use super::Settings;
 use crate::context::{Context, encode};
 use crate::decode::{Decoded, decode};
 use crate::error::{ErrorCode, ErrorMessage};
-use crate::outbox::{Outbound, Outbox, Slow};
+use crate::rooms::outbox::{Outbound, Outbox, Slow};
 use crate::rooms::{ConnectionId, Hub};
 use crate::{Incoming, Outgoing, Service};
 
@@ -85,7 +85,7 @@ pub(crate) async fn serve<S, W, E>(
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
-    let outbox = hub.register(&settings);
+    let outbox = hub.register(settings.max_pending_bytes, settings.slow_consumer);
     let id = outbox.id();
     let ctx = Context::<S::Outgoing>::new(params, hub.clone(), Arc::clone(&outbox))
         .with_app_state(app_state);

@@ -12,8 +12,7 @@ use axum::routing::MethodRouter;
 use super::Settings;
 use super::connection::serve;
 use crate::Service;
-use crate::outbox::SlowConsumer;
-use crate::rooms::Hub;
+use crate::rooms::{Hub, SlowConsumer};
 
 /// A [`Service`] ready to be mounted on an axum route.
 ///

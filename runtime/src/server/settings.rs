@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
 
-use crate::outbox::SlowConsumer;
+use crate::rooms::SlowConsumer;
 
 /// Buffers, limits and policies of a WebSocket endpoint.
 ///

@@ -37,8 +37,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 
+use super::{ConnectionId, Counters};
 use crate::error::Violation;
-use crate::rooms::{ConnectionId, Counters};
 
 /// What a queued message costs beyond its length: its frame header and its queue slot.
 pub const MESSAGE_OVERHEAD: usize = 32;
