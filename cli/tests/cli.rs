@@ -362,6 +362,8 @@ fn help_texts_match_their_snapshots() {
             "tests/snapshots/validate-help.txt",
         ),
         (&["schema", "--help"][..], "tests/snapshots/schema-help.txt"),
+        (&["docs", "--help"][..], "tests/snapshots/docs-help.txt"),
+        (&["init", "--help"][..], "tests/snapshots/init-help.txt"),
     ] {
         let out = run(socketsundso().args(args));
         assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
@@ -660,4 +662,307 @@ fn rust_client_adds_the_client_module_and_check_compares_with_it() {
         .arg(&file));
     assert_eq!(stale.code, Some(1), "{}", stale.stderr);
     assert!(stale.stderr.contains("--rust-client"), "{}", stale.stderr);
+}
+
+// ------------------------------------------------------------------ docs
+
+#[test]
+fn docs_writes_markdown_and_html_then_leaves_them_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("docs");
+    let first = run(socketsundso().args(["docs", CHAT_SPEC, "--out"]).arg(&out));
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert!(first.stdout.is_empty(), "{}", first.stdout);
+    for name in ["api.md", "api.html"] {
+        let line = format!("wrote {}", out.join(name).display());
+        assert!(first.stderr.contains(&line), "{line}: {}", first.stderr);
+    }
+    let markdown = std::fs::read_to_string(out.join("api.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("api.html")).unwrap();
+    // The same as the golden, which `codegen/tests/docs.rs` keeps fresh.
+    assert_eq!(
+        markdown,
+        std::fs::read_to_string("../tests/fixtures/docs/example-chat/api.md").unwrap()
+    );
+    assert!(html.contains("<input id=\"search\""), "a search box");
+    assert!(markdown.contains("### `whisper`"));
+    assert!(markdown.contains("- **Direction:** client → server"));
+
+    let second = run(socketsundso().args(["docs", CHAT_SPEC, "--out"]).arg(&out));
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_eq!(
+        second.stderr.matches("unchanged ").count(),
+        2,
+        "{}",
+        second.stderr
+    );
+}
+
+#[test]
+fn docs_of_a_bad_spec_exit_2() {
+    let (dir, spec) = missing_ref_spec();
+    let out = dir.path().join("docs");
+    let run = run(socketsundso().arg("docs").arg(&spec).arg("--out").arg(&out));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("points at nothing"), "{}", run.stderr);
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn generate_docs_and_check_docs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rust, ts, docs) = (
+        dir.path().join("api.rs"),
+        dir.path().join("ts"),
+        dir.path().join("docs"),
+    );
+    let targets = |cmd: &mut Command| {
+        cmd.arg("--rust")
+            .arg(&rust)
+            .arg("--ts")
+            .arg(&ts)
+            .arg("--docs")
+            .arg(&docs);
+    };
+    let mut generate = socketsundso();
+    generate.args(["generate", CHAT_SPEC]);
+    targets(&mut generate);
+    let out = run(&mut generate);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stderr.matches("wrote ").count(), 5, "{}", out.stderr);
+    let mut check = socketsundso();
+    check.args(["check", CHAT_SPEC]);
+    targets(&mut check);
+    let fresh = run(&mut check);
+    assert_eq!(fresh.code, Some(0), "{}", fresh.stderr);
+    assert_eq!(
+        fresh.stderr.matches("up to date ").count(),
+        5,
+        "{}",
+        fresh.stderr
+    );
+
+    // Stale docs: a diff, the command that fixes them, exit 1.
+    let md = docs.join("api.md");
+    let text = std::fs::read_to_string(&md).unwrap();
+    std::fs::write(&md, text.replace("### `whisper`", "### `whisperr`")).unwrap();
+    let stale = run(&mut check);
+    assert_eq!(stale.code, Some(1), "{}", stale.stderr);
+    assert!(
+        stale.stderr.lines().any(|l| l == "-### `whisperr`"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        stale.stderr.lines().any(|l| l == "+### `whisper`"),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        stale.stderr.contains(&format!("--docs {}", docs.display())),
+        "{}",
+        stale.stderr
+    );
+    assert!(
+        stale.stderr.contains("1 of 5 files are stale"),
+        "{}",
+        stale.stderr
+    );
+}
+
+// ------------------------------------------------------------------ quiet, verbose, colour
+
+#[test]
+fn quiet_prints_only_errors_and_verbose_lists_the_files_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.rs");
+    let quiet = run(socketsundso()
+        .args(["--quiet", "generate", UNENFORCED_SPEC, "--rust"])
+        .arg(&file));
+    assert_eq!(quiet.code, Some(0), "{}", quiet.stderr);
+    assert_eq!(quiet.stderr, "", "no warnings, no file list");
+    assert!(file.exists());
+    // After the command too, and errors still show.
+    let quiet = run(socketsundso()
+        .args(["check", CHAT_SPEC, "-q", "--rust"])
+        .arg(&file));
+    assert_eq!(quiet.code, Some(1));
+    assert!(quiet.stderr.contains("is stale"), "{}", quiet.stderr);
+    assert!(quiet.stderr.contains("\n+"), "the diff: {}", quiet.stderr);
+
+    let verbose = run(socketsundso()
+        .args([
+            "generate",
+            "--verbose",
+            "../tests/fixtures/multi-file.yaml",
+            "--rust",
+        ])
+        .arg(&file));
+    assert_eq!(verbose.code, Some(0), "{}", verbose.stderr);
+    let read: Vec<&str> = verbose
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("read "))
+        .collect();
+    assert!(
+        read.len() >= 2,
+        "the spec and the files it references: {}",
+        verbose.stderr
+    );
+    assert!(read[0].ends_with("multi-file.yaml"), "{read:?}");
+
+    let both = run(socketsundso().args(["-q", "-v", "validate", CHAT_SPEC]));
+    assert_eq!(both.code, Some(2), "{}", both.stderr);
+}
+
+#[test]
+fn no_colour_without_a_terminal_even_when_asked_by_clicolor() {
+    // The tests' stderr is a pipe: no escape codes, whatever CLICOLOR_FORCE says (the CLI
+    // decides by the terminal and NO_COLOR alone).
+    let (_dir, file) = fresh_file();
+    std::fs::write(&file, "// old\n").unwrap();
+    let out = run(socketsundso()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["check", CHAT_SPEC, "--rust"])
+        .arg(&file));
+    assert_eq!(out.code, Some(1));
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+}
+
+// ------------------------------------------------------------------ watch
+
+/// A child process that is killed when dropped, with its stderr read line by line.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watching {
+    fn start(args: &[&std::ffi::OsStr]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("socketsundso"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("socketsundso starts");
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watching { child, lines }
+    }
+
+    /// Waits (at most 20 s) for a line that contains `needle`; returns what came before it too.
+    fn wait_for(&self, needle: &str) -> Vec<String> {
+        let mut seen = vec![];
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    seen.push(line);
+                    if found {
+                        return seen;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?} in: {seen:#?}");
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn watch_regenerates_when_the_spec_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("asyncapi.yaml");
+    std::fs::copy("../examples/basics/asyncapi.yaml", &spec).unwrap();
+    let docs = dir.path().join("docs");
+    let rust = dir.path().join("api.rs");
+    let watching = Watching::start(&[
+        "generate".as_ref(),
+        spec.as_os_str(),
+        "--docs".as_ref(),
+        docs.as_os_str(),
+        "--rust".as_ref(),
+        rust.as_os_str(),
+        "--watch".as_ref(),
+    ]);
+    watching.wait_for("watching 1 file for changes");
+    let md = docs.join("api.md");
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("# Basics 1.0.0")
+    );
+
+    // An edit: the docs and the code follow.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace("title: Basics", "title: Basics Watched"),
+    )
+    .unwrap();
+    let lines = watching.wait_for("watching 1 file for changes");
+    assert!(
+        lines.iter().any(|l| l.starts_with("changed: ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == &format!("wrote {}", md.display())),
+        "{lines:#?}"
+    );
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("# Basics Watched 1.0.0")
+    );
+
+    // A broken spec prints its error; the watch goes on, and the fix is picked up.
+    std::fs::write(&spec, "asyncapi: [\n").unwrap();
+    let lines = watching.wait_for("watching 1 file for changes");
+    assert!(lines.iter().any(|l| l.contains("error:")), "{lines:#?}");
+    std::fs::write(&spec, text.replace("title: Basics", "title: Basics Fixed")).unwrap();
+    watching.wait_for("watching 1 file for changes");
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("# Basics Fixed 1.0.0")
+    );
+    assert!(
+        std::fs::read_to_string(&rust)
+            .unwrap()
+            .starts_with("// @generated")
+    );
+}
+
+#[test]
+fn watch_needs_an_output() {
+    let out = run(socketsundso().args(["generate", CHAT_SPEC, "--watch"]));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--watch needs somewhere to write"),
+        "{}",
+        out.stderr
+    );
 }

@@ -68,6 +68,10 @@ pub struct Config {
     role: Option<extensions::Role>,
     rust_client: bool,
     typescript_dir: Option<PathBuf>,
+    docs: bool,
+    docs_dir: Option<PathBuf>,
+    /// Skip the Rust and the TypeScript ([`Config::generate_docs`]).
+    docs_only: bool,
 }
 
 /// The generated files, in memory.
@@ -84,6 +88,9 @@ pub struct Output {
     pub sources: Vec<PathBuf>,
     /// Problems that did not stop generation (such as schema keywords that are not enforced).
     pub warnings: Vec<Warning>,
+    /// The docs by file name, when [`Config::docs`] asked for them: `api.md` (a Markdown
+    /// reference) and `api.html` (the same as one HTML page that works offline). Empty otherwise.
+    pub docs: std::collections::BTreeMap<String, String>,
 }
 
 impl Config {
@@ -97,6 +104,9 @@ impl Config {
             role: None,
             rust_client: false,
             typescript_dir: None,
+            docs: false,
+            docs_dir: None,
+            docs_only: false,
         }
     }
 
@@ -127,6 +137,36 @@ impl Config {
     pub fn typescript_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.typescript_dir = Some(dir.as_ref().to_owned());
         self
+    }
+
+    /// Whether [`Config::generate`] also renders the docs into [`Output::docs`]: a Markdown
+    /// reference (`api.md`) and a single-file HTML page (`api.html`) with, for each message, its
+    /// direction, fields and constraints, an example, and its reply; and the error object.
+    /// Default `false`.
+    pub fn docs(mut self, yes: bool) -> Self {
+        self.docs = yes;
+        self
+    }
+
+    /// Also write the docs (`api.md` and `api.html`, see [`Config::docs`]) into `dir` when
+    /// [`Config::compile`] runs. A relative path is relative to the working directory, which in
+    /// a build script is the crate's root.
+    pub fn docs_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.docs = true;
+        self.docs_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Reads the document and returns its docs alone (in [`Output::docs`]; `rust` and
+    /// `typescript` stay empty), writing nothing. Quicker than [`Config::generate`], and it works
+    /// for a document whose Rust cannot be generated.
+    pub fn generate_docs(&self) -> Result<Output> {
+        let config = Config {
+            docs: true,
+            docs_only: true,
+            ..self.clone()
+        };
+        config.generate()
     }
 
     /// Whether the Rust file also gets a `client` module: a typed Rust client of the API, with a
@@ -199,6 +239,11 @@ impl Config {
                 write_if_changed(&ts_dir.join(name), text)?;
             }
         }
+        if let Some(docs_dir) = &self.docs_dir {
+            for (name, text) in &output.docs {
+                write_if_changed(&docs_dir.join(name), text)?;
+            }
+        }
         Ok(output)
     }
 
@@ -234,8 +279,29 @@ impl Config {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let result = emit::rust::emit(&api, &source, self.rust_client)
-            .and_then(|rust| Ok((rust, emit::typescript::emit(&api, &source)?)))
+        let docs = match self.docs.then(|| emit::docs::emit(&api, &source)) {
+            Some(Ok(files)) => [
+                ("api.md".to_owned(), files.markdown),
+                ("api.html".to_owned(), files.html),
+            ]
+            .into_iter()
+            .collect(),
+            Some(Err(error)) => {
+                return Run {
+                    sources,
+                    warnings,
+                    result: Err(vec![error]),
+                };
+            }
+            None => std::collections::BTreeMap::new(),
+        };
+        let result = if self.docs_only {
+            Ok((String::new(), None))
+        } else {
+            emit::rust::emit(&api, &source, self.rust_client)
+                .and_then(|rust| Ok((rust, Some(emit::typescript::emit(&api, &source)?))))
+        };
+        let result = result
             .map_err(|e| vec![locate_schema_error(e, &doc)])
             .map(|(rust, ts)| Output {
                 rust_file_name: self.rust_file_name.clone().unwrap_or_else(|| {
@@ -246,14 +312,19 @@ impl Config {
                     format!("{}.rs", stem.unwrap_or_else(|| "api".to_owned()))
                 }),
                 rust,
-                typescript: [
-                    ("api.ts".to_owned(), ts.api),
-                    ("client.ts".to_owned(), ts.client),
-                ]
-                .into_iter()
-                .collect(),
+                typescript: ts
+                    .map(|ts| {
+                        [
+                            ("api.ts".to_owned(), ts.api),
+                            ("client.ts".to_owned(), ts.client),
+                        ]
+                        .into_iter()
+                        .collect()
+                    })
+                    .unwrap_or_default(),
                 sources: sources.clone(),
                 warnings: warnings.clone(),
+                docs,
             });
         Run {
             sources,
