@@ -31,6 +31,7 @@ pub const ENFORCED: &[&str] = &[
     "minProperties",
     "maxProperties",
     "propertyNames",
+    "dependencies",
     "items",
     "additionalItems",
     "minItems",
@@ -69,7 +70,7 @@ pub const ANNOTATIONS: &[&str] = &[
 ];
 
 /// `format` values that are checked; others are annotations.
-pub const CHECKED_FORMATS: &[&str] = &["date-time", "date", "email", "uuid", "uri"];
+pub const CHECKED_FORMATS: &[&str] = &["date-time", "date", "email", "uuid", "uri", "ipv4", "ipv6"];
 
 /// `format` values that the Rust type enforces: typify picks an integer type of that size, or an
 /// IP address type, and a value that does not fit is rejected when it is decoded.
@@ -89,8 +90,16 @@ pub(crate) fn unenforced(schema: &Value, at: &str, out: &mut Vec<(String, String
     let Value::Object(object) = schema else {
         return;
     };
+    let is_ref = object.get("$ref").is_some_and(Value::is_string);
     for (key, value) in object {
         let here = child(at, key);
+        if is_ref && key != "$ref" && key != "nullable" && !is_annotation(key) {
+            out.push((
+                here.clone(),
+                format!("`{key}` beside `$ref` is ignored (JSON Schema draft-07 ignores the keywords next to a `$ref`); put both in an `allOf`"),
+            ));
+            continue;
+        }
         if !ENFORCED.contains(&key.as_str()) && !is_annotation(key) {
             out.push((
                 here.clone(),
@@ -113,7 +122,7 @@ pub(crate) fn unenforced(schema: &Value, at: &str, out: &mut Vec<(String, String
                     ));
                 }
             }
-            "properties" | "patternProperties" => {
+            "properties" | "patternProperties" | "dependencies" => {
                 if let Value::Object(children) = value {
                     for (name, schema) in children {
                         unenforced(schema, &child(&here, name), out);

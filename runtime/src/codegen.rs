@@ -76,10 +76,12 @@ impl serde::de::Visitor<'_> for DateTimeVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        // RFC 3339 separates date and time with `T` (or `t`); chrono also takes a space.
-        let parsed = match text.as_bytes().get(10) {
-            Some(b'T' | b't') => chrono::DateTime::parse_from_rfc3339(text).ok(),
-            _ => None,
+        // RFC 3339 separates date and time with `T` (or `t`); chrono also takes a space, and a
+        // leap second at any minute (see `check::date_time`).
+        let parsed = if crate::validate::check::date_time(text) {
+            chrono::DateTime::parse_from_rfc3339(text).ok()
+        } else {
+            None
         };
         parsed
             .map(|t| t.with_timezone(&chrono::Utc))

@@ -34,12 +34,16 @@
 //!
 //! - Keywords of one schema are checked in a fixed order, whatever the order of the schema
 //!   document: `$ref`, `type`, `enum`, `const`, string keywords, number keywords, `required`,
-//!   `minProperties`, `maxProperties`, `propertyNames`, `properties` / `patternProperties` /
+//!   `minProperties`, `maxProperties`, `propertyNames`, `dependencies`, `properties` / `patternProperties` /
 //!   `additionalProperties`, `minItems`, `maxItems`, `uniqueItems`, `items` / `additionalItems`,
 //!   `contains`, `allOf`, `anyOf`, `oneOf`, `not`, `if` / `then` / `else`.
 //! - When `type` fails, the other keywords of the same schema are skipped: they would only
 //!   repeat the problem.
-//! - `$ref` is checked together with its sibling keywords (as in draft 2019-09 and later).
+//! - A schema with `$ref` is its target alone: the keywords beside it are ignored, as draft-07
+//!   says (only OpenAPI's `nullable` still applies).
+//! - Patterns are ECMA-262 regular expressions in Unicode mode (`\p{Letter}` works), or, when a
+//!   pattern is not valid in Unicode mode (`\_`, an identity escape), without it.
+//! - A number with a zero fractional part (`1.0`) is an integer.
 //! - `nullable: true` (OpenAPI style) makes `null` valid for its schema, whatever the schema's
 //!   other keywords say.
 //! - The result is sorted by position in the value (a value's own violations first, in keyword
@@ -75,7 +79,8 @@ pub const MAX_DEPTH: usize = 128;
 ///
 /// `nullable` is OpenAPI's; `exclusiveMinimum` / `exclusiveMaximum` are accepted both as numbers
 /// (draft-06 and later) and as booleans next to `minimum` / `maximum` (draft-04). `format` is
-/// enforced for `date-time`, `date`, `email`, `uuid` and `uri`; other formats are annotations.
+/// enforced for `date-time`, `date`, `email`, `uuid`, `uri`, `ipv4` and `ipv6`; other formats are
+/// annotations.
 pub const ENFORCED_KEYWORDS: &[&str] = &[
     "$ref",
     "type",
@@ -98,6 +103,7 @@ pub const ENFORCED_KEYWORDS: &[&str] = &[
     "minProperties",
     "maxProperties",
     "propertyNames",
+    "dependencies",
     "items",
     "additionalItems",
     "minItems",
@@ -225,6 +231,9 @@ enum Check {
     MinProperties(u64),
     MaxProperties(u64),
     PropertyNames(usize),
+    /// `dependencies`: per property name, the fields it requires or the schema the object must
+    /// then match.
+    Dependencies(Vec<(String, Dependency)>),
     Properties(Box<Properties>),
     MinItems(u64),
     MaxItems(u64),
@@ -240,6 +249,13 @@ enum Check {
         then: Option<usize>,
         otherwise: Option<usize>,
     },
+}
+
+/// What a property's presence in `dependencies` asks for.
+#[derive(Debug)]
+enum Dependency {
+    Required(Vec<String>),
+    Schema(usize),
 }
 
 /// The allowed values of `enum` (or the one of `const`) and the message when none matches.
@@ -287,6 +303,8 @@ enum Format {
     Email,
     Uuid,
     Uri,
+    Ipv4,
+    Ipv6,
 }
 
 impl Format {
@@ -297,6 +315,8 @@ impl Format {
             "email" => Self::Email,
             "uuid" => Self::Uuid,
             "uri" => Self::Uri,
+            "ipv4" => Self::Ipv4,
+            "ipv6" => Self::Ipv6,
             _ => return None,
         })
     }
@@ -308,6 +328,8 @@ impl Format {
             Self::Email => check::email(s),
             Self::Uuid => check::uuid(s),
             Self::Uri => check::uri(s),
+            Self::Ipv4 => check::ipv4(s),
+            Self::Ipv6 => check::ipv6(s),
         }
     }
 
@@ -318,6 +340,8 @@ impl Format {
             Self::Email => "must be a valid email address",
             Self::Uuid => "must be a valid UUID",
             Self::Uri => "must be a valid URI",
+            Self::Ipv4 => "must be a valid IPv4 address",
+            Self::Ipv6 => "must be a valid IPv6 address",
         }
     }
 }
@@ -797,6 +821,42 @@ impl Validator {
             },
             Check::PropertyNames(id) => match v {
                 Value::Object(o) => self.property_names(*id, o, depth, col),
+                _ => true,
+            },
+            Check::Dependencies(dependencies) => match v {
+                Value::Object(o) => {
+                    let mut ok = true;
+                    for (name, dependency) in dependencies {
+                        if !o.contains_key(name) {
+                            continue;
+                        }
+                        let valid = match dependency {
+                            Dependency::Required(names) => {
+                                let mut valid = true;
+                                for missing in names.iter().filter(|n| !o.contains_key(*n)) {
+                                    valid = false;
+                                    match col {
+                                        None => break,
+                                        Some(c) => c.record(
+                                            Some(missing),
+                                            "required",
+                                            format!("field required when `{name}` is present"),
+                                        ),
+                                    }
+                                }
+                                valid
+                            }
+                            Dependency::Schema(id) => self.eval(*id, v, depth, col.as_deref_mut()),
+                        };
+                        if !valid {
+                            if col.is_none() {
+                                return false;
+                            }
+                            ok = false;
+                        }
+                    }
+                    ok
+                }
                 _ => true,
             },
             Check::Properties(p) => match v {

@@ -810,10 +810,7 @@ impl ::std::str::FromStr for PairItem {
         value: &str,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        {
-            ::socketsundso::codegen::regress::Regex::new("[A-Z\\s]+\\/[A-Z\\s]+")
-                .unwrap()
-        });
+        { ::socketsundso::codegen::check::regex("[A-Z\\s]+\\/[A-Z\\s]+").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err("doesn't match pattern \"[A-Z\\s]+\\/[A-Z\\s]+\"".into());
         }

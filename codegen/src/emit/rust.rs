@@ -497,6 +497,14 @@ impl VisitMut for Fixups {
         if let syn::Expr::Path(path) = &mut *call.func {
             let segments = &path.path.segments;
             let n = segments.len();
+            // typify compiles `pattern`s without Unicode mode; the runtime's `regex` compiles
+            // them as the validator does.
+            let names: Vec<String> = segments.iter().map(|s| s.ident.to_string()).collect();
+            if names.ends_with(&["regress".into(), "Regex".into(), "new".into()]) {
+                *call.func = syn::parse_quote!(::socketsundso::codegen::check::regex);
+                visit_mut::visit_expr_call_mut(self, call);
+                return;
+            }
             if path.qself.is_none() && n >= 2 && segments[n - 1].ident == "deserialize" {
                 let ty: syn::Path = syn::Path {
                     leading_colon: path.path.leading_colon,

@@ -12,17 +12,39 @@ use serde_json::{Number, Value};
 
 /// A pragmatic email address check: `local@domain` with exactly one `@`, both parts non-empty,
 /// no whitespace or control characters, and a domain that is `localhost` or has a dot that
-/// neither starts nor ends it (and no empty label: `a..b`).
+/// neither starts nor ends it (and no empty label: `a..b`). An unquoted local part neither starts
+/// nor ends with a dot and has no two dots in a row; a quoted one (`"joe bloggs"`) may hold
+/// anything but a quote or a control character.
 #[inline]
 pub fn email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some((local, domain)) = s.rsplit_once('@') else {
         return false;
     };
     if local.is_empty() || domain.is_empty() || domain.contains('@') {
         return false;
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().any(char::is_control) {
         return false;
+    }
+    let local_ok = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        Some(quoted) => !quoted.contains('"'),
+        None => {
+            !local.contains('@')
+                && !local.chars().any(char::is_whitespace)
+                && !local.starts_with('.')
+                && !local.ends_with('.')
+                && !local.contains("..")
+        }
+    };
+    if !local_ok || domain.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if let Some(literal) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        // An address literal: `[127.0.0.1]` or `[IPv6:::1]`.
+        return match literal.strip_prefix("IPv6:") {
+            Some(v6) => ipv6(v6),
+            None => ipv4(literal),
+        };
     }
     domain == "localhost"
         || (domain.contains('.')
@@ -31,10 +53,31 @@ pub fn email(s: &str) -> bool {
             && !domain.contains(".."))
 }
 
-/// An absolute URI (RFC 3986): `scheme ":" rest`, where the scheme is
-/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`. The rest may hold no whitespace, no control
-/// characters, none of `" < > \ ^ ` { | }` (which RFC 3986 never allows), and every `%` must
-/// start a `%XX` hex escape. Non-ASCII characters are accepted (IRIs).
+/// Compiles a `pattern` as JSON Schema reads it: an ECMA-262 regular expression in Unicode mode
+/// (`\p{Letter}`, code points beyond U+FFFF as one character), or, when it is not valid in
+/// Unicode mode (identity escapes like `\_` are not), without it. The generated code and the
+/// validator compile every pattern through this.
+pub fn regex(source: &str) -> Result<regress::Regex, regress::Error> {
+    regress::Regex::with_flags(source, "u").or_else(|_| regress::Regex::new(source))
+}
+
+/// An IPv4 address in dotted-decimal form (`192.168.0.1`; no leading zeros, as
+/// `std::net::Ipv4Addr` parses it).
+#[inline]
+pub fn ipv4(s: &str) -> bool {
+    s.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// An IPv6 address (RFC 4291 text form, as `std::net::Ipv6Addr` parses it; no zone id).
+#[inline]
+pub fn ipv6(s: &str) -> bool {
+    s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// An absolute URI (RFC 3986): `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`, ASCII
+/// only, every `%` followed by two hex digits. An authority (`//userinfo@host:port`) has a port
+/// of digits only, and a host that is a registered name, an IPv4 address, or an IPv6 address in
+/// brackets.
 #[inline]
 pub fn uri(s: &str) -> bool {
     let Some((scheme, rest)) = s.split_once(':') else {
@@ -47,39 +90,104 @@ pub fn uri(s: &str) -> bool {
     if !bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) {
         return false;
     }
-    let rest = rest.as_bytes();
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (hier, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if !uri_chars(fragment, b"/?:@") || !uri_chars(query, b"/?:@") {
+        return false;
+    }
+    let path = match hier.strip_prefix("//") {
+        Some(after) => {
+            let end = after.find('/').unwrap_or(after.len());
+            if !authority(&after[..end]) {
+                return false;
+            }
+            &after[end..]
+        }
+        None => hier,
+    };
+    uri_chars(path, b"/:@")
+}
+
+/// Whether `s` holds only unreserved characters, sub-delims, `%XX` escapes and `extra`.
+fn uri_chars(s: &str, extra: &[u8]) -> bool {
+    let b = s.as_bytes();
     let mut i = 0;
-    while i < rest.len() {
-        match rest[i] {
+    while i < b.len() {
+        match b[i] {
             b'%' => {
-                let hex = |j: usize| rest.get(j).is_some_and(|b| b.is_ascii_hexdigit());
+                let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
                 if !(hex(i + 1) && hex(i + 2)) {
                     return false;
                 }
                 i += 3;
                 continue;
             }
-            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b' ' => return false,
-            b if b.is_ascii_control() => return false,
-            _ => {}
+            c if c.is_ascii_alphanumeric()
+                || b"-._~!$&'()*+,;=".contains(&c)
+                || extra.contains(&c) => {}
+            _ => return false,
         }
         i += 1;
     }
-    // Non-ASCII whitespace and control characters (U+0085, U+00A0, U+2028, ...).
-    !std::str::from_utf8(rest)
-        .unwrap_or("")
-        .chars()
-        .any(|c| !c.is_ascii() && (c.is_whitespace() || c.is_control()))
+    true
+}
+
+/// `[ userinfo "@" ] host [ ":" port ]`.
+fn authority(s: &str) -> bool {
+    let (userinfo, host_port) = match s.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(userinfo), host_port),
+        None => (None, s),
+    };
+    if userinfo.is_some_and(|u| !uri_chars(u, b":")) {
+        return false;
+    }
+    let (host, port) = if let Some(inside) = host_port.strip_prefix('[') {
+        let Some((literal, after)) = inside.split_once(']') else {
+            return false;
+        };
+        let literal_ok = ipv6(literal)
+            || (literal.starts_with(['v', 'V'])
+                && literal.contains('.')
+                && uri_chars(literal, b":"));
+        if !literal_ok {
+            return false;
+        }
+        match after {
+            "" => ("", None),
+            port => match port.strip_prefix(':') {
+                Some(port) => ("", Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    uri_chars(host, b"") && port.is_none_or(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// An RFC 3339 date-time, as `chrono::DateTime::parse_from_rfc3339` accepts it
 /// (`2024-05-01T12:30:00Z`, `2024-05-01T12:30:00.5+02:00`).
 #[inline]
 pub fn date_time(s: &str) -> bool {
+    use chrono::Timelike as _;
     // RFC 3339's `date-time` separates date and time with `T` (or `t`); chrono's parser also
     // takes a space, which JSON Schema's `format: date-time` does not.
-    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
-        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't')) {
+        return false;
+    }
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        // A leap second (`:60`) is the last second of a day in UTC (23:59:60Z); chrono takes
+        // one at any minute.
+        Ok(t) if t.nanosecond() >= 1_000_000_000 => {
+            let utc = t.with_timezone(&chrono::Utc);
+            utc.hour() == 23 && utc.minute() == 59
+        }
+        Ok(_) => true,
+        Err(_) => false,
+    }
 }
 
 /// An RFC 3339 full-date `YYYY-MM-DD` that exists in the calendar (`2024-02-29` does,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Number, Value};
 
 use super::{
-    Check, Choices, CompileError, ENFORCED_KEYWORDS, Extra, Format, Items, Node, Pattern,
-    Properties, Schema, Types, Validator, is_annotation_keyword, push_escaped, short_json,
+    Check, Choices, CompileError, Dependency, ENFORCED_KEYWORDS, Extra, Format, Items, Node,
+    Pattern, Properties, Schema, Types, Validator, is_annotation_keyword, push_escaped, short_json,
 };
 
 /// How deeply schemas may nest inside one another in the document.
@@ -168,18 +168,20 @@ impl Compiler<'_> {
         let depth = depth + 1;
         let mut checks = Vec::new();
 
+        let nullable = match m.get("nullable") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(CompileError::new(kw("nullable"), "must be a boolean")),
+        };
         if let Some(r) = m.get("$ref") {
             let site = kw("$ref");
             let r = r
                 .as_str()
                 .ok_or_else(|| CompileError::new(&site, "$ref must be a string"))?;
             checks.push(Check::Ref(self.reference(r, &site)?));
+            // Draft-07: the keywords beside `$ref` are ignored.
+            return Ok(Schema { nullable, checks });
         }
-        let nullable = match m.get("nullable") {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(CompileError::new(kw("nullable"), "must be a boolean")),
-        };
         if let Some(t) = m.get("type") {
             checks.push(Check::Type(types(t, &kw("type"))?));
         }
@@ -291,6 +293,33 @@ impl Compiler<'_> {
                 &kw("propertyNames"),
                 depth,
             )?));
+        }
+        match m.get("dependencies") {
+            None => {}
+            Some(Value::Object(map)) => {
+                let base = kw("dependencies");
+                let mut dependencies = Vec::new();
+                for (name, value) in map {
+                    let at = pointer(&base, name);
+                    let dependency = match value {
+                        Value::Array(names) => Dependency::Required(
+                            names
+                                .iter()
+                                .map(|n| n.as_str().map(String::from))
+                                .collect::<Option<Vec<_>>>()
+                                .ok_or_else(|| {
+                                    CompileError::new(&at, "must be an array of strings")
+                                })?,
+                        ),
+                        schema => Dependency::Schema(self.schema(schema, &at, depth)?),
+                    };
+                    dependencies.push((name.clone(), dependency));
+                }
+                if !dependencies.is_empty() {
+                    checks.push(Check::Dependencies(dependencies));
+                }
+            }
+            Some(_) => return Err(CompileError::new(kw("dependencies"), "must be an object")),
         }
         let props = m.get("properties");
         let pattern_props = m.get("patternProperties");
@@ -431,6 +460,10 @@ impl Compiler<'_> {
             for check in &s.checks {
                 match check {
                     Check::Ref(t) | Check::Not(t) => out.push(*t),
+                    Check::Dependencies(d) => out.extend(d.iter().filter_map(|(_, d)| match d {
+                        Dependency::Schema(id) => Some(*id),
+                        Dependency::Required(_) => None,
+                    })),
                     Check::AllOf(b) | Check::AnyOf(b) | Check::OneOf(b) => out.extend(b),
                     Check::If {
                         cond,
@@ -520,7 +553,7 @@ fn enum_message(values: &[Value]) -> String {
 }
 
 fn regex(source: &str, at: &str) -> Result<regress::Regex> {
-    regress::Regex::new(source)
+    super::check::regex(source)
         .map_err(|e| CompileError::new(at, format!("invalid pattern {source:?}: {e}")))
 }
 
@@ -581,7 +614,7 @@ fn percent_decode(s: &str) -> Option<String> {
 /// Keywords in `document` (a [`Validator::compile`] document) that are neither enforced nor
 /// annotations, as `(JSON Pointer of the schema, keyword)`, in document order.
 ///
-/// The validator accepts and ignores them (for example `dependencies`, `minContains`,
+/// The validator accepts and ignores them (for example `dependentRequired`, `minContains`,
 /// `unevaluatedProperties`, or a misspelled `maxLenght`); code generators can warn about them.
 /// `format` values other than the checked ones are annotations and are not listed.
 pub fn unenforced_keywords(document: &Value) -> Vec<(String, String)> {
@@ -615,6 +648,13 @@ fn walk(schema: &Value, at: &str, depth: usize, out: &mut Vec<(String, String)>)
             | "if"
             | "then"
             | "else" => walk(value, &here, depth, out),
+            "dependencies" => {
+                if let Value::Object(map) = value {
+                    for (name, s) in map {
+                        walk(s, &pointer(&here, name), depth, out);
+                    }
+                }
+            }
             "items" => match value {
                 Value::Array(list) => {
                     for (i, s) in list.iter().enumerate() {

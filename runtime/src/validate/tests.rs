@@ -207,6 +207,8 @@ fn formats() {
             "67e55044-10b1",
         ),
         ("uri", "https://example.com/a?b=c#d", "example.com/a"),
+        ("ipv4", "192.168.0.1", "192.168.0.256"),
+        ("ipv6", "::1", "12345::"),
     ];
     for (format, good, bad) in cases {
         let v = compile(json!({ "format": format }));
@@ -220,9 +222,9 @@ fn formats() {
         assert_one(&v, json!("x"), "", "format"),
         "must be a valid email address"
     );
-    // Unknown formats are annotations.
-    let v = compile(json!({"format": "ipv4"}));
-    assert_valid(&v, json!("not an ip"));
+    // Unchecked formats are annotations.
+    let v = compile(json!({"format": "hostname"}));
+    assert_valid(&v, json!("not a host name!"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,14 +556,65 @@ fn if_then_else() {
 
 #[test]
 fn refs_and_siblings() {
+    // Draft-07: a `$ref` is its target alone; `maxLength` beside it is ignored.
     let v = compile_with(
         json!({"$ref": "#/definitions/Name", "maxLength": 3}),
         json!({"Name": {"type": "string", "minLength": 2}}),
     );
     assert_valid(&v, json!("abc"));
     assert_one(&v, json!("a"), "", "min_length");
-    assert_one(&v, json!("abcd"), "", "max_length");
+    assert_valid(&v, json!("abcd"));
     assert_one(&v, json!(1), "", "type");
+    // OpenAPI's `nullable` beside it still applies.
+    let v = compile_with(
+        json!({"$ref": "#/definitions/Name", "nullable": true}),
+        json!({"Name": {"type": "string"}}),
+    );
+    assert_valid(&v, json!(null));
+}
+
+#[test]
+fn dependencies_keyword() {
+    let v = compile(json!({
+        "dependencies": {
+            "card": ["billing", "name"],
+            "tax": {"required": ["country"], "properties": {"country": {"type": "string"}}}
+        }
+    }));
+    assert_valid(&v, json!({"billing": 1}));
+    assert_valid(&v, json!({"card": 1, "billing": 2, "name": 3}));
+    let errors = v.validate(&json!({"card": 1}), "");
+    let found: Vec<(&str, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.path.as_str(), &*e.kind, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/billing",
+                "required",
+                "field required when `card` is present"
+            ),
+            ("/name", "required", "field required when `card` is present"),
+        ]
+    );
+    assert_one(&v, json!({"tax": 1}), "/country", "required");
+    assert_one(&v, json!({"tax": 1, "country": 2}), "/country", "type");
+    assert_valid(&v, json!([1]));
+}
+
+#[test]
+fn patterns_use_unicode_mode() {
+    let v = compile(json!({"pattern": "^\\p{Letter}+$"}));
+    assert_valid(&v, json!("héllo"));
+    assert_one(&v, json!("p{Letter}"), "", "pattern");
+    // Not valid in Unicode mode (an identity escape): compiled without it.
+    let v = compile(json!({"pattern": "^a\\_b$"}));
+    assert_valid(&v, json!("a_b"));
+    // One code point beyond U+FFFF is one character.
+    let v = compile(json!({"pattern": "^.$"}));
+    assert_valid(&v, json!("\u{1F600}"));
 }
 
 #[test]
@@ -795,7 +848,7 @@ fn unknown_keywords_are_ignored_and_listed() {
             "type": "object",
             "title": "T",
             "x-internal": true,
-            "dependencies": {"a": ["b"]},
+            "dependentRequired": {"a": ["b"]},
             "properties": {"a": {"maxLenght": 3, "format": "int32", "description": "d"}},
             "items": [{"unevaluatedItems": false}]
         },
@@ -812,14 +865,14 @@ fn unknown_keywords_are_ignored_and_listed() {
                 "/definitions/D/allOf/0".to_string(),
                 "minContains".to_string()
             ),
-            ("/schema".into(), "dependencies".into()),
+            ("/schema".into(), "dependentRequired".into()),
             ("/schema/items/0".into(), "unevaluatedItems".into()),
             ("/schema/properties/a".into(), "maxLenght".into()),
         ]
     );
     assert!(is_annotation_keyword("x-anything"));
     assert!(is_annotation_keyword("examples"));
-    assert!(!is_annotation_keyword("dependencies"));
+    assert!(!is_annotation_keyword("dependentRequired"));
     for k in ENFORCED_KEYWORDS {
         assert!(!ANNOTATION_KEYWORDS.contains(k), "{k}");
     }
@@ -858,7 +911,8 @@ fn check_uri() {
         "a+b-c.d:x",
         "http://h/p%20q?x=1#f",
         "x:",
-        "http://ü.example/",
+        "http://[::1]:8080/p",
+        "http://user:pw@host:80/p",
     ] {
         assert!(check::uri(ok), "{ok}");
     }
@@ -875,6 +929,12 @@ fn check_uri() {
         "http://x/<y>",
         ":nothing",
         "http://a\u{a0}b",
+        // RFC 3986 is ASCII (an IRI is not a URI).
+        "http://ü.example/",
+        "http://host:port/",
+        "http://[::1/",
+        "http:/[::1]",
+        "https://[@example.org/",
     ] {
         assert!(!check::uri(bad), "{bad}");
     }
