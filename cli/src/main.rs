@@ -85,8 +85,8 @@ Then: cd my-api && cargo run")]
         /// The crate's name (default: the directory's name).
         #[arg(long)]
         name: Option<String>,
-        /// Depend on socketsundso through this path (a checkout of its repository) instead of
-        /// crates.io.
+        /// Depend on the socketsundso crates of this checkout (path dependencies). Default: the
+        /// checkout this command was built from, if it still exists; else crates.io.
         #[arg(long, value_name = "REPO")]
         socketsundso_path: Option<PathBuf>,
     },
