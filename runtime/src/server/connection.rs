@@ -227,7 +227,10 @@ where
             tokio::select! {
                 biased;
                 output = &mut handler => return (output, flow),
-                () = outbox.ready() => flow = self.write_queued(None, usize::MAX).await,
+                () = outbox.ready() => {
+                    let budget = outbox.pending().max(1);
+                    flow = self.write_queued(None, budget).await;
+                }
             }
         }
         (handler.await, flow)
