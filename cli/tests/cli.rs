@@ -966,3 +966,33 @@ fn watch_needs_an_output() {
         out.stderr
     );
 }
+
+// ------------------------------------------------------------------ diagnostics
+
+#[test]
+fn a_misspelled_type_is_named_with_the_nearest_one() {
+    let out = run(socketsundso().args(["validate", "../tests/fixtures/errors/unknown-type.yaml"]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let stderr = &out.stderr;
+    assert!(
+        stderr.contains("error: `integr` is not a JSON Schema type"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unknown-type.yaml:15:15]"), "{stderr}");
+    assert!(
+        stderr.contains(" 15 │               type: integr"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `integer`? The types are string, number, integer, boolean, object, array, null"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("untagged enum"), "{stderr}");
+    // A misspelled keyword is a warning with the keyword it probably is.
+    let out = run(socketsundso().args(["validate", UNENFORCED_SPEC]));
+    assert!(
+        out.stderr.contains("the keyword `maxLenght` is not enforced on received messages; did you mean `maxLength`?"),
+        "{}",
+        out.stderr
+    );
+}

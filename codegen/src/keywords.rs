@@ -101,10 +101,11 @@ pub(crate) fn unenforced(schema: &Value, at: &str, out: &mut Vec<(String, String
             continue;
         }
         if !ENFORCED.contains(&key.as_str()) && !is_annotation(key) {
-            out.push((
-                here.clone(),
-                format!("the keyword `{key}` is not enforced on received messages"),
-            ));
+            let mut message = format!("the keyword `{key}` is not enforced on received messages");
+            if let Some(meant) = crate::suggest::keyword(key) {
+                message.push_str(&format!("; did you mean `{meant}`?"));
+            }
+            out.push((here.clone(), message));
             continue;
         }
         match key.as_str() {

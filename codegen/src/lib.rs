@@ -53,6 +53,7 @@ pub mod extensions;
 pub mod ir;
 pub mod keywords;
 mod spec;
+mod suggest;
 
 pub use error::{Error, Location, Result, Warning};
 

@@ -1126,6 +1126,14 @@ fn push_unique(list: &mut Vec<usize>, value: usize) {
 /// Keyword values of the right type, located errors otherwise; the draft-4 boolean form of
 /// `exclusiveMinimum`/`exclusiveMaximum` becomes the current one.
 fn check_keyword_values(doc: &Document, object: &mut Map<String, Value>, at: &str) -> Result<()> {
+    // The form of every other keyword's value: `type` names, lists, schemas (`suggest.rs`).
+    if let Some(problem) = crate::suggest::wrong_form(object) {
+        let error = doc.error(&child(at, problem.keyword), problem.message);
+        return Err(match problem.help {
+            Some(help) => error.help(help),
+            None => error,
+        });
+    }
     for keyword in [
         "minLength",
         "maxLength",
