@@ -996,3 +996,31 @@ fn a_misspelled_type_is_named_with_the_nearest_one() {
         out.stderr
     );
 }
+
+#[test]
+fn misspelled_asyncapi_fields_are_warnings_with_the_field_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("typos.yaml");
+    let text = std::fs::read_to_string("../tests/fixtures/errors/unknown-type.yaml")
+        .unwrap()
+        .replace("type: integr", "type: integer")
+        .replace(
+            "        payload:\n",
+            "        title: Hello\n        payload:\n",
+        )
+        .replace(
+            "    action: receive\n",
+            "    action: receive\n    sumary: Hello.\n",
+        )
+        .replace("info:\n", "info:\n  licence: MIT\n");
+    std::fs::write(&spec, text).unwrap();
+    let out = run(socketsundso().arg("validate").arg(&spec));
+    assert_eq!(out.code, Some(0), "warnings only: {}", out.stderr);
+    for expected in [
+        "warning: operation `receive` has a field `sumary` that AsyncAPI does not define; it is ignored (did you mean `summary`?)",
+        "warning: `info` has a field `licence` that AsyncAPI does not define; it is ignored (did you mean `license`?)",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
+    }
+    assert!(out.stderr.ends_with("ok: 2 warnings\n"), "{}", out.stderr);
+}

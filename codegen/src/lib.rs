@@ -261,8 +261,10 @@ impl Config {
             }
         };
         let sources = doc.sources();
+        let misspelled = suggest::unknown_fields(&doc);
         let built = ir::Api::build(&mut doc, self.role);
-        let mut warnings = built.warnings;
+        let mut warnings = misspelled;
+        warnings.extend(built.warnings);
         let mut seen = std::collections::BTreeSet::new();
         warnings.retain(|w| seen.insert(w.to_string()));
         let api = match built.api {

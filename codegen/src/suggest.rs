@@ -2,12 +2,17 @@
 //! (`integr` → `integer`, `maxLenght` → `maxLength`), and the form each keyword's value must
 //! have (`required: name` → "a list of field names, like `required: [name]`").
 //!
+//! It also warns about the fields of AsyncAPI's own objects that the specification does not
+//! define (`paylod`), which would otherwise be ignored without a word.
+//!
 //! Without these checks a wrong value reaches typify, whose serde error says only "data did not
 //! match any variant of untagged enum Schema".
 
 use serde_json::{Map, Value};
 
+use crate::error::Warning;
 use crate::keywords::{ANNOTATIONS, ENFORCED};
+use crate::spec::{Document, child};
 
 /// The type names of JSON Schema.
 pub(crate) const TYPES: &[&str] = &[
@@ -300,6 +305,230 @@ fn short(value: &Value) -> String {
     } else {
         text
     }
+}
+
+/// The fields AsyncAPI defines on each object this checks (3.x and 2.x together where they
+/// differ little; the root, channels and operations apart).
+const ROOT_3: &[&str] = &[
+    "asyncapi",
+    "id",
+    "info",
+    "servers",
+    "defaultContentType",
+    "channels",
+    "operations",
+    "components",
+];
+const ROOT_2: &[&str] = &[
+    "asyncapi",
+    "id",
+    "info",
+    "servers",
+    "defaultContentType",
+    "channels",
+    "components",
+    "tags",
+    "externalDocs",
+];
+const INFO: &[&str] = &[
+    "title",
+    "version",
+    "description",
+    "termsOfService",
+    "contact",
+    "license",
+    "tags",
+    "externalDocs",
+];
+const CHANNEL_3: &[&str] = &[
+    "address",
+    "messages",
+    "title",
+    "summary",
+    "description",
+    "servers",
+    "parameters",
+    "tags",
+    "externalDocs",
+    "bindings",
+];
+const CHANNEL_2: &[&str] = &[
+    "description",
+    "servers",
+    "subscribe",
+    "publish",
+    "parameters",
+    "bindings",
+];
+const OPERATION_3: &[&str] = &[
+    "action",
+    "channel",
+    "title",
+    "summary",
+    "description",
+    "security",
+    "tags",
+    "externalDocs",
+    "bindings",
+    "traits",
+    "messages",
+    "reply",
+];
+const OPERATION_2: &[&str] = &[
+    "operationId",
+    "summary",
+    "description",
+    "security",
+    "tags",
+    "externalDocs",
+    "bindings",
+    "traits",
+    "message",
+];
+const REPLY_3: &[&str] = &["address", "channel", "messages"];
+const MESSAGE: &[&str] = &[
+    "headers",
+    "payload",
+    "correlationId",
+    "schemaFormat",
+    "contentType",
+    "name",
+    "title",
+    "summary",
+    "description",
+    "tags",
+    "externalDocs",
+    "bindings",
+    "examples",
+    "traits",
+    "messageId",
+];
+const COMPONENTS: &[&str] = &[
+    "schemas",
+    "servers",
+    "channels",
+    "operations",
+    "messages",
+    "securitySchemes",
+    "serverVariables",
+    "parameters",
+    "correlationIds",
+    "replies",
+    "replyAddresses",
+    "externalDocs",
+    "tags",
+    "operationTraits",
+    "messageTraits",
+    "serverBindings",
+    "channelBindings",
+    "operationBindings",
+    "messageBindings",
+];
+
+/// Warnings for the fields of the document's root, `info`, channels, operations, replies,
+/// messages and `components` that AsyncAPI does not define (`paylod`, `opertions`), with the
+/// field that was probably meant. Such a field is otherwise ignored without a word: a message
+/// with `paylod` has no payload. Extensions (`x-...`) and `$ref`s are left alone.
+pub(crate) fn unknown_fields(doc: &Document) -> Vec<Warning> {
+    let Some(Value::Object(root)) = doc.get("") else {
+        return vec![];
+    };
+    // Not an AsyncAPI document at all: that is an error of its own.
+    let Some(version) = root.get("asyncapi").and_then(Value::as_str) else {
+        return vec![];
+    };
+    let v3 = version.starts_with('3');
+    let mut out = vec![];
+    let mut check = |pointer: &str, known: &[&str], what: &str| {
+        let Some(Value::Object(object)) = doc.get(pointer) else {
+            return;
+        };
+        if object.contains_key("$ref") {
+            return;
+        }
+        for key in object.keys() {
+            if key.starts_with("x-") || known.contains(&key.as_str()) {
+                continue;
+            }
+            let mut message =
+                format!("{what} has a field `{key}` that AsyncAPI does not define; it is ignored");
+            if let Some(meant) = nearest(key, known) {
+                message.push_str(&format!(" (did you mean `{meant}`?)"));
+            }
+            out.push(Warning {
+                location: doc.location(&child(pointer, key)),
+                message,
+            });
+        }
+    };
+    let keys = |pointer: &str| -> Vec<String> {
+        match doc.get(pointer) {
+            Some(Value::Object(object)) if !object.contains_key("$ref") => object
+                .keys()
+                .filter(|k| !k.starts_with("x-"))
+                .cloned()
+                .collect(),
+            _ => vec![],
+        }
+    };
+    check("", if v3 { ROOT_3 } else { ROOT_2 }, "the document");
+    check("/info", INFO, "`info`");
+    check("/components", COMPONENTS, "`components`");
+    for base in ["/channels", "/components/channels"] {
+        for name in keys(base) {
+            let channel = child(base, &name);
+            let what = format!("channel `{name}`");
+            if v3 {
+                check(&channel, CHANNEL_3, &what);
+                for message in keys(&child(&channel, "messages")) {
+                    let at = child(&child(&channel, "messages"), &message);
+                    check(&at, MESSAGE, &format!("message `{message}`"));
+                }
+            } else {
+                check(&channel, CHANNEL_2, &what);
+                for operation in ["publish", "subscribe"] {
+                    let at = child(&channel, operation);
+                    check(
+                        &at,
+                        OPERATION_2,
+                        &format!("the `{operation}` operation of {what}"),
+                    );
+                    let message = child(&at, "message");
+                    if doc.get(&message).is_some_and(|m| m.get("oneOf").is_none()) {
+                        check(&message, MESSAGE, &format!("the message of {what}"));
+                    }
+                }
+            }
+        }
+    }
+    if v3 {
+        for base in ["/operations", "/components/operations"] {
+            for name in keys(base) {
+                let operation = child(base, &name);
+                check(&operation, OPERATION_3, &format!("operation `{name}`"));
+                check(
+                    &child(&operation, "reply"),
+                    REPLY_3,
+                    &format!("the reply of operation `{name}`"),
+                );
+            }
+        }
+        for name in keys("/components/replies") {
+            check(
+                &child("/components/replies", &name),
+                REPLY_3,
+                &format!("reply `{name}`"),
+            );
+        }
+    }
+    for name in keys("/components/messages") {
+        check(
+            &child("/components/messages", &name),
+            MESSAGE,
+            &format!("message `{name}`"),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
