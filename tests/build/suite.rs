@@ -36,11 +36,11 @@ struct Group {
     module: Option<String>,
 }
 
-/// The suite files the tests use, sorted: `tests/draft7/*.json`, then
-/// `tests/draft7/optional/format/*.json`.
+/// The suite files the tests use, sorted: `tests/draft7/*.json`, the regular-expression files of
+/// `tests/draft7/optional/`, then `tests/draft7/optional/format/*.json`.
 fn suite_files(root: &Path) -> Vec<(String, PathBuf)> {
     let mut out = vec![];
-    for sub in ["draft7", "draft7/optional/format"] {
+    for sub in ["draft7", "draft7/optional", "draft7/optional/format"] {
         let dir = root.join("tests").join(sub);
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(entries) = std::fs::read_dir(&dir) else {
