@@ -269,6 +269,28 @@ fn init_builds_runs_and_names_a_missing_handler() {
         client.contains("goodbye"),
         "build.rs regenerated the client"
     );
+
+    // And the docs, as the README says.
+    let docs = project.join("docs");
+    let out = socketsundso(&[
+        "docs".as_ref(),
+        spec.as_os_str(),
+        "--out".as_ref(),
+        docs.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let markdown = std::fs::read_to_string(docs.join("api.md")).unwrap();
+    assert!(markdown.contains("### `goodbye`"), "{markdown}");
+    assert!(
+        markdown.contains("{\"type\": \"hello\", \"name\": \"Ada\"}"),
+        "{markdown}"
+    );
+    assert!(docs.join("api.html").is_file());
 }
 
 #[test]
