@@ -47,8 +47,10 @@
 //! - `nullable: true` (OpenAPI style) makes `null` valid for its schema, whatever the schema's
 //!   other keywords say.
 //! - The result is sorted by position in the value (a value's own violations first, in keyword
-//!   order, then its children: array items by index, object members by key) and de-duplicated. A missing required field
-//!   counts as a violation of its parent object.
+//!   order, then its children: array items by index, object members by key) and de-duplicated.
+//!   A missing required field counts as a violation of its parent object. `dependencies` and
+//!   `patternProperties` are taken in the order of their names, so the result does not depend
+//!   on the order of a map in the schema.
 //! - `anyOf` / `oneOf` with no matching branch: when exactly one branch is a *candidate* (its
 //!   `type`, `const` and single-value `enum`, and the `const`s of its `properties`, fit the
 //!   value; `$ref`s and `allOf`s are followed), that branch's violations are reported instead

@@ -988,6 +988,31 @@ function propertyNamesOf(v: unknown, check: Check, c: Collector | null, d: numbe
   return ok;
 }
 
+/** `dependencies`: for each present property, the fields it requires, or the shape the object must then have. */
+function dependenciesOf(v: unknown, dependencies: [string, string[] | Check][], c: Collector | null, d: number): boolean {
+  if (!isObject(v)) return true;
+  let ok = true;
+  for (const [name, then] of dependencies) {
+    if (!Object.prototype.hasOwnProperty.call(v, name)) continue;
+    let valid = true;
+    if (Array.isArray(then)) {
+      for (const missing of then) {
+        if (Object.prototype.hasOwnProperty.call(v, missing)) continue;
+        valid = false;
+        if (c === null) break;
+        c.record("required", `field required when \`${name}\` is present`, missing);
+      }
+    } else {
+      valid = then(v, c, d);
+    }
+    if (!valid) {
+      if (c === null) return false;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 function childOf(check: Check, value: unknown, c: Collector | null, d: number, token: string, position: number): boolean {
   if (c === null) return check(value, null, d + 1);
   c.push(token, position);
@@ -1177,30 +1202,117 @@ function propertyConstants(v: unknown, named: [string, (budget: number) => Const
 // Formats, checked as the server checks them.
 
 function isEmail(s: string): boolean {
-  const at = s.indexOf("@");
+  const at = s.lastIndexOf("@");
   if (at < 0) return false;
   const local = s.slice(0, at);
   const domain = s.slice(at + 1);
-  if (local === "" || domain === "" || domain.includes("@")) return false;
-  if (/[\s\p{Cc}]/u.test(s)) return false;
+  if (local === "" || domain === "") return false;
+  if (/\p{Cc}/u.test(s)) return false;
+  const quoted = local.length >= 2 && local.startsWith('"') && local.endsWith('"');
+  const localOk = quoted
+    ? !local.slice(1, -1).includes('"')
+    : !local.includes("@") && !/\p{White_Space}/u.test(local) && !local.startsWith(".") && !local.endsWith(".") && !local.includes("..");
+  if (!localOk || /\p{White_Space}/u.test(domain)) return false;
+  if (domain.startsWith("[") && domain.endsWith("]")) {
+    // An address literal: `[127.0.0.1]` or `[IPv6:::1]`.
+    const literal = domain.slice(1, -1);
+    return literal.startsWith("IPv6:") ? isIpv6(literal.slice(5)) : isIpv4(literal);
+  }
   return domain === "localhost" || (domain.includes(".") && !domain.startsWith(".") && !domain.endsWith(".") && !domain.includes(".."));
+}
+
+function isIpv4(s: string): boolean {
+  return /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(s);
+}
+
+function isIpv6(s: string): boolean {
+  const halves = s.split("::");
+  if (halves.length > 2) return false;
+  const groups = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = groups(halves[0] as string);
+  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  const all = [...head, ...tail];
+  let count = 0;
+  for (let i = 0; i < all.length; i++) {
+    const group = all[i] as string;
+    if (i === all.length - 1 && group.includes(".")) {
+      if (!isIpv4(group)) return false;
+      count += 2;
+    } else if (/^[0-9A-Fa-f]{1,4}$/.test(group)) {
+      count += 1;
+    } else {
+      return false;
+    }
+  }
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+function uriChars(s: string, extra: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i] as string;
+    if (ch === "%") {
+      if (!/^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) return false;
+      i += 2;
+    } else if (!/[A-Za-z0-9]/.test(ch) && !"-._~!$&'()*+,;=".includes(ch) && !extra.includes(ch)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function uriAuthority(s: string): boolean {
+  const at = s.lastIndexOf("@");
+  const userinfo = at < 0 ? null : s.slice(0, at);
+  const hostPort = at < 0 ? s : s.slice(at + 1);
+  if (userinfo !== null && !uriChars(userinfo, ":")) return false;
+  let host: string;
+  let port: string | null;
+  if (hostPort.startsWith("[")) {
+    const close = hostPort.indexOf("]");
+    if (close < 0) return false;
+    const literal = hostPort.slice(1, close);
+    const after = hostPort.slice(close + 1);
+    const literalOk = isIpv6(literal) || (/^[vV]/.test(literal) && literal.includes(".") && uriChars(literal, ":"));
+    if (!literalOk) return false;
+    host = "";
+    if (after === "") port = null;
+    else if (after.startsWith(":")) port = after.slice(1);
+    else return false;
+  } else {
+    const colon = hostPort.lastIndexOf(":");
+    host = colon < 0 ? hostPort : hostPort.slice(0, colon);
+    port = colon < 0 ? null : hostPort.slice(colon + 1);
+  }
+  return uriChars(host, "") && (port === null || /^\d*$/.test(port));
 }
 
 function isUri(s: string): boolean {
   const colon = s.indexOf(":");
   if (colon < 0) return false;
   if (!/^[A-Za-z][A-Za-z0-9+\-.]*$/.test(s.slice(0, colon))) return false;
-  const rest = s.slice(colon + 1);
-  for (let i = 0; i < rest.length; i++) {
-    const ch = rest[i] as string;
-    if (ch === "%") {
-      if (!/^[0-9A-Fa-f]{2}$/.test(rest.slice(i + 1, i + 3))) return false;
-      i += 2;
-      continue;
-    }
-    if ('"<>\\^`{|} '.includes(ch) || /[\u0000-\u001f\u007f]/.test(ch)) return false;
+  let rest = s.slice(colon + 1);
+  let fragment = "";
+  const hash = rest.indexOf("#");
+  if (hash >= 0) {
+    fragment = rest.slice(hash + 1);
+    rest = rest.slice(0, hash);
   }
-  return !/[^\u0000-\u007f]/u.test(rest) || ![...rest].some((ch) => ch.codePointAt(0)! > 0x7f && /[\s\p{Cc}]/u.test(ch));
+  let query = "";
+  const question = rest.indexOf("?");
+  if (question >= 0) {
+    query = rest.slice(question + 1);
+    rest = rest.slice(0, question);
+  }
+  if (!uriChars(fragment, "/?:@") || !uriChars(query, "/?:@")) return false;
+  let path = rest;
+  if (rest.startsWith("//")) {
+    const after = rest.slice(2);
+    const slash = after.indexOf("/");
+    const end = slash < 0 ? after.length : slash;
+    if (!uriAuthority(after.slice(0, end))) return false;
+    path = after.slice(end);
+  }
+  return uriChars(path, "/:@");
 }
 
 function daysIn(year: number, month: number): number {
@@ -1216,11 +1328,18 @@ function isDate(s: string): boolean {
 }
 
 function isDateTime(s: string): boolean {
-  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/.exec(s);
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/.exec(s);
   if (m === null || !isDate(m[1] as string)) return false;
   const [hour, minute, second] = [Number(m[2]), Number(m[3]), Number(m[4])];
   if (hour > 23 || minute > 59 || second > 60) return false;
-  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return false;
+  let offset = 0;
+  if (m[7] !== undefined) {
+    const [oh, om] = [Number(m[8]), Number(m[9])];
+    if (oh > 23 || om > 59) return false;
+    offset = (m[7] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  // A leap second (`:60`) is the last second of a day in UTC (23:59:60Z).
+  if (second === 60) return (((hour * 60 + minute - offset) % 1440) + 1440) % 1440 === 23 * 60 + 59;
   return true;
 }
 

@@ -299,6 +299,9 @@ impl Compiler<'_> {
             Some(Value::Object(map)) => {
                 let base = kw("dependencies");
                 let mut dependencies = Vec::new();
+                // Sorted by name, as `patternProperties` are.
+                let mut map: Vec<(&String, &Value)> = map.iter().collect();
+                map.sort_by(|a, b| a.0.cmp(b.0));
                 for (name, value) in map {
                     let at = pointer(&base, name);
                     let dependency = match value {
@@ -345,6 +348,10 @@ impl Compiler<'_> {
                     ));
                 };
                 let base = kw("patternProperties");
+                // Sorted, so that violations come in the same order whatever serde_json's map
+                // order (see `Members` in validate.rs).
+                let mut p: Vec<(&String, &Value)> = p.iter().collect();
+                p.sort_by(|a, b| a.0.cmp(b.0));
                 for (source, s) in p {
                     let at = pointer(&base, source);
                     patterns.push((regex(source, &at)?, self.schema(s, &at, depth)?));

@@ -61,6 +61,8 @@ enum Check {
     MinProperties(u64),
     MaxProperties(u64),
     PropertyNames(usize),
+    /// Per property name (sorted), the fields it requires or the node the object must match.
+    Dependencies(Vec<(String, Dependency)>),
     Properties {
         named: Vec<(String, usize)>,
         /// Indexes into [`Compiler::patterns`], and the nodes of their values.
@@ -78,6 +80,11 @@ enum Check {
     OneOf(Vec<usize>),
     Not(usize),
     If(usize, Option<usize>, Option<usize>),
+}
+
+enum Dependency {
+    Required(Vec<String>),
+    Schema(usize),
 }
 
 #[derive(Clone, Copy)]
@@ -177,14 +184,16 @@ impl<'a> Compiler<'a> {
         depth: usize,
     ) -> Result<(bool, Vec<Check>)> {
         let mut checks = vec![];
+        let nullable = matches!(m.get("nullable"), Some(Value::Bool(true)));
         if let Some(r) = m.get("$ref") {
             let name = r
                 .as_str()
                 .and_then(|r| r.strip_prefix("#/definitions/"))
                 .ok_or_else(|| bad(at, format!("unexpected $ref {r}")))?;
             checks.push(Check::Ref(self.definition(name, at)?));
+            // Draft-07: the keywords beside `$ref` are ignored (OpenAPI's `nullable` is not).
+            return Ok((nullable, checks));
         }
-        let nullable = matches!(m.get("nullable"), Some(Value::Bool(true)));
         if let Some(t) = m.get("type") {
             let names: Vec<&Value> = match t {
                 Value::Array(list) => list.iter().collect(),
@@ -227,6 +236,8 @@ impl<'a> Compiler<'a> {
         if let Some(f) = m.get("format").and_then(Value::as_str) {
             let known = match f {
                 "date-time" => Some(("isDateTime", "must be a valid RFC 3339 date-time")),
+                "ipv4" => Some(("isIpv4", "must be a valid IPv4 address")),
+                "ipv6" => Some(("isIpv6", "must be a valid IPv6 address")),
                 "date" => Some(("isDate", "must be a valid date (YYYY-MM-DD)")),
                 "email" => Some(("isEmail", "must be a valid email address")),
                 "uuid" => Some(("isUuid", "must be a valid UUID")),
@@ -272,6 +283,30 @@ impl<'a> Compiler<'a> {
             let id = self.schema(s, &format!("{at}/propertyNames"), depth)?;
             checks.push(Check::PropertyNames(id));
         }
+        if let Some(Value::Object(map)) = m.get("dependencies") {
+            let mut map: Vec<(&String, &Value)> = map.iter().collect();
+            map.sort_by(|a, b| a.0.cmp(b.0));
+            let mut dependencies = vec![];
+            for (name, value) in map {
+                let dependency = match value {
+                    Value::Array(names) => Dependency::Required(
+                        names
+                            .iter()
+                            .filter_map(|n| n.as_str().map(str::to_owned))
+                            .collect(),
+                    ),
+                    schema => Dependency::Schema(self.schema(
+                        schema,
+                        &format!("{at}/dependencies/{}", escape(name)),
+                        depth,
+                    )?),
+                };
+                dependencies.push((name.clone(), dependency));
+            }
+            if !dependencies.is_empty() {
+                checks.push(Check::Dependencies(dependencies));
+            }
+        }
         let props = m.get("properties").and_then(Value::as_object);
         let patterns = m.get("patternProperties").and_then(Value::as_object);
         let additional = m.get("additionalProperties");
@@ -283,7 +318,10 @@ impl<'a> Compiler<'a> {
             }
             named.sort_by(|a, b| a.0.cmp(&b.0));
             let mut pattern_list = vec![];
-            for (source, s) in patterns.into_iter().flatten() {
+            // Sorted by source, as the validator takes them.
+            let mut patterns: Vec<(&String, &Value)> = patterns.into_iter().flatten().collect();
+            patterns.sort_by(|a, b| a.0.cmp(b.0));
+            for (source, s) in patterns {
                 let id = self.schema(
                     s,
                     &format!("{at}/patternProperties/{}", escape(source)),
@@ -533,6 +571,26 @@ impl<'a> Compiler<'a> {
                     plural(*n, "property", "properties")
                 ))
             ),
+            Check::Dependencies(dependencies) => {
+                let list: Vec<String> = dependencies
+                    .iter()
+                    .map(|(name, dependency)| {
+                        let then = match dependency {
+                            Dependency::Required(names) => format!(
+                                "[{}]",
+                                names
+                                    .iter()
+                                    .map(|n| js_string(n))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            Dependency::Schema(id) => self.call_function(*id),
+                        };
+                        format!("[{}, {then}]", js_string(name))
+                    })
+                    .collect();
+                format!("dependenciesOf(v, [{}], c, d)", list.join(", "))
+            }
             Check::PropertyNames(id) => {
                 format!("propertyNamesOf(v, {}, c, d)", self.call_function(*id))
             }
