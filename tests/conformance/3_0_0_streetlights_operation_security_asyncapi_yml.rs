@@ -204,14 +204,25 @@ impl<H: Handler> Server<H> {
         }
     }
     /// Wraps a handler that is shared already.
+    #[must_use]
+    #[allow(
+        dead_code,
+        reason = "for handlers shared elsewhere; a binary that includes this file privately may never call it"
+    )]
     pub fn from_arc(handler: ::std::sync::Arc<H>) -> Self {
         Self { handler }
     }
     /// The handler.
+    #[must_use]
+    #[allow(
+        dead_code,
+        reason = "for handlers shared elsewhere; a binary that includes this file privately may never call it"
+    )]
     pub fn handler(&self) -> &::std::sync::Arc<H> {
         &self.handler
     }
     /// The runtime endpoint, to set limits or share a room hub before mounting it.
+    #[must_use]
     pub fn endpoint(self) -> ::socketsundso::codegen::Endpoint<Self> {
         ::socketsundso::codegen::Endpoint::new(self)
     }
