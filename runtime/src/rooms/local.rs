@@ -266,7 +266,7 @@ mod tests {
     fn texts(outbox: &Outbox) -> Vec<String> {
         let mut batch = Vec::new();
         let taken = outbox.take(&mut batch, usize::MAX).unwrap();
-        outbox.written(taken);
+        outbox.written(taken.bytes);
         batch
             .into_iter()
             .map(|item| match item {

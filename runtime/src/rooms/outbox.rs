@@ -145,6 +145,17 @@ impl Slow {
     }
 }
 
+/// What [`Outbox::take`] took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Taken {
+    /// The bytes taken (as counted against the bound).
+    pub(crate) bytes: usize,
+    /// Whether more is queued.
+    pub(crate) more: bool,
+    /// The bytes pending before this take.
+    pub(crate) pending: usize,
+}
+
 /// Why [`Outbox::push`] did not queue a message.
 #[derive(Debug)]
 pub(crate) enum Refused {
@@ -393,46 +404,45 @@ impl Outbox {
         self.slow.notified().await;
     }
 
-    /// Moves queued items into `batch` until about `budget` bytes are taken. Returns the bytes
-    /// taken, which stay pending until [`Outbox::written`]. `Err` if the connection was found
-    /// slow.
-    pub(crate) fn take(&self, batch: &mut Vec<Outbound>, budget: usize) -> Result<usize, Slow> {
+    /// Moves queued items into `batch` until about `budget` bytes are taken, or a close request
+    /// is. The bytes taken stay pending until [`Outbox::written`]. `Err` if the connection was
+    /// found slow.
+    pub(crate) fn take(&self, batch: &mut Vec<Outbound>, budget: usize) -> Result<Taken, Slow> {
         let mut state = self.lock();
         if let Some(why) = state.slow {
             return Err(why);
         }
-        let mut taken = 0;
-        while taken < budget {
+        let pending = state.pending;
+        let mut bytes = 0;
+        while bytes < budget {
             let Some(item) = state.queue.pop_front() else {
                 break;
             };
-            taken += item.cost();
+            bytes += item.cost();
             let close = matches!(item, Outbound::Close(..));
             batch.push(item);
             if close {
                 break;
             }
         }
-        Ok(taken)
+        Ok(Taken {
+            bytes,
+            more: !state.queue.is_empty(),
+            pending,
+        })
     }
 
-    /// Whether anything is queued.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.lock().queue.is_empty()
-    }
-
-    /// `bytes` taken by [`Outbox::take`] have been written.
-    pub(crate) fn written(&self, bytes: usize) {
-        if bytes == 0 {
-            return;
-        }
+    /// `bytes` taken by [`Outbox::take`] have been written. Returns whether more is queued.
+    pub(crate) fn written(&self, bytes: usize) -> bool {
         let mut state = self.lock();
         state.pending = state.pending.saturating_sub(bytes);
+        let more = !state.queue.is_empty();
         if state.waiting && state.pending <= self.limit / 2 {
             state.waiting = false;
             drop(state);
             self.room.notify_waiters();
         }
+        more
     }
 
     /// Bytes waiting to be written.
@@ -486,7 +496,8 @@ mod tests {
         let mut batch = Vec::new();
         let taken = out.take(&mut batch, usize::MAX).unwrap();
         assert_eq!(batch.len(), 100);
-        out.written(taken);
+        assert!(!taken.more);
+        assert!(!out.written(taken.bytes));
         assert_eq!(out.pending(), 0);
     }
 
@@ -523,9 +534,10 @@ mod tests {
         out.push(msg(8), false).unwrap();
         assert_eq!(out.pending(), 3 * each - 3);
         let mut batch = Vec::new();
-        out.take(&mut batch, usize::MAX).unwrap();
+        let taken = out.take(&mut batch, usize::MAX).unwrap();
         // the close request stops a batch
         assert_eq!(texts(&batch), [0]);
+        assert!(taken.more);
         batch.clear();
         out.take(&mut batch, usize::MAX).unwrap();
         assert_eq!(texts(&batch), [10, 9, 8]);
@@ -560,7 +572,7 @@ mod tests {
         assert!(!sender.is_finished(), "the sender waits for room");
         let mut batch = Vec::new();
         let taken = out.take(&mut batch, usize::MAX).unwrap();
-        out.written(taken);
+        out.written(taken.bytes);
         sender.await.unwrap().unwrap();
         assert_eq!(out.pending(), each);
         assert_eq!(out.counters.backpressure_waits.load(Ordering::Relaxed), 1);

@@ -227,20 +227,15 @@ where
             tokio::select! {
                 biased;
                 output = &mut handler => return (output, flow),
-                () = outbox.ready() => {
-                    let budget = outbox.pending().max(1);
-                    flow = self.write_queued(None, budget).await;
-                }
+                () = outbox.ready() => flow = self.write_queued(None).await,
             }
         }
         (handler.await, flow)
     }
 
-    /// Writes what is queued now, then `reply`. Messages queued later are left for the next
-    /// round, so a steady stream of broadcasts cannot keep the loop from reading.
+    /// Writes what is queued now, then `reply`; then a close request that came with them.
     async fn write(&mut self, reply: Option<Utf8Bytes>) -> Flow {
-        let budget = self.outbox.pending().max(1);
-        match self.write_queued(reply, budget).await {
+        match self.write_queued(reply).await {
             Flow::Continue => match self.close.take() {
                 Some((code, reason)) => Flow::Close(code, reason),
                 None => Flow::Continue,
@@ -249,18 +244,24 @@ where
         }
     }
 
-    /// Writes batches from the outbox until it is empty, `budget` bytes are written, or a close
-    /// request is taken; then `reply`, if any, with the last batch.
-    async fn write_queued(&mut self, mut reply: Option<Utf8Bytes>, budget: usize) -> Flow {
+    /// Writes batches from the outbox until it is empty, what was pending at the start is
+    /// written, or a close request is taken; then `reply`, if any, with the last batch. Messages
+    /// queued meanwhile are left for the next round, so a steady stream of broadcasts cannot keep
+    /// the loop from reading or a handler from running.
+    async fn write_queued(&mut self, mut reply: Option<Utf8Bytes>) -> Flow {
         let outbox = self.outbox;
         let limit = self.settings.write_timeout;
+        let mut budget = None;
         let mut spent = 0;
         loop {
-            let taken = if self.close.is_some() {
-                0
+            let (taken, more) = if self.close.is_some() {
+                (0, false)
             } else {
                 match outbox.take(&mut self.batch, BATCH) {
-                    Ok(taken) => taken,
+                    Ok(taken) => {
+                        budget.get_or_insert(taken.pending);
+                        (taken.bytes, taken.more)
+                    }
                     Err(why) => return Flow::Slow(why),
                 }
             };
@@ -268,16 +269,28 @@ where
                 return Flow::Continue;
             }
             spent += taken;
-            let written = tokio::select! {
-                biased;
-                () = outbox.slow_signal() => return Flow::Slow(outbox.slow().unwrap_or(Slow::Bytes)),
-                written = timeout(limit, self.write_batch(&mut reply, spent >= budget)) => written,
+            let last = !more || spent >= budget.unwrap_or(0);
+            // Most writes complete at once: only a blocked one gets a timer and a watch for the
+            // connection being found slow meanwhile.
+            let written = {
+                let write = self.write_batch(&mut reply, last);
+                tokio::pin!(write);
+                match (&mut write).now_or_never() {
+                    Some(result) => Ok(result),
+                    None => tokio::select! {
+                        biased;
+                        written = timeout(limit, write) => written,
+                        () = outbox.slow_signal() => {
+                            return Flow::Slow(outbox.slow().unwrap_or(Slow::Bytes));
+                        }
+                    },
+                }
             };
             match written {
                 Ok(Ok(last)) => {
-                    outbox.written(taken);
+                    let more = outbox.written(taken);
                     if last {
-                        if !outbox.is_empty() && self.close.is_none() {
+                        if more && self.close.is_none() {
                             // Left for the next round, after a look at the socket.
                             outbox.wake_writer();
                         }
@@ -294,8 +307,8 @@ where
         }
     }
 
-    /// Feeds the batch, then `reply` if this is the last batch (`last`, the outbox is empty, or
-    /// a close request came), and flushes. Returns whether it was the last.
+    /// Feeds the batch, then `reply` if this is the last batch (`last`, or a close request
+    /// came), and flushes. Returns whether it was the last.
     async fn write_batch(
         &mut self,
         reply: &mut Option<Utf8Bytes>,
@@ -318,7 +331,7 @@ where
         }
         self.batch = batch;
         result?;
-        let last = last || self.close.is_some() || self.outbox.is_empty();
+        let last = last || self.close.is_some();
         if last && let Some(reply) = reply.take() {
             self.feed(Message::Text(reply)).await?;
         }
