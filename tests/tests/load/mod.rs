@@ -44,7 +44,17 @@ pub async fn connect(addr: SocketAddr, room: &str, id: usize) -> Ws {
     .await
     .unwrap_or_else(|_| panic!("{url}: handshake timed out"))
     .unwrap_or_else(|e| panic!("{url}: handshake failed: {e}"));
-    ws
+    joined(ws, id).await
+}
+
+/// Waits for the client's own join: then it is in the room (the handshake completes before the
+/// server's `on_connect` has run).
+async fn joined(mut ws: Ws, id: usize) -> Ws {
+    let own = format!(r#"{{"type":"join","client_id":{id}}}"#);
+    match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str() == own => ws,
+        other => panic!("client {id}: expected its own join, got {other:?}"),
+    }
 }
 
 /// A client whose socket takes little before the server's writes to it block: it stands for a
@@ -57,7 +67,7 @@ pub async fn connect_stalled(addr: SocketAddr, room: &str, id: usize) -> Ws {
     let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
         .await
         .expect("handshake");
-    ws
+    joined(ws, id).await
 }
 
 /// Reads until `count` chat messages arrived (ignoring joins and leaves); checks that their
