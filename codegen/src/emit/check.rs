@@ -646,7 +646,7 @@ fn number_checks(
     if let Some(divisor) = object.get("multipleOf").and_then(Value::as_f64) {
         match object.get("multipleOf").and_then(Value::as_u64) {
             Some(d) if !float && d > 0 => {
-                let d = d as i128;
+                let d = int_literal(i128::from(d), "i128");
                 checks.push(quote!(i128::from(#value) % #d == 0));
             }
             _ => {
@@ -656,6 +656,7 @@ fn number_checks(
                 } else {
                     quote!(#value as f64)
                 };
+                let divisor = float_literal(divisor);
                 checks
                     .push(quote!(::socketsundso::codegen::check::multiple_of(#argument, #divisor)));
             }
@@ -677,9 +678,12 @@ fn compare_number(
         .map(i128::from)
         .or_else(|| limit.as_u64().map(i128::from));
     match integral {
-        Some(limit) if !float => quote!(i128::from(#value) #op #limit),
+        Some(limit) if !float => {
+            let limit = int_literal(limit, "i128");
+            quote!(i128::from(#value) #op #limit)
+        }
         _ => {
-            let limit = limit.as_f64().unwrap_or_default();
+            let limit = float_literal(limit.as_f64().unwrap_or_default());
             quote!(#as_f64 #op #limit)
         }
     }
@@ -767,13 +771,69 @@ fn nullable(schema: &Value) -> bool {
         .all(|k| schema.get(*k).is_none())
 }
 
+/// An integer literal with its type suffix, its digits grouped by three (`1_000_000i128`) from
+/// six digits on, as clippy's pedantic `unreadable_literal` wants them.
+fn int_literal(n: i128, suffix: &str) -> TokenStream {
+    let sign = if n < 0 { "-" } else { "" };
+    let text = format!(
+        "{sign}{}{suffix}",
+        group_digits(&n.unsigned_abs().to_string(), true)
+    );
+    text.parse().unwrap_or_else(|_| quote!(#n))
+}
+
+/// A float literal (`f64`), its digits grouped as in [`int_literal`].
+fn float_literal(x: f64) -> TokenStream {
+    let text = format!("{x:?}");
+    let grouped = match text.split_once('.') {
+        Some((int, frac)) if x.is_finite() && !text.contains(['e', 'E']) => {
+            let sign = if int.starts_with('-') { "-" } else { "" };
+            let int = int.trim_start_matches('-');
+            if frac == "0" {
+                // `1f64`, as `quote!` writes a whole float.
+                format!("{sign}{}f64", group_digits(int, true))
+            } else {
+                format!(
+                    "{sign}{}.{}f64",
+                    group_digits(int, true),
+                    group_digits(frac, false)
+                )
+            }
+        }
+        _ => return quote!(#x),
+    };
+    grouped.parse().unwrap_or_else(|_| quote!(#x))
+}
+
+/// `1234567` → `1_234_567` (from the right for an integer part, from the left for a
+/// fraction); five digits or fewer stay as they are.
+fn group_digits(digits: &str, from_right: bool) -> String {
+    if digits.len() <= 5 {
+        return digits.to_owned();
+    }
+    let chars: Vec<char> = digits.chars().collect();
+    let mut out = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let boundary = if from_right {
+            i > 0 && (chars.len() - i).is_multiple_of(3)
+        } else {
+            i > 0 && i.is_multiple_of(3)
+        };
+        if boundary {
+            out.push('_');
+        }
+        out.push(*c);
+    }
+    out
+}
+
 /// `len >= n`, written the way clippy likes: nothing for 0, `!is_empty()` for 1.
 fn min_len(len: &TokenStream, call: &TokenStream, n: u64) -> Option<TokenStream> {
     match n {
         0 => None,
         1 => Some(quote!(!#call.is_empty())),
         n => {
-            let n = n as usize;
+            let n = int_literal(i128::from(n), "usize");
             Some(quote!(#len >= #n))
         }
     }
@@ -784,7 +844,7 @@ fn max_len(len: &TokenStream, call: &TokenStream, n: u64) -> TokenStream {
     if n == 0 {
         quote!(#call.is_empty())
     } else {
-        let n = n as usize;
+        let n = int_literal(i128::from(n), "usize");
         quote!(#len <= #n)
     }
 }
