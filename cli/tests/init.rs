@@ -30,11 +30,19 @@ fn socketsundso(args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 /// `cargo build` of the project at `dir`; its output.
 fn cargo_build(dir: &Path) -> std::process::Output {
+    cargo(dir, &["build"])
+}
+
+/// `cargo <args>` in the project at `dir`, offline, in the workspace's target directory.
+fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target"));
+    let (command, rest) = args.split_first().expect("a cargo command");
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--offline", "--color", "never"])
+        .arg(command)
+        .args(["--offline", "--color", "never"])
+        .args(rest)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTFLAGS")
@@ -98,6 +106,34 @@ fn conversation(readme: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The generated code in a private module of a binary, with the handlers of the new project.
+const PRIVATE_MODULE: &str = r#"
+mod api {
+    include!(concat!(env!("OUT_DIR"), "/asyncapi.rs"));
+}
+
+use socketsundso::HandlerError;
+
+struct App;
+
+impl api::Handler for App {
+    async fn on_hello(&self, _ctx: &api::Context, message: api::Hello) -> Result<api::Welcome, HandlerError> {
+        Ok(api::Welcome { greeting: format!("Hello, {}!", *message.name) })
+    }
+
+    async fn on_add(&self, _ctx: &api::Context, message: api::Add) -> Result<api::Sum, HandlerError> {
+        Ok(api::Sum { value: message.a + message.b })
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let app = axum::Router::new().route("/", api::Server::new(App).into_route());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    axum::serve(listener, app).await
+}
+"#;
 
 const GOODBYE_MESSAGE: &str = "
     goodbye:
@@ -230,6 +266,29 @@ fn init_builds_runs_and_names_a_missing_handler() {
     }
     let _ = socket.close(None);
     drop(server);
+
+    // Clippy, pedantic included, has nothing to say about the project; nor about the
+    // generated code in a private module of a binary, the first thing a new user writes.
+    std::fs::create_dir_all(project.join("src/bin")).unwrap();
+    std::fs::write(project.join("src/bin/private.rs"), PRIVATE_MODULE).unwrap();
+    let clippy = cargo(
+        &project,
+        &[
+            "clippy",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+            "-W",
+            "clippy::pedantic",
+        ],
+    );
+    assert!(
+        clippy.status.success(),
+        "cargo clippy:\n{}",
+        String::from_utf8_lossy(&clippy.stderr)
+    );
+    std::fs::remove_dir_all(project.join("src/bin")).unwrap();
 
     // A new message: the build fails and names the missing handler.
     let text = std::fs::read_to_string(&spec).unwrap();
