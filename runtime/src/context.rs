@@ -166,6 +166,9 @@ impl<Out: Outgoing> Context<Out> {
     /// receiver has room (or is closed for missing the write timeout). Returns how many of this
     /// node's connections it was queued for: slow consumers that are being closed are not
     /// counted, and neither are other nodes' members.
+    ///
+    /// A blocking handler (which runs on tokio's blocking threads) can wait for it with
+    /// `tokio::runtime::Handle::current().block_on(ctx.broadcast(room, msg))`.
     pub fn broadcast<'a>(
         &'a self,
         room: &'a str,

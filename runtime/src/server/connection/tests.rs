@@ -59,13 +59,24 @@ enum In {
     Leave(Room),
     Whisper(To),
     Silent(Empty),
+    BlockingShout(Text),
 }
 
 impl Incoming for In {
     const TAG_FIELD: &'static str = "type";
     const TAGS: &'static [&'static str] = &[
-        "echo", "shout", "notify", "flood", "panic", "fail", "bye", "join", "leave", "whisper",
+        "echo",
+        "shout",
+        "notify",
+        "flood",
+        "panic",
+        "fail",
+        "bye",
+        "join",
+        "leave",
+        "whisper",
         "silent",
+        "blocking_shout",
     ];
 
     fn deserialize_payload<'de, D>(tag: &str, payload: D) -> Result<Self, D::Error>
@@ -84,6 +95,7 @@ impl Incoming for In {
             "leave" => Self::Leave(Room::deserialize(payload)?),
             "whisper" => Self::Whisper(To::deserialize(payload)?),
             "silent" => Self::Silent(Empty::deserialize(payload)?),
+            "blocking_shout" => Self::BlockingShout(Text::deserialize(payload)?),
             other => return Err(serde::de::Error::unknown_variant(other, Self::TAGS)),
         })
     }
@@ -209,6 +221,20 @@ impl Service for TestService {
                 return Ok(None);
             }
             In::Silent(_) => return Ok(None),
+            In::BlockingShout(Text { text }) => {
+                // What a generated blocking handler does: run on tokio's blocking threads, and
+                // wait for the broadcast there.
+                let ctx = ctx.clone();
+                let queued = crate::codegen::run_blocking(move || {
+                    let said = Out::Said {
+                        from: ctx.id(),
+                        text,
+                    };
+                    Ok(tokio::runtime::Handle::current().block_on(ctx.broadcast("r", said)))
+                })
+                .await?;
+                Out::Note { n: queued }
+            }
         }))
     }
 }
@@ -580,6 +606,21 @@ async fn rooms_and_broadcast() {
     assert_eq!(a.json().await, json!({"type": "rooms", "rooms": []}));
     assert!(hub.rooms().is_empty(), "empty rooms are removed");
     assert_eq!(hub.connection_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_handler_can_wait_for_a_broadcast() {
+    let (service, hub) = setup();
+    let mut a = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(a.json().await["type"], "joined");
+    let mut b = connect(&service, &hub, &[("room", "r")]);
+    assert_eq!(a.json().await["type"], "joined");
+    assert_eq!(b.json().await["type"], "joined");
+    a.send(r#"{"type":"blocking_shout","text":"from a thread"}"#);
+    let said = json!({"type": "said", "from": 1, "text": "from a thread"});
+    assert_eq!(b.json().await, said);
+    assert_eq!(a.json().await, said);
+    assert_eq!(a.json().await, json!({"type": "note", "n": 2}));
 }
 
 /// What one `{"type":"note","n":N}` (N < 10) counts against the bound.
