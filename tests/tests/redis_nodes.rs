@@ -124,10 +124,11 @@ fn chat_binary() -> PathBuf {
     binary
 }
 
-/// A chat server process that is one node on `redis`; killed when dropped.
+/// A chat server that is one node on a Redis: a process (killed when dropped), or a server in
+/// this process.
 struct Node {
     addr: SocketAddr,
-    _child: Child,
+    _child: Option<Child>,
 }
 
 impl Node {
@@ -166,7 +167,7 @@ impl Node {
         });
         Self {
             addr,
-            _child: child,
+            _child: Some(child),
         }
     }
 }
@@ -370,4 +371,70 @@ async fn redis_killed_and_restarted_mid_chat() {
     two.close().await;
     assert_eq!(one.recv_json().await, leave_of(2));
     assert_eq!(three.recv_json().await, leave_of(2));
+}
+
+/// The same backend in this process (two hubs on one Redis, each serving the chat), to look at
+/// what the hubs answer and count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubs_answer_for_every_node_and_count_what_crosses() {
+    // `socketsundso/redis` is on: example-chat, a dev-dependency, enables it.
+    use socketsundso::Hub;
+    use socketsundso::rooms::redis::Redis;
+
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let hub_a = Hub::with_backend(Redis::connect(&redis.url()).await.expect("node A"));
+    let hub_b = Hub::with_backend(Redis::connect(&redis.url()).await.expect("node B"));
+    assert_ne!(hub_a.node(), hub_b.node());
+    let a = Node {
+        addr: support::serve(chat_example::app_with_hub(hub_a.clone())).await,
+        _child: None,
+    };
+    let b = Node {
+        addr: support::serve(chat_example::app_with_hub(hub_b.clone())).await,
+        _child: None,
+    };
+    let mut one = join(&a, "r", 1).await;
+    let mut two = join(&b, "r", 2).await;
+    assert_eq!(one.recv_json().await, join_of(2));
+
+    // membership: this node's, and every node's
+    let (on_a, on_b) = (hub_a.room_members("room:r"), hub_b.room_members("room:r"));
+    assert_eq!((on_a.len(), on_b.len()), (1, 1));
+    assert_eq!(on_a[0].node(), hub_a.node());
+    let mut everyone = [on_a[0], on_b[0]];
+    everyone.sort();
+    assert_eq!(hub_a.members("room:r").await, everyone);
+    assert_eq!(hub_b.members("room:r").await, everyone);
+
+    say(&mut one, "counted").await;
+    assert_eq!(two.recv_json().await, said(1, "counted"));
+    assert_eq!(one.recv_json().await, said(1, "counted"));
+    let (ma, mb) = (hub_a.metrics(), hub_b.metrics());
+    assert!(ma.published >= 1 && mb.received >= 1, "{ma:?} {mb:?}");
+    assert_eq!(ma.publish_lost + mb.publish_lost, 0);
+
+    // An outage: what node A publishes meanwhile is lost and counted; both reconnect.
+    redis.kill().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    say(&mut one, "lost").await;
+    assert_eq!(one.recv_json().await, said(1, "lost"));
+    say(&mut one, "lost too").await;
+    assert_eq!(one.recv_json().await, said(1, "lost too"));
+    two.assert_silent().await;
+    assert!(hub_a.metrics().publish_lost >= 1, "{:?}", hub_a.metrics());
+    assert_eq!(hub_a.members("room:r").await, [on_a[0]], "node A alone");
+    redis.restart().await;
+    until_heard(&mut one, 1, &mut two, Duration::from_secs(20)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hub_a.metrics().backend_reconnects < 2 || hub_b.metrics().backend_reconnects < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "{:?} {:?}",
+            hub_a.metrics(),
+            hub_b.metrics()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -112,6 +112,7 @@ impl RedisBuilder {
             publisher_up: AtomicBool::new(true),
             subscriber_up: AtomicBool::new(true),
             congested: AtomicBool::new(false),
+            reset: tokio::sync::Notify::new(),
             published: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             received: AtomicU64::new(0),
@@ -357,6 +358,9 @@ struct Shared {
     subscriber_up: AtomicBool,
     /// The publish queue was full (logged once until it drains).
     congested: AtomicBool,
+    /// The subscription was lost: the publishing connection (to the same Redis) is most likely
+    /// gone too, so the publisher reconnects instead of losing its next messages to it.
+    reset: tokio::sync::Notify,
     published: AtomicU64,
     lost: AtomicU64,
     received: AtomicU64,
@@ -557,6 +561,18 @@ async fn publisher(
             Some(c) => {
                 tokio::select! {
                     n = queue.recv_many(&mut batch, PIPELINE) => if n == 0 { return },
+                    () = shared.reset.notified() => {
+                        shared.publisher_up.store(false, Ordering::Relaxed);
+                        lost_before = shared.lost.load(Ordering::Relaxed);
+                        tracing::warn!(
+                            node = shared.node,
+                            "lost the connection to Redis: messages for other nodes are dropped until it is back"
+                        );
+                        conn = None;
+                        backoff = MIN_BACKOFF;
+                        retry_at = Instant::now() + backoff;
+                        continue;
+                    }
                     _ = stop.changed() => return,
                 }
                 let mut pipe = redis::pipe();
@@ -645,6 +661,7 @@ async fn subscriber(shared: Arc<Shared>, stream: PubSubStream, mut stop: watch::
                 }
             }
             shared.subscriber_up.store(false, Ordering::Relaxed);
+            shared.reset.notify_waiters();
             tracing::warn!(
                 node = shared.node,
                 "lost the Redis subscription: messages from other nodes are lost until it is back"
