@@ -30,14 +30,22 @@ pub mod client {
     impl Client {
         /// Connects to `request` (a `ws://` URL, or an `http::Request` with headers) with the
         /// default [`Settings`].
+        ///
+        /// # Errors
+        ///
+        /// Fails with a [`ClientError`] when the connection cannot be opened.
         pub async fn connect<R>(request: R) -> ::std::result::Result<(Self, Events), ClientError>
         where
             R: ::socketsundso::codegen::client::IntoClientRequest + ::std::marker::Unpin,
         {
-            Self::connect_with(request, ::std::default::Default::default()).await
+            Self::connect_with(request, Settings::default()).await
         }
 
         /// Connects to `request` with `settings` (timeouts, buffers, outgoing checks).
+        ///
+        /// # Errors
+        ///
+        /// Fails with a [`ClientError`] when the connection cannot be opened.
         pub async fn connect_with<R>(request: R, settings: Settings) -> ::std::result::Result<(Self, Events), ClientError>
         where
             R: ::socketsundso::codegen::client::IntoClientRequest + ::std::marker::Unpin,
@@ -47,11 +55,13 @@ pub mod client {
         }
 
         /// A client over a connection that is open already.
+        #[must_use]
         pub fn from_connection(connection: Connection) -> Self {
             Self { connection }
         }
 
         /// The connection: to send raw text, or read the settings.
+        #[must_use]
         pub fn connection(&self) -> &Connection {
             &self.connection
         }
@@ -59,7 +69,7 @@ pub mod client {
         /// Closes the connection and waits for the server's close frame. Requests still waiting
         /// fail with [`ClientError::Closed`].
         pub async fn close(&self) {
-            self.connection.close().await
+            self.connection.close().await;
         }
 {% for s in sends %}
         {{ s.doc }}

@@ -635,6 +635,9 @@ impl Glue {
                         r.doc.clone(),
                         Some(reply_line),
                         r.blocking.then(|| "Blocking (`x-socketsundso-blocking: true`): the runtime runs it on the blocking thread pool, so it may do slow synchronous work without stalling other connections.".to_owned()),
+                        // A plain `fn` returning `Result` (clippy's pedantic `missing_errors_doc`).
+                        r.blocking.then(|| "# Errors".to_owned()),
+                        r.blocking.then(|| "An `Err` is sent back to the client as an error message.".to_owned()),
                     ]),
                 }
             })
@@ -797,6 +800,7 @@ impl ClientGlue {
                         Reply::None => "It has no reply. An error it causes arrives on the [`Events`].".to_owned(),
                         _ => "It carries no correlation id, so its reply (or an error it causes) arrives on the\n[`Events`].".to_owned(),
                     }),
+                    Some("# Errors".to_owned()),
                     Some("Fails with [`ClientError::Invalid`], sending nothing, when the message breaks its schema;\nwith [`ClientError::Closed`] when the connection is closed.".to_owned()),
                 ]),
             });
@@ -864,6 +868,7 @@ impl ClientGlue {
                     )),
                     summary,
                     Some(reply_line),
+                    Some("# Errors".to_owned()),
                     Some("Fails with [`ClientError::Server`] when the server answers with an error object;\n[`ClientError::Invalid`], sending nothing, when the message breaks its schema;\n[`ClientError::Timeout`] when no reply comes in time; [`ClientError::Closed`] when the\nconnection closes first.".to_owned()),
                 ]),
             });
