@@ -1226,6 +1226,58 @@ fn default_fits(ty: Option<&Value>, value: &Value) -> bool {
     }
 }
 
+/// The keyword (`maximum: 3`) of its own schema that a `default` value breaks, among the simple
+/// ones: bounds, lengths, sizes, `enum` and `const`.
+fn default_breaks(object: &Map<String, Value>, default: &Value) -> Option<String> {
+    let limit = |key: &str| object.get(key).and_then(Value::as_f64);
+    let shown = |key: &str| {
+        format!(
+            "{key}: {}",
+            object.get(key).map(Value::to_string).unwrap_or_default()
+        )
+    };
+    if let Some(n) = default.as_f64() {
+        let broken = [
+            ("minimum", limit("minimum").is_some_and(|m| n < m)),
+            ("maximum", limit("maximum").is_some_and(|m| n > m)),
+            (
+                "exclusiveMinimum",
+                limit("exclusiveMinimum").is_some_and(|m| n <= m),
+            ),
+            (
+                "exclusiveMaximum",
+                limit("exclusiveMaximum").is_some_and(|m| n >= m),
+            ),
+        ];
+        if let Some((key, _)) = broken.iter().find(|(_, b)| *b) {
+            return Some(shown(key));
+        }
+    }
+    let size = match default {
+        Value::String(text) => Some((text.chars().count() as f64, "minLength", "maxLength")),
+        Value::Array(items) => Some((items.len() as f64, "minItems", "maxItems")),
+        Value::Object(members) => Some((members.len() as f64, "minProperties", "maxProperties")),
+        _ => None,
+    };
+    if let Some((len, min, max)) = size {
+        if limit(min).is_some_and(|m| len < m) {
+            return Some(shown(min));
+        }
+        if limit(max).is_some_and(|m| len > m) {
+            return Some(shown(max));
+        }
+    }
+    if let Some(Value::Array(values)) = object.get("enum")
+        && !values.contains(default)
+    {
+        return Some("enum".to_owned());
+    }
+    if object.get("const").is_some_and(|c| c != default) {
+        return Some("const".to_owned());
+    }
+    None
+}
+
 /// See [`Builder::normalize`].
 fn normalize(
     doc: &Document,
@@ -1271,6 +1323,19 @@ fn normalize(
             message: format!(
                 "`default: {default}` does not have the schema's type {}; it is ignored",
                 object.get("type").map(Value::to_string).unwrap_or_default()
+            ),
+        });
+        object.remove("default");
+    }
+    if let Some(default) = object.get("default")
+        && let Some(broken) = default_breaks(object, default)
+    {
+        // serde would fill it in for an absent field, and the handler would get a value that
+        // its own schema forbids.
+        warnings.push(Warning {
+            location: doc.location(&child(at, "default")),
+            message: format!(
+                "`default: {default}` breaks the schema's own `{broken}`; it is ignored"
             ),
         });
         object.remove("default");
