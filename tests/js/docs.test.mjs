@@ -72,6 +72,10 @@ test("the HTML docs work offline, show every message, and search filters them", 
     ]);
     assert.equal(await page.textContent("#count"), "2 of 8 match");
     assert.equal(await page.locator("nav.side li:not(.hidden)").count(), 2);
+    assert.deepEqual(await page.locator("nav.side h3:not(.hidden)").allTextContents(), [
+      "Client → server",
+      "Server → client",
+    ]);
     await page.screenshot({ path: path.join(artifacts, "docs-search.png") });
 
     // A field name finds its message; nothing matches nothing.
