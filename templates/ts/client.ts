@@ -38,7 +38,18 @@ const PAYLOAD_CHECKS: ReadonlyMap<string, Check> = new Map<string, Check>([
  * error object the server would send, or `null` when the message is valid.
  */
 export function checkClientMessage(message: unknown): ErrorMessage | null {
-  const unreadable = notJson(message);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(message);
+  } catch {
+    text = undefined; // Not serializable at all (a cycle, a BigInt): the checks below say why.
+  }
+  return checkWire(message, text);
+}
+
+/** {@link checkClientMessage} of `message`, whose JSON text (if it has one) is `text`. */
+function checkWire(message: unknown, text: string | undefined): ErrorMessage | null {
+  const unreadable = text === undefined ? null : notJson(text);
   if (unreadable !== null) return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
   if (!isObject(message)) {
     return errorObject("not_an_object", `the message must be a JSON object, not ${jsonTypeName(message)}`, [
@@ -53,10 +64,7 @@ export function checkClientMessage(message: unknown): ErrorMessage | null {
   };
   const tagPath = TAG_FIELD.split(".").map(escapeToken).map((t) => `/${t}`).join("");
 {%- if nested_tag %}
-  let found: unknown = payload;
-  for (const segment of TAG_FIELD.split(".")) {
-    found = isObject(found) && Object.prototype.hasOwnProperty.call(found, segment) ? found[segment] : undefined;
-  }
+  const found = tagValue(payload);
 {%- else %}
   const found = Object.prototype.hasOwnProperty.call(payload, TAG_FIELD) ? payload[TAG_FIELD] : undefined;
   delete payload[TAG_FIELD];
@@ -95,18 +103,11 @@ export function checkClientMessage(message: unknown): ErrorMessage | null {
 const MAX_NESTING = 127;
 
 /**
- * Why the server's JSON parser would refuse the text of `value` (as `JSON.stringify` writes it),
- * in its words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify`
- * writes as an escape that no UTF-8 text can hold), or values nested deeper than its limit.
+ * Why the server's JSON parser would refuse `text` (as `JSON.stringify` writes it), in its
+ * words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify` writes as
+ * an escape that no UTF-8 text can hold), or values nested deeper than its limit.
  */
-function notJson(value: unknown): string | null {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return null; // Not serializable at all (a cycle, a BigInt): the caller fails on it anyway.
-  }
-  if (text === undefined) return null;
+function notJson(text: string): string | null {
   // Where the parser stops, as it counts: line 1, the column in UTF-8 bytes.
   const at = (index: number) => `at line 1 column ${new TextEncoder().encode(text.slice(0, index + 1)).length}`;
   let depth = 0;
@@ -631,7 +632,7 @@ export class Client {
     const text = JSON.stringify(message);
     if (this.#validate) {
       // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
-      const error = checkClientMessage(JSON.parse(text));
+      const error = checkWire(JSON.parse(text), text);
       if (error !== null) throw new ApiError(error);
     }
     const socket = this.#socket;
@@ -702,11 +703,17 @@ function clientError(code: ErrorCode, message: string): ApiError {
   return new ApiError(errorObject(code, message, []));
 }
 
-function tagOf(message: Record<string, unknown>): string | undefined {
+/** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
+function tagValue(message: Record<string, unknown>): unknown {
   let found: unknown = message;
   for (const segment of TAG_FIELD.split(".")) {
-    found = isObject(found) ? found[segment] : undefined;
+    found = isObject(found) && Object.prototype.hasOwnProperty.call(found, segment) ? found[segment] : undefined;
   }
+  return found;
+}
+
+function tagOf(message: Record<string, unknown>): string | undefined {
+  const found = tagValue(message);
   return typeof found === "string" ? found : undefined;
 }
 

@@ -23,7 +23,18 @@ const PAYLOAD_CHECKS = new Map([
  * error object the server would send, or `null` when the message is valid.
  */
 export function checkClientMessage(message) {
-    const unreadable = notJson(message);
+    let text;
+    try {
+        text = JSON.stringify(message);
+    }
+    catch {
+        text = undefined; // Not serializable at all (a cycle, a BigInt): the checks below say why.
+    }
+    return checkWire(message, text);
+}
+/** {@link checkClientMessage} of `message`, whose JSON text (if it has one) is `text`. */
+function checkWire(message, text) {
+    const unreadable = text === undefined ? null : notJson(text);
     if (unreadable !== null)
         return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
     if (!isObject(message)) {
@@ -67,20 +78,11 @@ export function checkClientMessage(message) {
 /** How deeply the server's JSON parser lets values nest (objects and arrays). */
 const MAX_NESTING = 127;
 /**
- * Why the server's JSON parser would refuse the text of `value` (as `JSON.stringify` writes it),
- * in its words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify`
- * writes as an escape that no UTF-8 text can hold), or values nested deeper than its limit.
+ * Why the server's JSON parser would refuse `text` (as `JSON.stringify` writes it), in its
+ * words, or `null`: a string with an unpaired UTF-16 surrogate (which `JSON.stringify` writes as
+ * an escape that no UTF-8 text can hold), or values nested deeper than its limit.
  */
-function notJson(value) {
-    let text;
-    try {
-        text = JSON.stringify(value);
-    }
-    catch {
-        return null; // Not serializable at all (a cycle, a BigInt): the caller fails on it anyway.
-    }
-    if (text === undefined)
-        return null;
+function notJson(text) {
     // Where the parser stops, as it counts: line 1, the column in UTF-8 bytes.
     const at = (index) => `at line 1 column ${new TextEncoder().encode(text.slice(0, index + 1)).length}`;
     let depth = 0;
@@ -506,7 +508,7 @@ export class Client {
         const text = JSON.stringify(message);
         if (this.#validate) {
             // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
-            const error = checkClientMessage(JSON.parse(text));
+            const error = checkWire(JSON.parse(text), text);
             if (error !== null)
                 throw new ApiError(error);
         }
@@ -549,11 +551,16 @@ function callListener(fn, value) {
 function clientError(code, message) {
     return new ApiError(errorObject(code, message, []));
 }
-function tagOf(message) {
+/** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
+function tagValue(message) {
     let found = message;
     for (const segment of TAG_FIELD.split(".")) {
-        found = isObject(found) ? found[segment] : undefined;
+        found = isObject(found) && Object.prototype.hasOwnProperty.call(found, segment) ? found[segment] : undefined;
     }
+    return found;
+}
+function tagOf(message) {
+    const found = tagValue(message);
     return typeof found === "string" ? found : undefined;
 }
 const MAX_DEPTH = 128;
