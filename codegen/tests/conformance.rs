@@ -1,6 +1,7 @@
 //! Conformance over real AsyncAPI documents: every `.yml`/`.yaml` file under
 //! `<repo>/tests/asyncapi/` (the official AsyncAPI 2.6.0 and 3.0.0 examples, vendored unmodified
-//! with their Apache-2.0 license; see `tests/asyncapi/README.md`).
+//! with their Apache-2.0 license, and under `socketsundso/` documents written for this project in
+//! the style of real WebSocket APIs; see `tests/asyncapi/README.md`).
 //!
 //! For each file the generator must either produce Rust or fail with a located diagnostic; it
 //! must never panic. The outcomes are goldens:
@@ -35,6 +36,7 @@ const WEBSOCKET_DOCUMENTS: &[&str] = &[
     "2.6.0/social-media/backend/asyncapi.yaml",
     "3.0.0/social-media/frontend/asyncapi.yaml",
     "3.0.0/social-media/backend/asyncapi.yaml",
+    "socketsundso/market-data.yaml",
 ];
 
 /// Diagnostics in the table are cut to about this many characters.
@@ -320,8 +322,10 @@ fn table(cases: &[Case], dir: &Path) -> String {
     writeln!(w).unwrap();
     writeln!(
         w,
-        "What socketsundso makes of every official AsyncAPI example in `tests/asyncapi/` \
-         (the AsyncAPI 2.6.0 and 3.0.0 examples, vendored unmodified). Each document either \
+        "What socketsundso makes of every AsyncAPI document in `tests/asyncapi/`: the official \
+         AsyncAPI 2.6.0 and 3.0.0 examples, vendored unmodified, and under `socketsundso/` \
+         documents written for this project the way real WebSocket APIs are described (market \
+         data, speech streaming, a document spread over files, a large exchange API). Each document either \
          generates Rust or fails with a diagnostic that names its file and line; none may panic \
          the generator. The Rust of each generating document is a golden file in \
          `tests/conformance/`, compiled under `#![deny(warnings)]` and clippy by \

@@ -892,27 +892,46 @@ impl ClientGlue {
 }
 
 /// The payload schema with its tag property (`const`) put back. A nested tag (`header.type`)
-/// never left the payload: its schema is the whole message already.
+/// never left the payload: its schema is the whole message already. A payload that is a
+/// `oneOf`/`anyOf` gets the tag in each branch: beside the `oneOf`, a closed branch would reject
+/// it as an unknown field (Kraken's `subscriptionStatus`).
 fn with_tag(schema: &serde_json::Value, field: &str, tag: &str) -> serde_json::Value {
     let mut schema = schema.clone();
-    if field.contains('.') {
-        return schema;
-    }
-    if let Some(object) = schema.as_object_mut() {
-        let properties = object
-            .entry("properties")
-            .or_insert_with(|| serde_json::Value::Object(Default::default()));
-        if let Some(properties) = properties.as_object_mut() {
-            properties.insert(field.to_owned(), serde_json::json!({ "const": tag }));
-        }
-        let required = object
-            .entry("required")
-            .or_insert_with(|| serde_json::Value::Array(vec![]));
-        if let Some(required) = required.as_array_mut() {
-            required.insert(0, serde_json::Value::from(field));
-        }
+    if !field.contains('.') {
+        put_tag(&mut schema, field, tag);
     }
     schema
+}
+
+/// See [`with_tag`].
+fn put_tag(schema: &mut serde_json::Value, field: &str, tag: &str) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let mut branched = false;
+    for keyword in ["oneOf", "anyOf"] {
+        if let Some(serde_json::Value::Array(branches)) = object.get_mut(keyword) {
+            branched = true;
+            for branch in branches {
+                put_tag(branch, field, tag);
+            }
+        }
+    }
+    if branched {
+        return;
+    }
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if let Some(properties) = properties.as_object_mut() {
+        properties.insert(field.to_owned(), serde_json::json!({ "const": tag }));
+    }
+    let required = object
+        .entry("required")
+        .or_insert_with(|| serde_json::Value::Array(vec![]));
+    if let Some(required) = required.as_array_mut() {
+        required.insert(0, serde_json::Value::from(field));
+    }
 }
 
 /// A Rust string literal.
