@@ -146,8 +146,20 @@ fn message(out: &mut String, i: usize) {
 
 const FIELD_KINDS: usize = 14;
 const FIELD_NAMES: [&str; FIELD_KINDS] = [
-    "id", "name", "code", "status", "count", "ratio", "enabled", "created_at", "price", "tags",
-    "label", "priority", "address", "scores",
+    "id",
+    "name",
+    "code",
+    "status",
+    "count",
+    "ratio",
+    "enabled",
+    "created_at",
+    "price",
+    "tags",
+    "label",
+    "priority",
+    "address",
+    "scores",
 ];
 
 fn field_schema(out: &mut String, field: &str, kind: usize, seed: usize) {
