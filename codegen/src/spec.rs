@@ -271,11 +271,24 @@ impl Document {
             return Err(self.error(at, "`$ref` must be a string"));
         };
         let fragment = reference.strip_prefix('#').unwrap_or(reference);
+        // A pointer may pass through a `$ref` (`#/channels/echo/messages/echo` where
+        // `#/channels/echo` is a `$ref` into another file); the AsyncAPI parser follows it.
+        if self.get(fragment).is_none()
+            && let Some(target) = self.through_refs(fragment)
+        {
+            return Ok(target);
+        }
         if self.get(fragment).is_none() {
             let (file, local) = self.source_of(fragment);
             let (best, keys) = nearest_existing(&self.root, fragment);
             let best = self.display_pointer(&best);
-            let hint = if keys.is_empty() {
+            let hint = if let Some(fixed) = escaped_slashes(&self.root, fragment) {
+                // A key with a `/` in it (`user/signedup`), written as is: the pointer splits it.
+                let (_, fixed) = self.source_of(&fixed);
+                format!(
+                    "a `/` inside a key is written `~1` in a JSON Pointer (and `~` as `~0`): `$ref: '#{fixed}'`"
+                )
+            } else if keys.is_empty() {
                 format!("`{best}` exists, but nothing below it does")
             } else {
                 format!("`{best}` exists and has: {keys}")
@@ -292,6 +305,75 @@ impl Document {
         }
         Ok(fragment.to_owned())
     }
+}
+
+impl Document {
+    /// The pointer of the node that `pointer` reaches when every `$ref` on its way is followed
+    /// (a node with a `$ref` stands for its target), or `None` when it reaches nothing.
+    fn through_refs(&self, pointer: &str) -> Option<String> {
+        let mut current = String::new();
+        // Each hop through a `$ref` counts, so that a cycle of `$ref`s ends.
+        let mut hops = 0;
+        for segment in pointer.split('/').skip(1) {
+            loop {
+                let node = self.get(&current)?;
+                match node.get("$ref").and_then(Value::as_str) {
+                    Some(reference)
+                        if segment != "$ref" && node.get(unescape(segment)).is_none() =>
+                    {
+                        hops += 1;
+                        if hops > 64 {
+                            return None;
+                        }
+                        current = reference.strip_prefix('#').unwrap_or(reference).to_owned();
+                    }
+                    _ => break,
+                }
+            }
+            current.push('/');
+            current.push_str(segment);
+        }
+        self.get(&current).map(|_| current)
+    }
+}
+
+/// The pointer that `fragment` meant when some of its `/`s are part of a key (`#/channels/
+/// user/signedup` for the channel `user/signedup`), spelled with `~1`; `None` when no such
+/// reading reaches a node.
+fn escaped_slashes(root: &Value, fragment: &str) -> Option<String> {
+    fn find(node: &Value, segments: &[&str]) -> Option<Vec<String>> {
+        if segments.is_empty() {
+            return Some(vec![]);
+        }
+        for n in 1..=segments.len() {
+            let key = unescape(&segments[..n].join("/"));
+            let next = match node {
+                Value::Object(object) => object.get(&key),
+                Value::Array(items) if n == 1 => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            };
+            if let Some(next) = next
+                && let Some(mut rest) = find(next, &segments[n..])
+            {
+                rest.insert(0, key);
+                return Some(rest);
+            }
+        }
+        None
+    }
+    let segments: Vec<&str> = fragment.split('/').skip(1).collect();
+    // Each segment can start a key or continue one: keep the search small.
+    if segments.len() > 24 {
+        return None;
+    }
+    let keys = find(root, &segments)?;
+    let fixed: String = keys.iter().map(|key| child("", key)).collect();
+    (fixed != fragment).then_some(fixed)
+}
+
+/// One segment of a JSON Pointer, unescaped.
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
 }
 
 /// The deepest part of a pointer that does exist, and the keys it has.
@@ -729,6 +811,37 @@ mod tests {
         let loc = err.location().unwrap();
         assert!(loc.line_col.is_some(), "{err}");
         assert!(err.to_string().starts_with("x.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn pointers_pass_through_refs() {
+        let doc = Document::parse(
+            Path::new("x.yaml"),
+            format!("{YAML}    via:\n      $ref: '#/components/messages'\n    loop:\n      $ref: '#/components/messages/loop'\n"),
+        )
+        .unwrap();
+        // `via` stands for `#/components/messages`, so `via/a~1b` is `a~1b` there.
+        let at = "/components/messages/x/$ref";
+        assert_eq!(
+            doc.ref_target(at, &Value::from("#/components/messages/via/a~1b/payload"))
+                .unwrap(),
+            "/components/messages/a~1b/payload"
+        );
+        // Twice through the same `$ref`.
+        assert_eq!(
+            doc.ref_target(at, &Value::from("#/components/messages/via/via/list/1/y"))
+                .unwrap(),
+            "/components/messages/list/1/y"
+        );
+        let err = doc
+            .ref_target(at, &Value::from("#/components/messages/via/nothing"))
+            .unwrap_err();
+        assert!(err.to_string().contains("points at nothing"), "{err}");
+        // A `$ref` to itself ends.
+        assert!(
+            doc.ref_target(at, &Value::from("#/components/messages/loop/x"))
+                .is_err()
+        );
     }
 
     #[test]

@@ -269,6 +269,9 @@ struct Builder<'a> {
     by_pointer: BTreeMap<String, Vec<usize>>,
     /// message index → pointer (for diagnostics)
     pointers: Vec<String>,
+    /// message index → its payload schema as the document states it (after merging an
+    /// `allOf`), to know a message repeated in another channel
+    stated: Vec<Value>,
     received: Vec<Received>,
     sent: Vec<usize>,
     /// schema pointer → Rust name, for referenced schemas
@@ -328,6 +331,7 @@ impl<'a> Builder<'a> {
             messages: vec![],
             by_pointer: BTreeMap::new(),
             pointers: vec![],
+            stated: vec![],
             received: vec![],
             sent: vec![],
             def_names: BTreeMap::new(),
@@ -830,6 +834,18 @@ impl<'a> Builder<'a> {
         payload_at: String,
         schema: Value,
     ) -> Result<usize> {
+        // The same message in several channels (large documents repeat `subscribe` with the same
+        // payload `$ref` in each, or the same key with the same inline payload) is one message.
+        // Two different messages with one tag stay two, and `check_tags` reports them.
+        if let Some(index) = (0..self.messages.len()).find(|&i| {
+            let message = &self.messages[i];
+            message.tag == tag
+                && (message.payload.pointer == payload_at
+                    || (message.key == key && self.stated[i] == schema))
+        }) {
+            return Ok(index);
+        }
+        let stated = schema.clone();
         let mut schema = schema;
         let nested = self.tag_field.contains('.');
         if !nested {
@@ -875,6 +891,7 @@ impl<'a> Builder<'a> {
             declares_id,
         });
         self.pointers.push(pointer.to_owned());
+        self.stated.push(stated);
         Ok(index)
     }
 
@@ -1069,7 +1086,7 @@ impl<'a> Builder<'a> {
                                 &pointer,
                                 format!("the server receives two messages tagged `{tag}`: `{first}` ({}) and `{second}`", self.doc.display_pointer(&self.pointers[other])),
                             )
-                            .help(format!("each message the server receives needs its own `{}` value", self.tag_field));
+                            .help(format!("each message the server receives needs its own `{}` value; a message repeated in several channels is one message only when its payload is the same (the same `$ref`)", self.tag_field));
                         self.errors.push(error);
                     } else {
                         self.warn(
