@@ -319,6 +319,8 @@ pub struct Measured {
     pub latencies: Vec<u64>,
     /// CPU time the server processes used while measuring.
     pub server_cpu: Duration,
+    /// CPU time the load generator used meanwhile.
+    pub client_cpu: Duration,
 }
 
 const WARMUP: u8 = 0;
@@ -338,13 +340,16 @@ pub async fn echo(addr: SocketAddr, pids: &[u32], config: &Echo) -> io::Result<M
         )));
     }
     tokio::time::sleep(config.warmup).await;
+    let me = [std::process::id()];
     let cpu_before = cpu(pids)?;
+    let client_before = cpu(&me)?;
     let started = Instant::now();
     phase.store(MEASURE, Ordering::Relaxed);
     tokio::time::sleep(config.duration).await;
     phase.store(STOP, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let server_cpu = cpu(pids)?.saturating_sub(cpu_before);
+    let client_cpu = cpu(&me)?.saturating_sub(client_before);
     let mut latencies = Vec::new();
     for task in tasks {
         let lat = tokio::time::timeout(Duration::from_secs(30), task)
@@ -360,6 +365,7 @@ pub async fn echo(addr: SocketAddr, pids: &[u32], config: &Echo) -> io::Result<M
         elapsed,
         latencies,
         server_cpu,
+        client_cpu,
     })
 }
 
@@ -515,7 +521,9 @@ pub async fn fanout(
         .into_iter()
         .map(|client| tokio::spawn(receive(client, messages, deadline)))
         .collect();
+    let me = [std::process::id()];
     let cpu_before = cpu(pids)?;
+    let client_before = cpu(&me)?;
     let started = now_ns();
     match config.rate {
         None => {
@@ -548,6 +556,7 @@ pub async fn fanout(
         latencies.extend(received.latencies);
     }
     let server_cpu = cpu(pids)?.saturating_sub(cpu_before);
+    let client_cpu = cpu(&me)?.saturating_sub(client_before);
     sender.close().await;
     if let Some(problem) = problems.first() {
         return Err(other(format!(
@@ -562,6 +571,7 @@ pub async fn fanout(
         elapsed: Duration::from_nanos(last - started),
         latencies,
         server_cpu,
+        client_cpu,
     })
 }
 

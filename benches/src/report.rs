@@ -42,9 +42,22 @@ impl Row {
             cpu_us_per_msg: (m.messages > 0)
                 .then(|| m.server_cpu.as_secs_f64() * 1e6 / m.messages as f64),
             kib_per_conn: None,
-            note: format!("{} msgs in {:.2} s", m.messages, secs),
+            note: format!(
+                "{:.2} s; CPU busy: server {:.0}%, load generator {:.0}%",
+                secs,
+                busy(m.server_cpu, m.elapsed),
+                busy(m.client_cpu, m.elapsed)
+            ),
         }
     }
+}
+
+/// `cpu` as a percentage of `elapsed`.
+fn busy(cpu: std::time::Duration, elapsed: std::time::Duration) -> f64 {
+    if elapsed.is_zero() {
+        return 0.0;
+    }
+    cpu.as_secs_f64() * 100.0 / elapsed.as_secs_f64()
 }
 
 /// The 50th and 99th percentiles and the maximum of `ns`, in µs (sorts `ns`).

@@ -3,7 +3,8 @@
 //! does), and prints a table with ours against the references, the targets, and one JSON line.
 //!
 //! ```text
-//! bench [--quick] [--repeat N] [--only echo,pipelined,idle,fanout,redis] [--server-cpu CPU]
+//! bench [--quick] [--repeat N] [--only echo,pipelined,idle,fanout,redis]
+//!       [--servers ours,tokio-tungstenite,fastwebsockets] [--server-cpu CPU]
 //! ```
 //!
 //! Scenarios (each on a fresh server process):
@@ -35,6 +36,7 @@ struct Options {
     quick: bool,
     repeat: usize,
     only: Vec<String>,
+    servers: Vec<Kind>,
     server_cpu: String,
 }
 
@@ -95,6 +97,7 @@ fn parse_args() -> Options {
         quick: false,
         repeat: 3,
         only: Vec::new(),
+        servers: Kind::ALL.to_vec(),
         server_cpu: "0".to_owned(),
     };
     let mut args = std::env::args().skip(1);
@@ -122,6 +125,15 @@ fn parse_args() -> Options {
                     fail(&format!("unknown scenario {bad}: one of {SCENARIOS:?}"));
                 }
             }
+            "--servers" => {
+                let list = args
+                    .next()
+                    .unwrap_or_else(|| fail("--servers needs a list"));
+                options.servers = list
+                    .split(',')
+                    .map(|s| s.parse().unwrap_or_else(|e: String| fail(&e)))
+                    .collect();
+            }
             "--server-cpu" => {
                 options.server_cpu = args
                     .next()
@@ -129,7 +141,7 @@ fn parse_args() -> Options {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: bench [--quick] [--repeat N] [--only echo,pipelined,idle,fanout,redis] [--server-cpu CPU]"
+                    "usage: bench [--quick] [--repeat N] [--only echo,pipelined,idle,fanout,redis] [--servers ours,tokio-tungstenite,fastwebsockets] [--server-cpu CPU]"
                 );
                 std::process::exit(0);
             }
@@ -310,9 +322,9 @@ fn server_rows(
     scenario: &str,
 ) -> std::io::Result<Vec<Row>> {
     let (echo, pipelined, idle, fanout) = sizes(options);
-    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); Kind::ALL.len()];
+    let mut runs: Vec<Vec<Row>> = vec![Vec::new(); options.servers.len()];
     for run in 0..options.repeat {
-        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        for (i, &kind) in options.servers.iter().enumerate() {
             let server = start(kind, options, taskset, None)?;
             let row = match scenario {
                 "echo" => Row::measured(
@@ -347,10 +359,7 @@ fn server_rows(
                     ))?;
                     let delivered = format!("{}/{} delivered", m.messages, m.expected);
                     let mut row = Row::measured("fan-out burst", kind.name(), m);
-                    row.note = format!(
-                        "{delivered} in {}",
-                        row.note.rsplit(" in ").next().unwrap_or("")
-                    );
+                    row.note = format!("{delivered} in {}", row.note);
                     row
                 }
                 other => return Err(std::io::Error::other(format!("no scenario {other}"))),
@@ -457,9 +466,9 @@ fn redis_rows(
             &[a.pid, b.pid],
             &config,
         ))?;
-        let delivered = format!("{}/{} delivered; CPU of both nodes", m.messages, m.expected);
+        let delivered = format!("{}/{} delivered in", m.messages, m.expected);
         let mut row = Row::measured(&scenario, "ours, 2 nodes on Redis", m);
-        row.note = delivered;
+        row.note = format!("{delivered} {} (server: both nodes)", row.note);
         eprintln!(
             "  redis: 2 nodes {:.0} deliveries/s",
             row.msgs_per_s.unwrap_or_default()
@@ -474,9 +483,9 @@ fn redis_rows(
             &[single.pid],
             &config,
         ))?;
-        let delivered = format!("{}/{} delivered", m.messages, m.expected);
+        let delivered = format!("{}/{} delivered in", m.messages, m.expected);
         let mut row = Row::measured(&scenario, "ours, 1 node", m);
-        row.note = delivered;
+        row.note = format!("{delivered} {}", row.note);
         one.push(row);
     }
     Ok(vec![
