@@ -86,13 +86,24 @@ pub struct OperationSettings {
 /// Settings on a message.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MessageSettings {
-    /// The message's tag value, when the payload does not fix it with a `const`.
+    /// The message's tag value, when the payload does not fix it with a `const`; `false`: the
+    /// message carries no tag on the wire and is told apart from the others by its shape.
     #[serde(
         rename = "x-socketsundso-tag",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub tag: Option<String>,
+    pub tag: Option<Tag>,
+}
+
+/// `x-socketsundso-tag`: a tag value, or `false` for none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Tag {
+    /// The tag value.
+    Value(String),
+    /// `false`: no tag on the wire.
+    Off(bool),
 }
 
 /// Settings on any schema.

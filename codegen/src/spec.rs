@@ -349,7 +349,9 @@ fn escaped_slashes(root: &Value, fragment: &str) -> Option<String> {
             let key = unescape(&segments[..n].join("/"));
             let next = match node {
                 Value::Object(object) => object.get(&key),
-                Value::Array(items) if n == 1 => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                Value::Array(items) if n == 1 => {
+                    key.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
                 _ => None,
             };
             if let Some(next) = next

@@ -17,8 +17,9 @@ use socketsundso_codegen::Config;
 /// `method` tag (`jsonrpc`), a tag field other than `type` with an id field of its own and
 /// replies of several messages (`kraken-like`), a nested tag (`nested-tag`), a server that
 /// only sends (`send-only`), tags that several sent messages share (`slack-rtm`), a document
-/// written from the client's side (`role-client`), and an API without correlation ids
-/// (`no-correlation`: no `request_*` methods).
+/// written from the client's side (`role-client`), an API without correlation ids
+/// (`no-correlation`: no `request_*` methods), and messages without a tag in both directions,
+/// told apart by their shape (`untagged`).
 const CASES: &[(&str, &str)] = &[
     ("../examples/basics/asyncapi.yaml", "example-basics"),
     ("../examples/chat/asyncapi.yaml", "example-chat"),
@@ -32,6 +33,7 @@ const CASES: &[(&str, &str)] = &[
         "../tests/fixtures/client/no-correlation.yaml",
         "no-correlation",
     ),
+    ("../tests/fixtures/untagged.yaml", "untagged"),
     (
         "../tests/asyncapi/3.0.0/slack-rtm-asyncapi.yml",
         "slack-rtm",

@@ -24,7 +24,8 @@ pub use crate::validate::check;
 #[cfg(feature = "client")]
 pub use crate::client;
 pub use crate::{
-    Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Validator, decode,
+    Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Untagged,
+    Validator, decode,
 };
 
 /// Compiles a validator from the schema document that generated code embeds.

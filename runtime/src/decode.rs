@@ -22,6 +22,136 @@ use crate::error::{ErrorCode, ErrorMessage, Violation};
 use crate::strict::{IdSlot, KeySeed, Payload};
 use crate::validate::{json_type_name, push_escaped};
 
+/// A message without a tag on the wire, as generated code lists them in
+/// [`Incoming::UNTAGGED`]: a payload that is not an object (an array of tickers, a string), or
+/// an object with `x-socketsundso-tag: false`. A frame that is not an object, or an object
+/// without the tag field, is one of these when its shape says which ([`decode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Untagged {
+    /// The message's name (it stands in for a tag in handler and event names).
+    pub name: &'static str,
+    /// The JSON types its payload may have (`array`, `string`, `integer`, `number`, `boolean`,
+    /// `null`, `object`); empty for any.
+    pub types: &'static [&'static str],
+    /// For an object among several untagged objects: the required property that picks it.
+    pub key: Option<&'static str>,
+    /// Whether its payload declares the id field itself.
+    pub declares_id: bool,
+}
+
+/// Which of `T`'s untagged messages a value without a tag is: the one whose JSON types fit
+/// (a whole number fits `integer` and `number` alike), and among several objects the one whose
+/// key property the object has.
+pub(crate) fn shape_of<T: Incoming>(value: &Value) -> Option<usize> {
+    let ty = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() != 0.0) => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let fits = |u: &Untagged| {
+        u.types.is_empty()
+            || u.types.iter().any(|t| {
+                *t == ty
+                    || (ty == "integer" && *t == "number")
+                    || (ty == "number" && *t == "integer")
+            })
+    };
+    let mut candidates = T::UNTAGGED
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| fits(u))
+        .map(|(i, _)| i);
+    let Value::Object(object) = value else {
+        return candidates.next();
+    };
+    let candidates: Vec<usize> = candidates.collect();
+    match candidates.as_slice() {
+        [one] => Some(*one),
+        several => several.iter().copied().find(|&i| {
+            T::UNTAGGED[i]
+                .key
+                .is_some_and(|key| object.contains_key(key))
+        }),
+    }
+}
+
+/// The fast path of a frame that is not an object, when its first byte names one candidate:
+/// serde straight from the text into the payload type.
+fn decode_untagged_fast<T: Incoming>(text: &str) -> Option<Decoded<T>> {
+    let first = text.trim_start().bytes().next()?;
+    let types: &[&str] = match first {
+        b'[' => &["array"],
+        b'"' => &["string"],
+        b't' | b'f' => &["boolean"],
+        b'n' => &["null"],
+        b'-' | b'0'..=b'9' => &["integer", "number"],
+        _ => return None,
+    };
+    let mut candidates = T::UNTAGGED
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.types.is_empty() || u.types.iter().any(|t| types.contains(t)));
+    let (index, _) = candidates.next()?;
+    if candidates.next().is_some() {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let message =
+        T::deserialize_untagged(index, crate::strict::Strict(&mut de, T::OPEN_OBJECTS)).ok()?;
+    de.end().ok()?;
+    Some(Decoded { message, id: None })
+}
+
+/// The slow path of a message without a tag (its shape picked untagged message `index`):
+/// the id taken out of an object, the payload checked against its schema to list every
+/// violation, then deserialized.
+#[allow(clippy::result_large_err)] // see `decode`
+fn decode_untagged_slow<T: Incoming>(
+    index: usize,
+    mut value: Value,
+) -> Result<Decoded<T>, ErrorMessage> {
+    let id = match (&mut value, T::ID_FIELD) {
+        (Value::Object(object), Some(field)) if T::UNTAGGED[index].declares_id => {
+            object.get(field).cloned()
+        }
+        (Value::Object(object), Some(field)) => object.remove(field),
+        _ => None,
+    };
+    let with_id = |error: ErrorMessage| match &id {
+        Some(id) => error.with_id(id.clone()),
+        None => error,
+    };
+    if let Some(schema) = T::untagged_validator(index) {
+        let violations = schema.validate(&value, "");
+        if !violations.is_empty() {
+            return Err(with_id(validation_failed(violations)));
+        }
+    }
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize_untagged(
+        index,
+        crate::strict::Strict(
+            serde_path_to_error::Deserializer::new(value, &mut track),
+            T::OPEN_OBJECTS,
+        ),
+    );
+    match result {
+        Ok(message) => Ok(Decoded { message, id }),
+        Err(e) => {
+            let (pointer, kind) = classify(&track.path(), &e.to_string());
+            Err(with_id(validation_failed(vec![Violation::new(
+                pointer,
+                kind,
+                e.to_string(),
+            )])))
+        }
+    }
+}
+
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<T> {
@@ -56,6 +186,12 @@ pub fn decode<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
     // can read it.
     if !T::TAG_FIELD.contains('.')
         && let Some(decoded) = decode_fast::<T>(text)
+        && decoded.message.check()
+    {
+        return Ok(decoded);
+    }
+    if !T::UNTAGGED.is_empty()
+        && let Some(decoded) = decode_untagged_fast::<T>(text)
         && decoded.message.check()
     {
         return Ok(decoded);
@@ -165,11 +301,24 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
             ));
         }
     };
+    // A value without the tag field: one of the untagged messages, by its shape.
+    if !T::UNTAGGED.is_empty() {
+        let tagged = match &value {
+            Value::Object(object) => {
+                object.contains_key(tag_field.split('.').next().unwrap_or_default())
+            }
+            _ => false,
+        };
+        if !tagged && let Some(index) = shape_of::<T>(&value) {
+            return decode_untagged_slow::<T>(index, value);
+        }
+    }
     let Value::Object(mut object) = value else {
+        let expected = untagged_shapes::<T>();
         return Err(ErrorMessage::new(
             ErrorCode::NotAnObject,
             format!(
-                "the message must be a JSON object, not {}",
+                "the message must be a JSON object{expected}, not {}",
                 json_type_name(&value)
             ),
         )
@@ -382,6 +531,36 @@ impl<'de> Visitor<'de> for StrictValue<'_> {
         }
         self.path.truncate(base);
         Ok(Value::Object(object))
+    }
+}
+
+/// `" or one of: an array (`tickers`), a string (`ping`)"`: the shapes of the untagged messages
+/// that are not objects, for the `not_an_object` error; empty when there are none.
+fn untagged_shapes<T: Incoming>() -> String {
+    let shapes: Vec<String> = T::UNTAGGED
+        .iter()
+        .filter(|u| !u.types.is_empty() && u.types != ["object"])
+        .map(|u| {
+            let types: Vec<&str> = u
+                .types
+                .iter()
+                .filter(|t| **t != "object")
+                .map(|t| match *t {
+                    "array" => "an array",
+                    "string" => "a string",
+                    "integer" => "an integer",
+                    "number" => "a number",
+                    "boolean" => "a boolean",
+                    _ => "null",
+                })
+                .collect();
+            format!("{} (`{}`)", types.join(" or "), u.name)
+        })
+        .collect();
+    if shapes.is_empty() {
+        String::new()
+    } else {
+        format!(" or one of: {}", shapes.join(", "))
     }
 }
 

@@ -53,7 +53,7 @@ mod strict;
 pub mod validate;
 
 pub use context::Context;
-pub use decode::{Decoded, decode};
+pub use decode::{Decoded, Untagged, decode};
 pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
 pub use rooms::{ConnectionId, Hub, MESSAGE_OVERHEAD, Metrics, SendError, SlowConsumer};
 pub use server::{Endpoint, Settings, serve_connection};
@@ -135,6 +135,27 @@ pub trait Incoming: Sized + Send + 'static {
     /// The schema of the payload of `tag`, used to list every violation of a bad message.
     fn validator(tag: &str) -> Option<&'static Validator> {
         let _ = tag;
+        None
+    }
+
+    /// The messages without a tag on the wire, told apart by their shape (see [`Untagged`]).
+    const UNTAGGED: &'static [Untagged] = &[];
+
+    /// Deserializes the payload of untagged message `index` (into [`Incoming::UNTAGGED`]): the
+    /// whole value, without the id field unless its payload declares it.
+    fn deserialize_untagged<'de, D>(index: usize, payload: D) -> Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        let _ = payload;
+        Err(serde::de::Error::custom(format_args!(
+            "no untagged message {index}"
+        )))
+    }
+
+    /// The schema of untagged message `index`, to list every violation of a bad one.
+    fn untagged_validator(index: usize) -> Option<&'static Validator> {
+        let _ = index;
         None
     }
 }

@@ -4,6 +4,7 @@
 pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 
 /// Every message the server receives, tagged by its `{{ tag_field }}` field.
+#[allow(clippy::large_enum_variant, reason = "a message moves once, from the decoder to its handler; a box would cost an allocation per message")]
 #[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
 {%- if client.is_empty() %}
 #[serde(crate = "::socketsundso::codegen::serde")]
@@ -15,7 +16,10 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 pub enum ClientMessage {
 {%- for v in client %}
     {{ v.doc }}
-{%- if !nested_tag %}
+{%- if nested_tag %}
+{%- else if v.untagged %}
+    #[serde(untagged)]
+{%- else %}
     #[serde(rename = {{ v.tag_lit }})]
 {%- endif %}
     {{ v.name }}({{ v.name }}),
@@ -23,6 +27,7 @@ pub enum ClientMessage {
 }
 
 /// Every message the server sends, tagged by its `{{ tag_field }}` field.
+#[allow(clippy::large_enum_variant, reason = "a message moves once, from its handler to the encoder; a box would cost an allocation per message")]
 #[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
 {%- if server.is_empty() %}
 #[serde(crate = "::socketsundso::codegen::serde")]
@@ -34,7 +39,10 @@ pub enum ClientMessage {
 pub enum ServerMessage {
 {%- for v in server %}
     {{ v.doc }}
-{%- if !nested_tag %}
+{%- if nested_tag %}
+{%- else if v.untagged %}
+    #[serde(untagged)]
+{%- else %}
     #[serde(rename = {{ v.tag_lit }})]
 {%- endif %}
 {%- if v.skip_de %}
@@ -87,7 +95,7 @@ impl ::std::convert::From<{{ e.name }}> for ServerMessage {
 /// Decoding in two steps: the tag first, then the payload of the type it names.
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = {{ tag_field_lit }};
-    const TAGS: &'static [&'static str] = &[{% for v in client %}{{ v.tag_lit }},{% endfor %}];
+    const TAGS: &'static [&'static str] = &[{% for v in client %}{% if !v.untagged %}{{ v.tag_lit }},{% endif %}{% endfor %}];
     const ID_FIELD: ::std::option::Option<&'static str> = {{ id_field }};
 {%- if !open_objects.is_empty() %}
     const OPEN_OBJECTS: &'static [&'static str] = &[{% for o in open_objects %}{{ o }},{% endfor %}];
@@ -103,7 +111,9 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 {%- else %}
         match tag {
 {%- for v in client %}
+{%- if !v.untagged %}
             {{ v.tag_lit }} => <{{ v.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ v.name }}),
+{%- endif %}
 {%- endfor %}
             _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS)),
         }
@@ -133,16 +143,51 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 {%- else %}
         match tag {
 {%- for v in client %}
+{%- if !v.untagged %}
             {{ v.tag_lit }} => {
                 static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
                     ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
                 ::std::option::Option::Some(&*SCHEMA)
             }
+{%- endif %}
 {%- endfor %}
             _ => ::std::option::Option::None,
         }
 {%- endif %}
     }
+{%- if !client_untagged.is_empty() %}
+
+    const UNTAGGED: &'static [::socketsundso::codegen::Untagged] = &[
+{%- for u in client_untagged %}
+        {{ u.entry }},
+{%- endfor %}
+    ];
+
+    fn deserialize_untagged<'de, D>(index: usize, payload: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::socketsundso::codegen::serde::Deserializer<'de>,
+    {
+        match index {
+{%- for u in client_untagged %}
+            {{ loop.index0 }} => <{{ u.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ u.name }}),
+{%- endfor %}
+            _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::custom("no such untagged message")),
+        }
+    }
+
+    fn untagged_validator(index: usize) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
+        match index {
+{%- for u in client_untagged %}
+            {{ loop.index0 }} => {
+                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ u.schema_lit }}));
+                ::std::option::Option::Some(&*SCHEMA)
+            }
+{%- endfor %}
+            _ => ::std::option::Option::None,
+        }
+    }
+{%- endif %}
 }
 
 /// Lets debug builds check every message the server sends against its schema.

@@ -161,5 +161,38 @@ pub mod client {
             }
 {%- endif %}
         }
+{%- if !untagged.is_empty() %}
+
+        const UNTAGGED: &'static [::socketsundso::codegen::Untagged] = &[
+{%- for u in untagged %}
+            {{ u.entry }},
+{%- endfor %}
+        ];
+
+        fn deserialize_untagged<'de, D>(index: usize, payload: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::socketsundso::codegen::serde::Deserializer<'de>,
+        {
+            match index {
+{%- for u in untagged %}
+                {{ loop.index0 }} => <super::{{ u.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ u.name }}),
+{%- endfor %}
+                _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::custom("no such untagged message")),
+            }
+        }
+
+        fn untagged_validator(index: usize) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
+            match index {
+{%- for u in untagged %}
+                {{ loop.index0 }} => {
+                    static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
+                        ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ u.schema_lit }}));
+                    ::std::option::Option::Some(&*SCHEMA)
+                }
+{%- endfor %}
+                _ => ::std::option::Option::None,
+            }
+        }
+{%- endif %}
     }
 }

@@ -22,16 +22,79 @@ export const ID_FIELD: string | null = {{ id_field_lit }};
 /** The tags of the messages the client sends, each with whether its payload declares the id field. */
 const SENT_TAGS: ReadonlyMap<string, boolean> = new Map([
 {%- for m in sent %}
+{%- if !m.untagged %}
   [{{ m.tag_lit }}, {{ m.declares_id }}],
+{%- endif %}
 {%- endfor %}
 ]);
 
 /** What the client checks each payload against before sending it. */
 const PAYLOAD_CHECKS: ReadonlyMap<string, Check> = new Map<string, Check>([
 {%- for m in sent %}
+{%- if !m.untagged %}
   [{{ m.tag_lit }}, {{ m.check }}],
+{%- endif %}
 {%- endfor %}
 ]);
+{%- if !sent_shapes.is_empty() || !received_shapes.is_empty() %}
+
+/**
+ * A message without a tag, told apart from the others by its shape: the JSON types its payload
+ * may have (any, when empty) and, among several objects, the property that only it requires.
+ */
+interface Shape {
+  name: string;
+  types: readonly string[];
+  key: string | null;
+  declaresId: boolean;
+  check?: Check;
+}
+
+/** Which of `shapes` a value without a tag is, as the server decides it. */
+function shapeOf(value: unknown, shapes: readonly Shape[]): Shape | undefined {
+  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value === "number" ? (Number.isInteger(value) ? "integer" : "number") : typeof value;
+  const fits = shapes.filter(
+    (s) => s.types.length === 0 || s.types.some((t) => t === type || (type === "integer" && t === "number") || (type === "number" && t === "integer")),
+  );
+  if (!isObject(value) || fits.length === 1) return fits[0];
+  return fits.find((s) => s.key !== null && Object.prototype.hasOwnProperty.call(value, s.key));
+}
+{%- endif %}
+{%- if !sent_shapes.is_empty() %}
+
+/** The messages without a tag that the client sends. */
+const SENT_SHAPES: readonly Shape[] = [
+{%- for s in sent_shapes %}
+  {{ s }},
+{%- endfor %}
+];
+
+/** Checks a message without a tag (the id field taken out of an object, unless its payload declares it). */
+function checkUntagged(shape: Shape, message: unknown): ErrorMessage | null {
+  let value = message;
+  let id: unknown;
+  if (isObject(message) && ID_FIELD !== null) {
+    const payload: Record<string, unknown> = { ...message };
+    id = payload[ID_FIELD];
+    if (!shape.declaresId) delete payload[ID_FIELD];
+    value = payload;
+  }
+  const violations = shape.check === undefined ? [] : validate(shape.check, value);
+  if (violations.length === 0) return null;
+  const error = validationFailed(violations);
+  if (id !== undefined) error.id = id as CorrelationId;
+  return error;
+}
+{%- endif %}
+{%- if !received_shapes.is_empty() %}
+
+/** The messages without a tag that the server sends: the client tells them apart by their shape. */
+const RECEIVED_SHAPES: readonly Shape[] = [
+{%- for s in received_shapes %}
+  {{ s }},
+{%- endfor %}
+];
+{%- endif %}
 
 /**
  * Checks a whole message (tag included) as the server would on receiving it, and returns the
@@ -51,8 +114,15 @@ export function checkClientMessage(message: unknown): ErrorMessage | null {
 function checkWire(message: unknown, text: string | undefined): ErrorMessage | null {
   const unreadable = text === undefined ? null : notJson(text);
   if (unreadable !== null) return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
+{%- if !sent_shapes.is_empty() %}
+  // A value without the tag field: one of the messages without a tag, by its shape.
+  if (!isObject(message) || !Object.prototype.hasOwnProperty.call(message, TAG_FIELD.split(".")[0] as string)) {
+    const shape = shapeOf(message, SENT_SHAPES);
+    if (shape !== undefined) return checkUntagged(shape, message);
+  }
+{%- endif %}
   if (!isObject(message)) {
-    return errorObject("not_an_object", `the message must be a JSON object, not ${jsonTypeName(message)}`, [
+    return errorObject("not_an_object", `the message must be a JSON object{{ not_an_object_suffix }}, not ${jsonTypeName(message)}`, [
       { path: "", kind: "type", message: "expected an object" },
     ]);
   }
@@ -360,7 +430,7 @@ export class Client {
 {%- endif %}
     this.send = {
 {%- for m in sent %}
-      {{ m.method }}: (payload) => this.#send({{ m.tag_lit }}, payload, null),
+      {{ m.method }}: (payload) => this.#send({% if m.untagged %}null{% else %}{{ m.tag_lit }}{% endif %}, payload, null),
 {%- endfor %}
     };
     this.request = {
@@ -558,7 +628,17 @@ export class Client {
     } catch {
       return;
     }
+{%- if !received_shapes.is_empty() %}
+    // A value without a tag: one of the messages without one, by its shape.
+    if (!isObject(message) || (message[ERROR_TAG_FIELD] !== "error" && !Object.prototype.hasOwnProperty.call(message, TAG_FIELD.split(".")[0] as string))) {
+      const shape = shapeOf(message, RECEIVED_SHAPES);
+      const set = shape === undefined ? undefined : this.#listeners.get(shape.name);
+      for (const fn of [...(set ?? [])]) callListener(fn as (m: unknown) => void, message);
+      return;
+    }
+{%- else %}
     if (!isObject(message)) return;
+{%- endif %}
     const tag = message[ERROR_TAG_FIELD] === "error" ? "error" : tagOf(message);
     if (tag === undefined) return;
     const pending = this.#owner(message, tag);
@@ -601,13 +681,21 @@ export class Client {
   }
 
 {%- if !sent.is_empty() %}
+{%- if has_untagged %}
+  /** Checks and sends a message (`tag` `null`: a message without a tag, sent as it is); returns its correlation key. */
+  #send(tag: string | null, payload: unknown, id: string | number | null): string | null {
+{%- else %}
   /** Checks and sends a message; returns its correlation key. */
   #send(tag: string, payload: unknown, id: string | number | null): string | null {
+{%- endif %}
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
+{%- if has_tagged %}
+{%- if has_untagged %}
+    if (tag === null) return this.#deliver(JSON.stringify(payload), null);
+{%- endif %}
     // Spread, not assigned: a member called `__proto__` stays a member.
 {%- if nested_tag %}
     // The payload carries its tag (`{{ tag_field }}`) itself.
-    void tag;
     const message: Record<string, unknown> = { ...(payload as object) };
 {%- else %}
     const message: Record<string, unknown> = { [TAG_FIELD]: tag, ...(payload as object) };
@@ -629,7 +717,19 @@ export class Client {
       throw clientError("duplicate_id", `a request with the id ${key} is waiting for its reply already`);
     }
 {%- endif %}
-    const text = JSON.stringify(message);
+    return this.#deliver(JSON.stringify(message), key);
+{%- else %}
+    // No message the client sends carries a tag: each goes as it is.
+    void tag;
+    void id;
+    return this.#deliver(JSON.stringify(payload), null);
+{%- endif %}
+  }
+
+  /** Checks `text` as the server will read it, then sends or queues it. */
+  #deliver(text: string | undefined, key: string | null): string | null {
+    // `undefined` (or a function) has no JSON text at all.
+    if (text === undefined) throw new ApiError(errorObject("invalid_json", "the message is not JSON: it has no JSON form", []));
     if (this.#validate) {
       // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
       const error = checkWire(JSON.parse(text), text);

@@ -7,6 +7,10 @@
 pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 
 /// Every message the server receives, tagged by its `method` field.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moves once, from the decoder to its handler; a box would cost an allocation per message"
+)]
 #[derive(
     Clone,
     Debug,
@@ -22,12 +26,18 @@ pub enum ClientMessage {
     /// `unsubscribe`
     #[serde(rename = "unsubscribe")]
     Unsubscribe(Unsubscribe),
-    /// `ping`
-    #[serde(rename = "ping")]
+    /// No tag: told apart by its shape (`string`).
+    ///
+    /// A keep-alive, the JSON string `"ping"`.
+    #[serde(untagged)]
     Ping(Ping),
 }
 
 /// Every message the server sends, tagged by its `method` field.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a message moves once, from its handler to the encoder; a box would cost an allocation per message"
+)]
 #[derive(
     Clone,
     Debug,
@@ -47,8 +57,15 @@ pub enum ServerMessage {
     /// The result of an unsubscribe request, success or failure.
     #[serde(rename = "unsubscribe")]
     UnsubscriptionResult(UnsubscriptionResult),
-    /// `pong`
-    #[serde(rename = "pong")]
+    /// No tag: told apart by its shape (`array`).
+    ///
+    /// The subscribed tickers.
+    #[serde(untagged)]
+    Tickers(Tickers),
+    /// No tag: told apart by its shape (`string`).
+    ///
+    /// The answer to a keep-alive.
+    #[serde(untagged)]
     Pong(Pong),
 }
 
@@ -82,6 +99,12 @@ impl ::std::convert::From<UnsubscriptionResult> for ServerMessage {
     }
 }
 
+impl ::std::convert::From<Tickers> for ServerMessage {
+    fn from(message: Tickers) -> Self {
+        Self::Tickers(message)
+    }
+}
+
 impl ::std::convert::From<Pong> for ServerMessage {
     fn from(message: Pong) -> Self {
         Self::Pong(message)
@@ -91,7 +114,7 @@ impl ::std::convert::From<Pong> for ServerMessage {
 /// Decoding in two steps: the tag first, then the payload of the type it names.
 impl ::socketsundso::codegen::Incoming for ClientMessage {
     const TAG_FIELD: &'static str = "method";
-    const TAGS: &'static [&'static str] = &["subscribe", "unsubscribe", "ping"];
+    const TAGS: &'static [&'static str] = &["subscribe", "unsubscribe"];
     const ID_FIELD: ::std::option::Option<&'static str> = ::std::option::Option::Some(
         "req_id",
     );
@@ -114,12 +137,6 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
                     'de,
                 >>::deserialize(payload)
                     .map(Self::Unsubscribe)
-            }
-            "ping" => {
-                <Ping as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Ping)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -158,11 +175,49 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
-            "ping" => {
+            _ => ::std::option::Option::None,
+        }
+    }
+    const UNTAGGED: &'static [::socketsundso::codegen::Untagged] = &[
+        ::socketsundso::codegen::Untagged {
+            name: "ping",
+            types: &["string"],
+            key: ::std::option::Option::None,
+            declares_id: false,
+        },
+    ];
+    fn deserialize_untagged<'de, D>(
+        index: usize,
+        payload: D,
+    ) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::socketsundso::codegen::serde::Deserializer<'de>,
+    {
+        match index {
+            0 => {
+                <Ping as ::socketsundso::codegen::serde::Deserialize<
+                    'de,
+                >>::deserialize(payload)
+                    .map(Self::Ping)
+            }
+            _ => {
+                ::std::result::Result::Err(
+                    <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
+                        "no such untagged message",
+                    ),
+                )
+            }
+        }
+    }
+    fn untagged_validator(
+        index: usize,
+    ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
+        match index {
+            0 => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{},"required":[],"additionalProperties":false},"definitions":{}}"#,
+                    r#"{"schema":{"type":"string","const":"ping","description":"A keep-alive, the JSON string `\"ping\"`."},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
@@ -193,11 +248,19 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
+            Self::Tickers(_) => {
+                static SCHEMA: ::std::sync::LazyLock<
+                    ::socketsundso::codegen::Validator,
+                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
+                    r##"{"schema":{"type":"array","items":{"$ref":"#/definitions/Ticker"},"description":"The subscribed tickers."},"definitions":{"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Ticker":{"type":"object","properties":{"symbol":{"$ref":"#/definitions/Pair"},"bid":{"type":"number","exclusiveMinimum":0},"ask":{"type":"number","exclusiveMinimum":0},"last":{"type":"number","exclusiveMinimum":0},"volume":{"type":"number","minimum":0}},"required":["symbol","bid","ask","last","volume"],"additionalProperties":false}}}"##,
+                ));
+                ::std::option::Option::Some(&*SCHEMA)
+            }
             Self::Pong(_) => {
                 static SCHEMA: ::std::sync::LazyLock<
                     ::socketsundso::codegen::Validator,
                 > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"time_in":{"$ref":"#/definitions/Time"},"time_out":{"$ref":"#/definitions/Time"},"method":{"const":"pong"}},"required":["method","time_in","time_out"],"additionalProperties":false},"definitions":{"Time":{"type":"string","format":"date-time"}}}"##,
+                    r#"{"schema":{"type":"string","const":"pong","description":"The answer to a keep-alive."},"definitions":{}}"#,
                 ));
                 ::std::option::Option::Some(&*SCHEMA)
             }
@@ -261,7 +324,7 @@ pub trait Handler: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Handles `ping` messages (operation `ping`).
     ///
-    /// Checks that the connection is alive.
+    /// Keeps the connection alive.
     ///
     /// Replies with `pong` ([`Pong`]).
     fn on_ping(
@@ -580,31 +643,100 @@ impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for ParamsDepth {
     }
 }
 
-///`Ping`
+///A keep-alive, the JSON string `"ping"`.
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
     Clone,
     Debug,
-    Default,
-    PartialEq
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
-#[serde(deny_unknown_fields)]
+#[serde(transparent)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Ping {}
-///`Pong`
+pub struct Ping(pub ::std::string::String);
+
+impl ::std::ops::Deref for Ping {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+
+impl ::std::convert::From<Ping> for ::std::string::String {
+    fn from(value: Ping) -> Self {
+        value.0
+    }
+}
+
+impl ::std::convert::From<::std::string::String> for Ping {
+    fn from(value: ::std::string::String) -> Self {
+        Self(value)
+    }
+}
+
+impl ::std::fmt::Display for Ping {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ::std::str::FromStr for Ping {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(Self(value.to_string()))
+    }
+}
+
+///The answer to a keep-alive.
 #[derive(
     ::socketsundso::codegen::serde::Deserialize,
     ::socketsundso::codegen::serde::Serialize,
     Clone,
     Debug,
-    PartialEq
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
-#[serde(deny_unknown_fields)]
+#[serde(transparent)]
 #[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Pong {
-    pub time_in: Time,
-    pub time_out: Time,
+pub struct Pong(pub ::std::string::String);
+
+impl ::std::ops::Deref for Pong {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+
+impl ::std::convert::From<Pong> for ::std::string::String {
+    fn from(value: Pong) -> Self {
+        value.0
+    }
+}
+
+impl ::std::convert::From<::std::string::String> for Pong {
+    fn from(value: ::std::string::String) -> Self {
+        Self(value)
+    }
+}
+
+impl ::std::fmt::Display for Pong {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ::std::str::FromStr for Pong {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(Self(value.to_string()))
+    }
 }
 
 ///`Subscribe`
@@ -659,6 +791,55 @@ pub enum SubscriptionResult {
 pub struct SubscriptionResultVariant0Result {
     pub channel: Channel,
     pub symbol: Pair,
+}
+
+///`Ticker`
+#[derive(
+    ::socketsundso::codegen::serde::Deserialize,
+    ::socketsundso::codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(deny_unknown_fields)]
+#[serde(crate = "::socketsundso::codegen::serde")]
+pub struct Ticker {
+    pub ask: f64,
+    pub bid: f64,
+    pub last: f64,
+    pub symbol: Pair,
+    pub volume: f64,
+}
+
+///The subscribed tickers.
+#[derive(
+    ::socketsundso::codegen::serde::Deserialize,
+    ::socketsundso::codegen::serde::Serialize,
+    Clone,
+    Debug,
+    PartialEq
+)]
+#[serde(transparent)]
+#[serde(crate = "::socketsundso::codegen::serde")]
+pub struct Tickers(pub ::std::vec::Vec<Ticker>);
+
+impl ::std::ops::Deref for Tickers {
+    type Target = ::std::vec::Vec<Ticker>;
+    fn deref(&self) -> &::std::vec::Vec<Ticker> {
+        &self.0
+    }
+}
+
+impl ::std::convert::From<Tickers> for ::std::vec::Vec<Ticker> {
+    fn from(value: Tickers) -> Self {
+        value.0
+    }
+}
+
+impl ::std::convert::From<::std::vec::Vec<Ticker>> for Tickers {
+    fn from(value: ::std::vec::Vec<Ticker>) -> Self {
+        Self(value)
+    }
 }
 
 ///`Time`
@@ -867,6 +1048,13 @@ impl ::socketsundso::codegen::Check for ParamsDepth {
     }
 }
 
+impl ::socketsundso::codegen::Check for Ticker {
+    fn check(&self) -> bool {
+        self.ask > 0f64 && self.bid > 0f64 && self.last > 0f64
+            && ::socketsundso::codegen::Check::check(&self.symbol) && self.volume >= 0f64
+    }
+}
+
 impl ::socketsundso::codegen::Check for Time {
     fn check(&self) -> bool {
         true
@@ -917,15 +1105,20 @@ impl ::socketsundso::codegen::Check for UnsubscriptionResult {
     }
 }
 
+impl ::socketsundso::codegen::Check for Tickers {
+    fn check(&self) -> bool {
+        self.0.iter().all(::socketsundso::codegen::Check::check)
+    }
+}
+
 impl ::socketsundso::codegen::Check for Ping {
     fn check(&self) -> bool {
-        true
+        self.0.as_str() == "ping"
     }
 }
 
 impl ::socketsundso::codegen::Check for Pong {
     fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.time_in)
-            && ::socketsundso::codegen::Check::check(&self.time_out)
+        self.0.as_str() == "pong"
     }
 }

@@ -530,6 +530,8 @@ struct Variant {
     /// A later message with the same tag: it serializes with that tag, but deserializing (as a
     /// client would) can only ever produce the first one.
     skip_de: bool,
+    /// The message has no tag on the wire: it serializes as it is (`#[serde(untagged)]`).
+    untagged: bool,
 }
 
 /// A handler's reply that is one of several messages.
@@ -569,6 +571,8 @@ struct Glue {
     client: Vec<Variant>,
     server: Vec<Variant>,
     handlers: Vec<HandlerView>,
+    /// The received messages without a tag.
+    client_untagged: Vec<UntaggedView>,
 }
 
 impl Glue {
@@ -577,27 +581,42 @@ impl Glue {
             name: m.rust_name.clone(),
             tag_lit: lit(&m.tag),
             doc: doc_attrs(&[
-                Some(format!("`{}`", m.tag)),
+                Some(match m.untagged() {
+                    None => format!("`{}`", m.tag),
+                    Some(untagged) => untagged_doc(untagged),
+                }),
                 m.summary.clone(),
                 m.description.clone(),
             ]),
             schema_lit: raw_lit(&validator_document(api, &m.payload.schema).to_string()),
             skip_de: false,
+            untagged: !m.tagged(),
         };
-        let client = api
+        // serde wants the untagged variants last.
+        let received = api
             .received
             .iter()
-            .map(|r| variant(&api.messages[r.message]))
-            .collect();
+            .map(|r| r.message)
+            .filter(|&i| api.messages[i].tagged())
+            .chain(
+                api.received
+                    .iter()
+                    .map(|r| r.message)
+                    .filter(|&i| !api.messages[i].tagged()),
+            );
+        let client = received.map(|i| variant(&api.messages[i])).collect();
         let mut seen_tags = BTreeSet::new();
-        let server = api
-            .sent
-            .iter()
-            .map(|&i| {
-                let skip_de = !seen_tags.insert(api.messages[i].tag.clone());
+        let server = tagged_first(api, &api.sent)
+            .into_iter()
+            .map(|i| {
                 let message = &api.messages[i];
+                let skip_de = message.tagged() && !seen_tags.insert(message.tag.clone());
                 // Debug builds check the whole serialized message, tag included.
-                let schema = with_tag(&message.payload.schema, &api.tag_field, &message.tag);
+                let schema = if message.tagged() {
+                    with_tag(&message.payload.schema, &api.tag_field, &message.tag)
+                } else {
+                    message.payload.schema.clone()
+                };
                 Variant {
                     schema_lit: raw_lit(&validator_document(api, &schema).to_string()),
                     skip_de,
@@ -605,6 +624,7 @@ impl Glue {
                 }
             })
             .collect();
+        let client_untagged = untagged_views(api, api.received.iter().map(|r| r.message));
         let handlers = api
             .received
             .iter()
@@ -692,8 +712,76 @@ impl Glue {
             client,
             server,
             handlers,
+            client_untagged,
         }
     }
+}
+
+/// `indexes` (into [`Api::messages`]) with the tagged messages first, in order.
+fn tagged_first(api: &Api, indexes: &[usize]) -> Vec<usize> {
+    let (mut tagged, untagged): (Vec<usize>, Vec<usize>) =
+        indexes.iter().partition(|&&i| api.messages[i].tagged());
+    tagged.extend(untagged);
+    tagged
+}
+
+/// The untagged messages among `indexes`, in order, as `Incoming::UNTAGGED` lists them.
+fn untagged_views(api: &Api, indexes: impl Iterator<Item = usize>) -> Vec<UntaggedView> {
+    indexes
+        .filter_map(|i| {
+            let message = &api.messages[i];
+            let untagged = message.untagged()?;
+            Some(UntaggedView {
+                name: message.rust_name.clone(),
+                entry: format!(
+                    "::socketsundso::codegen::Untagged {{ name: {}, types: &[{}], key: {}, declares_id: {} }}",
+                    lit(&message.tag),
+                    untagged
+                        .types
+                        .iter()
+                        .map(|t| lit(t))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    match &untagged.key {
+                        Some(key) => format!("::std::option::Option::Some({})", lit(key)),
+                        None => "::std::option::Option::None".to_owned(),
+                    },
+                    message.declares_id,
+                ),
+                schema_lit: raw_lit(
+                    &validator_document(api, &message.payload.schema).to_string(),
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The first line of the doc of an untagged message's variant.
+fn untagged_doc(untagged: &crate::ir::Untagged) -> String {
+    let what = if untagged.types.is_empty() {
+        "any JSON value".to_owned()
+    } else {
+        untagged
+            .types
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    match &untagged.key {
+        Some(key) => format!("No tag: told apart by its shape ({what} with a `{key}` field)."),
+        None => format!("No tag: told apart by its shape ({what})."),
+    }
+}
+
+/// A message without a tag, for `Incoming::UNTAGGED`.
+struct UntaggedView {
+    /// The variant (and payload type) name.
+    name: String,
+    /// The `Untagged { .. }` expression.
+    entry: String,
+    /// The validator's schema document, as a raw string literal.
+    schema_lit: String,
 }
 
 /// A `send_*` method of the generated client.
@@ -747,6 +835,8 @@ struct ClientGlue {
     tags: Vec<SentTag>,
     /// Every `ServerMessage` variant.
     variants: Vec<String>,
+    /// The sent messages without a tag.
+    untagged: Vec<UntaggedView>,
 }
 
 impl ClientGlue {
@@ -760,6 +850,9 @@ impl ClientGlue {
         let mut tags: Vec<SentTag> = vec![];
         for &i in &api.sent {
             let message = &api.messages[i];
+            if !message.tagged() {
+                continue;
+            }
             let tag_lit = lit(&message.tag);
             match tags.iter_mut().find(|t| t.tag_lit == tag_lit) {
                 Some(tag) => tag.variants.push(message.rust_name.clone()),
@@ -776,7 +869,7 @@ impl ClientGlue {
         for &i in &api.sent {
             let message = &api.messages[i];
             let tag = lit(&message.tag);
-            if message.declares_id && !declares_id.contains(&tag) {
+            if message.tagged() && message.declares_id && !declares_id.contains(&tag) {
                 declares_id.push(tag);
             }
         }
@@ -804,7 +897,13 @@ impl ClientGlue {
                     Some("Fails with [`ClientError::Invalid`], sending nothing, when the message breaks its schema;\nwith [`ClientError::Closed`] when the connection is closed.".to_owned()),
                 ]),
             });
-            if !has_id {
+            // A request needs its id on the way there and back: only tagged messages carry it.
+            let replies_tagged = match &r.reply {
+                Reply::None => true,
+                Reply::One(i) => api.messages[*i].tagged(),
+                Reply::Many { messages, .. } => messages.iter().all(|i| api.messages[*i].tagged()),
+            };
+            if !has_id || !message.tagged() || !replies_tagged {
                 continue;
             }
             let (reply_type, replies, reply_line) = match &r.reply {
@@ -887,6 +986,7 @@ impl ClientGlue {
             requests,
             tags,
             variants,
+            untagged: untagged_views(api, api.sent.iter().copied()),
         }
     }
 }

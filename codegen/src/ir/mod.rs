@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, Warning};
 use crate::extensions::{
-    DocumentSettings, IdField, MessageSettings, OperationSettings, Role, SchemaSettings,
+    DocumentSettings, IdField, MessageSettings, OperationSettings, Role, SchemaSettings, Tag,
     UnknownFields,
 };
 use crate::spec::{Document, child, segments};
@@ -88,6 +88,46 @@ pub struct Message {
     /// Whether the payload schema declares the correlation id field itself (then the handler
     /// sees it too).
     pub declares_id: bool,
+    /// How the message is recognized on the wire: by its tag, or by its shape.
+    pub wire: Wire,
+}
+
+impl Message {
+    /// Whether the message carries the tag field on the wire.
+    pub fn tagged(&self) -> bool {
+        self.wire == Wire::Tagged
+    }
+
+    /// How a message without a tag is told apart, if it has none.
+    pub fn untagged(&self) -> Option<&Untagged> {
+        match &self.wire {
+            Wire::Untagged(untagged) => Some(untagged),
+            Wire::Tagged => None,
+        }
+    }
+}
+
+/// How a message is recognized on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// A JSON object with the API's tag field (the usual case). [`Message::tag`] is its value.
+    Tagged,
+    /// JSON without a tag: a payload that is not an object (an array of tickers, a string), or
+    /// an object with `x-socketsundso-tag: false`. It is told apart from the other untagged
+    /// messages of its direction by its shape. [`Message::tag`] is then only its name (handler
+    /// and event names), never on the wire.
+    Untagged(Untagged),
+}
+
+/// The shape of a message without a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untagged {
+    /// The JSON types its payload may have (`array`, `string`, `integer`, `number`, `boolean`,
+    /// `null`, `object`), sorted; empty when its schema does not say (any value).
+    pub types: Vec<String>,
+    /// For an object among several untagged objects of its direction: a required property that
+    /// only it declares, whose presence picks it.
+    pub key: Option<String>,
 }
 
 /// A message the server receives, with the handler that answers it.
@@ -400,6 +440,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.check_tags();
+        self.check_shapes();
         self.check_cycles();
         Ok(Api {
             title,
@@ -728,8 +769,58 @@ impl<'a> Builder<'a> {
         let shape = payload::shape(doc, pointer, node, &key, &self.tag_field)?;
         let summary = text("summary").or_else(|| text("title"));
         let description = text("description");
+        // `x-socketsundso-tag: false`: an object without a tag on the wire.
+        let setting_at = child(pointer, "x-socketsundso-tag");
+        let untagged_object = match &message_settings.tag {
+            Some(Tag::Off(false)) => true,
+            Some(Tag::Off(true)) => {
+                return Err(doc
+                    .error(
+                        &setting_at,
+                        "`x-socketsundso-tag` takes a tag value or `false`",
+                    )
+                    .help("`false`: the message carries no tag and is told apart by its shape"));
+            }
+            _ => false,
+        };
+        if untagged_object {
+            let fixed = match &shape {
+                Shape::Object { schema, .. } => payload::fixed_tag(doc, schema, &self.tag_field),
+                Shape::Split(branches) => branches.first().map(|b| b.tag.clone()),
+                Shape::Enum { tag, .. } => tag.clone(),
+                Shape::Value { .. } => None,
+            };
+            if let Some(fixed) = fixed {
+                return Err(doc
+                    .error(&setting_at, format!("message `{key}` has `x-socketsundso-tag: false`, but its payload fixes its `{}` to `{fixed}`", self.tag_field))
+                    .help("remove the setting, or the tag from the payload"));
+            }
+        }
         // One message (an object, or an enum of objects), or one per tagged branch.
-        let (at, tag, schema) = match shape {
+        let (at, tag, schema, wire) = match shape {
+            Shape::Value { at, schema, types } => {
+                let untagged = Untagged { types, key: None };
+                (at, Some(key.clone()), schema, Wire::Untagged(untagged))
+            }
+            Shape::Object { at, schema } if untagged_object => {
+                let untagged = Untagged {
+                    types: vec!["object".to_owned()],
+                    key: None,
+                };
+                (
+                    at,
+                    Some(key.clone()),
+                    Value::Object(schema),
+                    Wire::Untagged(untagged),
+                )
+            }
+            Shape::Enum { at, schema, .. } if untagged_object => {
+                let untagged = Untagged {
+                    types: vec!["object".to_owned()],
+                    key: None,
+                };
+                (at, Some(key.clone()), schema, Wire::Untagged(untagged))
+            }
             Shape::Object { at, schema } => {
                 if let Some(value) = payload::fixed_tag_value(doc, &schema, &self.tag_field)
                     .filter(|v| !v.is_string())
@@ -739,7 +830,7 @@ impl<'a> Builder<'a> {
                         .help(format!("write `{}: {{const: \"{}\"}}`", self.tag_field, value.to_string().trim_matches('"'))));
                 }
                 let tag = payload::fixed_tag(doc, &schema, &self.tag_field);
-                (at, tag, Value::Object(schema))
+                (at, tag, Value::Object(schema), Wire::Tagged)
             }
             Shape::Enum {
                 at,
@@ -753,7 +844,7 @@ impl<'a> Builder<'a> {
                         format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
                     );
                 }
-                (at, tag, schema)
+                (at, tag, schema, Wire::Tagged)
             }
             Shape::Split(branches) => {
                 let mut indexes = vec![];
@@ -769,6 +860,7 @@ impl<'a> Builder<'a> {
                         &description,
                         branch.at.clone(),
                         Value::Object(branch.schema),
+                        Wire::Tagged,
                     )?;
                     indexes.push(index);
                 }
@@ -789,6 +881,7 @@ impl<'a> Builder<'a> {
             &description,
             at,
             schema,
+            wire,
         )?;
         let indexes = vec![index];
         self.by_pointer.insert(pointer.to_owned(), indexes.clone());
@@ -804,7 +897,7 @@ impl<'a> Builder<'a> {
         node: &Map<String, Value>,
         settings: &MessageSettings,
     ) -> Result<String> {
-        if let Some(tag) = &settings.tag {
+        if let Some(Tag::Value(tag)) = &settings.tag {
             return Ok(tag.clone());
         }
         let (tag, from) = match node.get("name").and_then(Value::as_str) {
@@ -833,6 +926,7 @@ impl<'a> Builder<'a> {
         description: &Option<String>,
         payload_at: String,
         schema: Value,
+        wire: Wire,
     ) -> Result<usize> {
         // The same message in several channels (large documents repeat `subscribe` with the same
         // payload `$ref` in each, or the same key with the same inline payload) is one message.
@@ -840,6 +934,7 @@ impl<'a> Builder<'a> {
         if let Some(index) = (0..self.messages.len()).find(|&i| {
             let message = &self.messages[i];
             message.tag == tag
+                && message.tagged() == (wire == Wire::Tagged)
                 && (message.payload.pointer == payload_at
                     || (message.key == key && self.stated[i] == schema))
         }) {
@@ -848,11 +943,17 @@ impl<'a> Builder<'a> {
         let stated = schema.clone();
         let mut schema = schema;
         let nested = self.tag_field.contains('.');
-        if !nested {
+        let tagged = wire == Wire::Tagged;
+        // An untagged object has no tag to take out (and any other value no place for one).
+        if !nested && tagged {
             payload::strip_tag(&mut schema, &self.tag_field);
         }
+        let object_like = match &wire {
+            Wire::Tagged => true,
+            Wire::Untagged(untagged) => untagged.types == ["object"],
+        };
         if let Value::Object(object) = &mut schema {
-            if !object.contains_key("oneOf") && !object.contains_key("anyOf") {
+            if object_like && !object.contains_key("oneOf") && !object.contains_key("anyOf") {
                 object
                     .entry("type")
                     .or_insert_with(|| Value::from("object"));
@@ -868,10 +969,11 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let declares_id = self
-            .id_field
-            .as_ref()
-            .is_some_and(|id| payload::declares(&schema, id));
+        let declares_id = object_like
+            && self
+                .id_field
+                .as_ref()
+                .is_some_and(|id| payload::declares(&schema, id));
         // The message claims its name before the schemas it references, so that a schema of the
         // same name is the one renamed.
         let rust_name = self.names.claim(rust_name, pointer, false);
@@ -889,6 +991,7 @@ impl<'a> Builder<'a> {
                 schema,
             },
             declares_id,
+            wire,
         });
         self.pointers.push(pointer.to_owned());
         self.stated.push(stated);
@@ -1059,8 +1162,9 @@ impl<'a> Builder<'a> {
     /// Tags must be unique among received messages (the server decodes by them); among sent
     /// messages a duplicate is only a warning, because only clients would be confused.
     fn check_tags(&mut self) {
+        self.name_untagged();
         for index in self.sent.clone() {
-            if self.messages[index].tag == "error" {
+            if self.messages[index].tagged() && self.messages[index].tag == "error" {
                 let pointer = self.pointers[index].clone();
                 self.warn(
                     &pointer,
@@ -1075,6 +1179,9 @@ impl<'a> Builder<'a> {
         for (receives, list) in [(true, received), (false, self.sent.clone())] {
             let mut seen: BTreeMap<String, usize> = BTreeMap::new();
             for index in list {
+                if !self.messages[index].tagged() {
+                    continue;
+                }
                 let tag = self.messages[index].tag.clone();
                 if let Some(&other) = seen.get(&tag) {
                     let (first, second) = (&self.messages[other].key, &self.messages[index].key);
@@ -1103,6 +1210,185 @@ impl<'a> Builder<'a> {
             }
         }
     }
+}
+
+impl Builder<'_> {
+    /// An untagged message's name (its key) stands in for a tag in the clients (`on("tickers")`)
+    /// and in the enums: it must differ from every tag and from the other untagged names.
+    fn name_untagged(&mut self) {
+        let mut taken: BTreeSet<String> = self
+            .messages
+            .iter()
+            .filter(|m| m.tagged())
+            .map(|m| m.tag.clone())
+            .collect();
+        taken.insert("error".to_owned());
+        for message in &mut self.messages {
+            if message.tagged() {
+                continue;
+            }
+            let base = message.tag.clone();
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.clone()) {
+                name = format!("{base}{n}");
+                n += 1;
+            }
+            message.tag = name;
+        }
+    }
+
+    /// Messages without a tag are told apart by their shape: by the JSON type of the value and,
+    /// among objects, by a required property that only one of them declares. The server must
+    /// tell apart what it receives (an error otherwise); what it sends only the clients must (a
+    /// warning). An untagged object that declares the tag field would be read as a tagged one.
+    fn check_shapes(&mut self) {
+        // The property that picks each untagged object among the others.
+        let objects: Vec<usize> = (0..self.messages.len())
+            .filter(|&i| {
+                self.messages[i]
+                    .untagged()
+                    .is_some_and(|u| u.types.iter().any(|t| t == "object"))
+            })
+            .collect();
+        for &i in &objects {
+            let required = string_list(self.messages[i].payload.schema.get("required"));
+            let key = required.into_iter().find(|name| {
+                objects
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .all(|&j| !payload::declares(&self.messages[j].payload.schema, name))
+            });
+            if let Wire::Untagged(untagged) = &mut self.messages[i].wire {
+                untagged.key = key;
+            }
+        }
+        let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
+        for (receives, list) in [(true, received), (false, self.sent.clone())] {
+            let untagged: Vec<usize> = list
+                .into_iter()
+                .filter(|&i| !self.messages[i].tagged())
+                .collect();
+            for &i in &untagged {
+                if !self.nested_tag()
+                    && payload::declares(&self.messages[i].payload.schema, &self.tag_field)
+                {
+                    let message = format!(
+                        "message `{}` has no tag, but declares the tag field `{}`: a message with that field is read as a tagged one",
+                        self.messages[i].key, self.tag_field
+                    );
+                    self.shape_problem(
+                        receives,
+                        i,
+                        message,
+                        "rename the property, or give the message its tag",
+                    );
+                }
+            }
+            for (n, &a) in untagged.iter().enumerate() {
+                for &b in &untagged[n + 1..] {
+                    let Some(why) = self.indistinct(a, b) else {
+                        continue;
+                    };
+                    let message = format!(
+                        "the server {} two messages without a tag that it cannot tell apart: `{}` ({}) and `{}`: {why}",
+                        if receives { "receives" } else { "sends" },
+                        self.messages[a].key,
+                        self.doc.display_pointer(&self.pointers[a]),
+                        self.messages[b].key,
+                    );
+                    let both_objects = [a, b].iter().all(|&i| {
+                        self.messages[i]
+                            .untagged()
+                            .is_some_and(|u| u.types == ["object"])
+                    });
+                    let help = if both_objects {
+                        format!(
+                            "give one of them its `{}` tag (a `const` in its payload, without `x-socketsundso-tag: false`), or a required property that the other does not declare",
+                            self.tag_field
+                        )
+                    } else {
+                        format!(
+                            "without a tag only the JSON type tells such messages apart: wrap one in an object with a `{}` tag (`{{{}: {}, ...}}`), or make them one message",
+                            self.tag_field, self.tag_field, self.messages[b].key
+                        )
+                    };
+                    self.shape_problem(receives, b, message, &help);
+                }
+            }
+        }
+    }
+
+    /// Why the untagged messages `a` and `b` cannot be told apart by their shape, if they cannot.
+    fn indistinct(&self, a: usize, b: usize) -> Option<String> {
+        let (Some(ua), Some(ub)) = (self.messages[a].untagged(), self.messages[b].untagged())
+        else {
+            return None;
+        };
+        if ua.types.is_empty() || ub.types.is_empty() {
+            let any = if ua.types.is_empty() { a } else { b };
+            return Some(format!(
+                "the payload of `{}` does not say its `type`, so any value could be it",
+                self.messages[any].key
+            ));
+        }
+        // A whole number is an `integer` and a `number` both.
+        let overlaps = |x: &str, y: &str| {
+            x == y || (x == "integer" && y == "number") || (x == "number" && y == "integer")
+        };
+        let shared = ua
+            .types
+            .iter()
+            .find(|x| ub.types.iter().any(|y| overlaps(x, y)))?;
+        if shared == "object" && ua.key.is_some() && ub.key.is_some() {
+            return None;
+        }
+        Some(if shared == "object" {
+            "both are objects, and not each has a required property that the other does not declare"
+                .to_owned()
+        } else {
+            format!("both can be {}", article(shared))
+        })
+    }
+
+    fn shape_problem(&mut self, receives: bool, index: usize, message: String, help: &str) {
+        let pointer = self.pointers[index].clone();
+        if receives {
+            let error = self.doc.error(&pointer, message).help(help.to_owned());
+            self.errors.push(error);
+        } else {
+            self.warn(
+                &pointer,
+                format!("{message}; the clients take the first that fits"),
+            );
+        }
+    }
+
+    fn nested_tag(&self) -> bool {
+        self.tag_field.contains('.')
+    }
+}
+
+/// `an array`, `a string`, ...
+fn article(json_type: &str) -> String {
+    match json_type {
+        "array" | "integer" | "object" => format!("an {json_type}"),
+        "null" => "`null`".to_owned(),
+        other => format!("a {other}"),
+    }
+}
+
+/// The strings of a JSON list (`required`), if it is one.
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The messages of a channel, as resolved pointers.

@@ -29,6 +29,13 @@ pub(crate) enum Shape {
         tagged: bool,
         tag: Option<String>,
     },
+    /// A payload that is not (only) an object: an array, a string, a number, ... It has no place
+    /// for a tag, so the message is told apart by its shape. `types`: the JSON types it may have.
+    Value {
+        at: String,
+        schema: Value,
+        types: Vec<String>,
+    },
 }
 
 /// One branch of a split payload.
@@ -66,11 +73,20 @@ pub(crate) fn shape(
         ));
     };
     let merged = merge_all_of(doc, &at, object)?;
+    // Any JSON value can be a message; only an object has a place for the tag.
+    if let Some(types) = json_types(doc, &Value::Object(merged.clone()), 0)
+        && types != ["object"]
+    {
+        return Ok(Shape::Value {
+            at,
+            schema: Value::Object(merged),
+            types,
+        });
+    }
     let keyword = ["oneOf", "anyOf"]
         .into_iter()
         .find(|k| merged.contains_key(*k));
     let Some(keyword) = keyword else {
-        check_object(doc, &at, &merged, key, tag_field)?;
         return Ok(Shape::Object { at, schema: merged });
     };
     // The fields outside the `oneOf` are common to every branch.
@@ -183,22 +199,58 @@ pub(crate) fn is_json_schema_format(format: &str) -> bool {
         .any(|f| lower.contains(f))
 }
 
-/// A message must be a JSON object, because its tag lives in it.
-fn check_object(
-    doc: &Document,
-    at: &str,
-    object: &Map<String, Value>,
-    key: &str,
-    tag_field: &str,
-) -> Result<()> {
-    if let Some(ty) = object.get("type")
-        && ty.as_str() != Some("object")
-    {
-        return Err(doc
-                .error(&child(at, "type"), format!("the payload of message `{key}` has `type: {ty}`; a message must be a JSON object"))
-                .help(format!("the `{tag_field}` tag lives in the message object, so the payload must be `type: object`")));
+/// The JSON types (`object`, `array`, `string`, `number`, `integer`, `boolean`, `null`) that a
+/// schema allows, as its `type`, `const`, `enum`, `oneOf`/`anyOf` branches or `$ref` target say;
+/// `None` when it does not say (then any value fits). Sorted, without repeats.
+pub(crate) fn json_types(doc: &Document, schema: &Value, depth: usize) -> Option<Vec<String>> {
+    let object = schema.as_object()?;
+    if depth > 16 {
+        return None;
     }
-    Ok(())
+    let mut types: Vec<String> = match object.get("type") {
+        Some(Value::String(ty)) => vec![ty.clone()],
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => {
+            if let Some(value) = object.get("const") {
+                vec![value_type(value).to_owned()]
+            } else if let Some(Value::Array(values)) = object.get("enum") {
+                values.iter().map(|v| value_type(v).to_owned()).collect()
+            } else if let Some(Value::String(reference)) = object.get("$ref") {
+                let target = doc.get(reference.trim_start_matches('#'))?;
+                json_types(doc, target, depth + 1)?
+            } else if let Some(Value::Array(branches)) =
+                object.get("oneOf").or_else(|| object.get("anyOf"))
+            {
+                let mut all = vec![];
+                for branch in branches {
+                    all.extend(json_types(doc, branch, depth + 1)?);
+                }
+                all
+            } else {
+                return None;
+            }
+        }
+    };
+    types.sort();
+    types.dedup();
+    Some(types)
+}
+
+/// The JSON type of a value; a whole number is an `integer`.
+fn value_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 /// Merges an `allOf` of object schemas into one object schema. Returns the schema unchanged when

@@ -69,6 +69,8 @@ struct Docs {
     description_html: Vec<Vec<Span>>,
     source: String,
     tag_field: String,
+    /// Some message has no tag (see `ir::Wire`).
+    has_untagged: bool,
     id_field: Option<String>,
     groups: Vec<Group>,
     schemas: Vec<SchemaDoc>,
@@ -309,6 +311,7 @@ impl Docs {
             description: api.description.clone(),
             source: source.to_owned(),
             tag_field: api.tag_field.clone(),
+            has_untagged: api.messages.iter().any(|m| !m.tagged()),
             id_field: api.id_field.clone(),
             groups: vec![
                 Group {
@@ -377,7 +380,25 @@ fn message_doc(
         .filter(|_| object.is_some_and(|o| !o.contains_key("properties")))
         .map(|_| type_view(&fields::type_of(payload)));
     let mut rows = vec![];
-    if !api.nested_tag() {
+    if let Some(untagged) = message.untagged() {
+        // No tag: the whole value is the payload.
+        let what = match &untagged.key {
+            Some(key) => format!(
+                "no tag: told apart from the other messages by its shape (its `{key}` field)"
+            ),
+            None => {
+                "no tag: told apart from the other messages by its shape (its JSON type)".to_owned()
+            }
+        };
+        rows.push(Field {
+            path: "(the whole message)".to_owned(),
+            depth: 0,
+            ty: fields::type_of(payload),
+            required: true,
+            constraints: vec![],
+            description: Some(what),
+        });
+    } else if !api.nested_tag() {
         rows.push(Field {
             path: api.tag_field.clone(),
             depth: 0,
@@ -389,6 +410,7 @@ fn message_doc(
     }
     if let Some(id) = &api.id_field
         && with_id
+        && message.tagged()
         && !message.declares_id
     {
         let description = if class == "in" {
@@ -461,7 +483,7 @@ fn message_example(api: &Api, examples: &Examples<'_>, message: &Message) -> (Va
         .cloned();
     let example_given = given.is_some();
     let body = given.unwrap_or_else(|| examples.of(payload, 0, 0));
-    if api.nested_tag() {
+    if api.nested_tag() || !message.tagged() {
         return (body, example_given);
     }
     let mut out = Map::new();

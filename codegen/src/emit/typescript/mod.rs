@@ -122,6 +122,10 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     let tag_of = |i: usize| {
         let m = &api.messages[i];
         let name = &names[&m.rust_name];
+        // A message without a tag is its payload, as it is.
+        if !m.tagged() {
+            return name.clone();
+        }
         // The server copies a request's correlation id onto its reply.
         let id = match &api.id_field {
             Some(field) if !m.declares_id => format!("; {}?: CorrelationId", prop_key(field)),
@@ -216,6 +220,7 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     // The client and its checks.
     let mut compiler = checks::Compiler::new(&api.definitions);
     let mut sent = vec![];
+    let mut sent_shapes = vec![];
     let mut requests = vec![];
     let mut methods = BTreeSet::new();
     for r in &api.received {
@@ -245,19 +250,33 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             ]),
             "  ",
         );
+        let check = compiler.call_function(root);
+        if let Some(untagged) = message.untagged() {
+            sent_shapes.push(shape_entry(
+                &message.tag,
+                untagged,
+                message.declares_id,
+                Some(&check),
+            ));
+        }
         sent.push(SentView {
             tag_lit: js_string(&message.tag),
             method: method.clone(),
             payload: payload.clone(),
             declares_id: message.declares_id,
-            check: compiler.call_function(root),
+            check,
             doc: doc.clone(),
+            untagged: !message.tagged(),
         });
         let reply_tags: Vec<usize> = match &r.reply {
             Reply::None => continue,
             Reply::One(i) => vec![*i],
             Reply::Many { messages, .. } => messages.clone(),
         };
+        // A request needs its id on the way there and back: only tagged messages carry it.
+        if !message.tagged() || reply_tags.iter().any(|i| !api.messages[*i].tagged()) {
+            continue;
+        }
         let mut tags: Vec<String> = reply_tags
             .iter()
             .map(|i| api.messages[*i].tag.clone())
@@ -321,8 +340,21 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             .contains(&error_tag_field.as_str()))
         .then(|| prop_key(&error_tag_field)),
         nested_tag: api.nested_tag(),
+        has_tagged: sent.iter().any(|m| !m.untagged),
+        has_untagged: sent.iter().any(|m| m.untagged),
+        not_an_object_suffix: not_an_object_suffix(api),
         sent,
         requests,
+        sent_shapes,
+        received_shapes: api
+            .sent
+            .iter()
+            .filter_map(|&i| {
+                let m = &api.messages[i];
+                m.untagged()
+                    .map(|u| shape_entry(&m.tag, u, m.declares_id, None))
+            })
+            .collect(),
         checks: compiler.render(),
     }
     .render()
@@ -366,8 +398,19 @@ struct ClientTs {
     error_tag_key: String,
     error_tag_member: Option<String>,
     nested_tag: bool,
+    /// Some message the client sends carries a tag.
+    has_tagged: bool,
+    /// Some message the client sends carries none.
+    has_untagged: bool,
+    /// What the `not_an_object` error adds about the messages without a tag (as the runtime's
+    /// `untagged_shapes` writes it), escaped for a template literal.
+    not_an_object_suffix: String,
     sent: Vec<SentView>,
     requests: Vec<RequestView>,
+    /// The messages without a tag that the client sends, as `Shape` literals.
+    sent_shapes: Vec<String>,
+    /// The messages without a tag that the server sends, as `Shape` literals.
+    received_shapes: Vec<String>,
     checks: String,
 }
 
@@ -378,6 +421,67 @@ struct SentView {
     declares_id: bool,
     check: String,
     doc: String,
+    /// Sent as it is, without a tag.
+    untagged: bool,
+}
+
+/// `" or one of: an array (`samples`), a string (`note`)"`: the runtime's `untagged_shapes`
+/// for the messages the server receives, for the client's `not_an_object` error, escaped for a
+/// template literal.
+fn not_an_object_suffix(api: &Api) -> String {
+    let shapes: Vec<String> = api
+        .received
+        .iter()
+        .filter_map(|r| {
+            let message = &api.messages[r.message];
+            let untagged = message.untagged()?;
+            if untagged.types.is_empty() || untagged.types == ["object"] {
+                return None;
+            }
+            let types: Vec<&str> = untagged
+                .types
+                .iter()
+                .filter(|t| *t != "object")
+                .map(|t| match t.as_str() {
+                    "array" => "an array",
+                    "string" => "a string",
+                    "integer" => "an integer",
+                    "number" => "a number",
+                    "boolean" => "a boolean",
+                    _ => "null",
+                })
+                .collect();
+            Some(format!("{} (`{}`)", types.join(" or "), message.tag))
+        })
+        .collect();
+    if shapes.is_empty() {
+        return String::new();
+    }
+    format!(" or one of: {}", shapes.join(", "))
+        .replace('\\', "\\\\")
+        .replace('`', "\\`")
+        .replace("${", "\\${")
+}
+
+/// A `Shape` of `client.ts`: how a message without a tag is told apart (see `ir::Untagged`).
+fn shape_entry(
+    name: &str,
+    untagged: &crate::ir::Untagged,
+    declares_id: bool,
+    check: Option<&str>,
+) -> String {
+    let types = untagged
+        .types
+        .iter()
+        .map(|t| js_string(t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let key = untagged.key.as_deref().map_or("null".to_owned(), js_string);
+    let check = check.map(|c| format!(", check: {c}")).unwrap_or_default();
+    format!(
+        "{{ name: {}, types: [{types}], key: {key}, declaresId: {declares_id}{check} }}",
+        js_string(name)
+    )
 }
 
 struct RequestView {
