@@ -505,7 +505,13 @@ export class Client {
             }
             key = JSON.stringify(message[ID_FIELD]);
         }
-        const text = JSON.stringify(message);
+        return this.#deliver(JSON.stringify(message), key);
+    }
+    /** Checks `text` as the server will read it, then sends or queues it. */
+    #deliver(text, key) {
+        // `undefined` (or a function) has no JSON text at all.
+        if (text === undefined)
+            throw new ApiError(errorObject("invalid_json", "the message is not JSON: it has no JSON form", []));
         if (this.#validate) {
             // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
             const error = checkWire(JSON.parse(text), text);
