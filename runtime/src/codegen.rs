@@ -24,7 +24,7 @@ pub use crate::validate::check;
 #[cfg(feature = "client")]
 pub use crate::client;
 pub use crate::{
-    Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Untagged,
+    Bytes, Check, Context, Endpoint, HandlerError, Incoming, Outgoing, Reject, Service, Untagged,
     Validator, decode,
 };
 

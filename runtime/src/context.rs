@@ -120,7 +120,11 @@ impl<Out: Outgoing> Context<Out> {
     /// running. Never waits: under back-pressure, this connection's bound is doubled for it
     /// (see [`SlowConsumer::BackPressure`](crate::SlowConsumer::BackPressure)).
     pub fn send(&self, msg: impl Into<Out>) -> Result<(), SendError> {
-        let text = encode(&msg.into())?;
+        let msg = msg.into();
+        if let Some(bytes) = msg.binary() {
+            return self.outbox.push_binary(bytes).map_err(SendError::from);
+        }
+        let text = encode(&msg)?;
         self.outbox.push(text, false).map_err(SendError::from)
     }
 
@@ -130,7 +134,13 @@ impl<Out: Outgoing> Context<Out> {
     /// For a connection on another node, `Ok` means the message was handed to the backend; if
     /// that connection is gone by the time it arrives, the message is dropped there.
     pub fn send_to(&self, id: ConnectionId, msg: impl Into<Out>) -> Result<(), SendError> {
-        let text = encode(&msg.into())?;
+        let msg = msg.into();
+        if id == self.id
+            && let Some(bytes) = msg.binary()
+        {
+            return self.outbox.push_binary(bytes).map_err(SendError::from);
+        }
+        let text = encode(&msg)?;
         if id == self.id {
             return self.outbox.push(text, false).map_err(SendError::from);
         }
@@ -223,6 +233,11 @@ impl<Out: Outgoing> Context<Out> {
 /// Serializes an outgoing message. Debug builds also check it against its schema (see
 /// [`Outgoing::validator`]); release builds skip that.
 pub(crate) fn encode<O: Outgoing>(msg: &O) -> Result<Utf8Bytes, SendError> {
+    if msg.binary().is_some() {
+        return Err(SendError::Serialize(
+            "a binary message goes to its own connection only (a reply, or `ctx.send`); broadcasts and other connections get JSON text".to_owned(),
+        ));
+    }
     let text = serde_json::to_string(msg).map_err(|e| SendError::Serialize(e.to_string()))?;
     if cfg!(debug_assertions)
         && let Some(schema) = msg.validator()

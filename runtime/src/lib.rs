@@ -19,7 +19,8 @@
 //!   order, one at a time. The handler's reply is sent back.
 //! - Every bad input gets one [`ErrorMessage`] (see [`ErrorCode`] for the codes) and the
 //!   connection stays open: not JSON, not an object, missing or unknown tag, schema violations,
-//!   handler errors, handler panics, binary frames.
+//!   handler errors, handler panics, binary frames (unless the API declares a binary message:
+//!   then a binary frame is that message, [`Incoming::from_binary`]).
 //! - Messages a handler sends to its own connection ([`Context::send`], a broadcast to a room it
 //!   is in) arrive before its reply.
 //!
@@ -58,6 +59,9 @@ pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
 pub use rooms::{ConnectionId, Hub, MESSAGE_OVERHEAD, Metrics, SendError, SlowConsumer};
 pub use server::{Endpoint, Settings, serve_connection};
 pub use validate::Validator;
+
+/// The bytes of a binary message (the `bytes` crate's, as axum and tungstenite use them).
+pub use axum::body::Bytes;
 
 /// A WebSocket API: what a generated `Server<H>` adapter implements for a user's handler.
 ///
@@ -158,6 +162,20 @@ pub trait Incoming: Sized + Send + 'static {
         let _ = index;
         None
     }
+
+    /// The message a binary frame is: the API's binary message (`contentType:
+    /// application/octet-stream`, or a payload of `format: binary`), holding the frame's bytes.
+    /// `None` when the API has none: then a binary frame gets `unsupported_frame`.
+    fn from_binary(bytes: Bytes) -> Option<Self> {
+        let _ = bytes;
+        None
+    }
+
+    /// The bytes of a binary message, which goes out as a binary frame (for clients, which send
+    /// these messages); `None` for a JSON message.
+    fn to_binary(&self) -> Option<Bytes> {
+        None
+    }
 }
 
 /// What a server sends: the generated `ServerMessage` enum.
@@ -174,6 +192,13 @@ pub trait Outgoing: serde::Serialize + Send + Sync + 'static {
     fn declares_id(&self) -> bool {
         false
     }
+
+    /// The bytes of a binary message, which the runtime sends as a binary frame, as they are;
+    /// `None` for a JSON message. A binary message goes only to its own connection (a reply,
+    /// or [`Context::send`]): broadcasts carry JSON text.
+    fn binary(&self) -> Option<Bytes> {
+        None
+    }
 }
 
 /// Untyped messages: no schema to check.
@@ -183,4 +208,11 @@ impl Outgoing for serde_json::Value {}
 pub trait Check {
     /// Whether the value meets every constraint of its schema.
     fn check(&self) -> bool;
+}
+
+/// A binary message's bytes: any bytes are its payload.
+impl Check for Bytes {
+    fn check(&self) -> bool {
+        true
+    }
 }

@@ -2,7 +2,10 @@
    syn and formatted with prettyplease, so whitespace here does not matter. #}
 /// The context a handler gets: this connection's id, path parameters, rooms, and sending.
 pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
-
+{% for b in binary_types %}
+{{ b.doc }}
+pub type {{ b.name }} = ::socketsundso::codegen::Bytes;
+{% endfor %}
 /// Every message the server receives, tagged by its `{{ tag_field }}` field.
 #[allow(clippy::large_enum_variant, reason = "a message moves once, from the decoder to its handler; a box would cost an allocation per message")]
 #[derive(Clone, Debug, PartialEq, ::socketsundso::codegen::serde::Serialize, ::socketsundso::codegen::serde::Deserialize)]
@@ -16,7 +19,9 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
 pub enum ClientMessage {
 {%- for v in client %}
     {{ v.doc }}
-{%- if nested_tag %}
+{%- if v.binary %}
+    #[serde(skip)]
+{%- else if nested_tag %}
 {%- else if v.untagged %}
     #[serde(untagged)]
 {%- else %}
@@ -39,7 +44,9 @@ pub enum ClientMessage {
 pub enum ServerMessage {
 {%- for v in server %}
     {{ v.doc }}
-{%- if nested_tag %}
+{%- if v.binary %}
+    #[serde(skip)]
+{%- else if nested_tag %}
 {%- else if v.untagged %}
     #[serde(untagged)]
 {%- else %}
@@ -51,20 +58,20 @@ pub enum ServerMessage {
     {{ v.name }}({{ v.name }}),
 {%- endfor %}
 }
-{% for v in client %}
+{% for v in client %}{% if v.from_impl %}
 impl ::std::convert::From<{{ v.name }}> for ClientMessage {
     fn from(message: {{ v.name }}) -> Self {
         Self::{{ v.name }}(message)
     }
 }
-{% endfor %}
-{% for v in server %}
+{% endif %}{% endfor %}
+{% for v in server %}{% if v.from_impl %}
 impl ::std::convert::From<{{ v.name }}> for ServerMessage {
     fn from(message: {{ v.name }}) -> Self {
         Self::{{ v.name }}(message)
     }
 }
-{% endfor %}
+{% endif %}{% endfor %}
 
 {% for e in reply_enums %}
 {{ e.doc }}
@@ -188,6 +195,21 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         }
     }
 {%- endif %}
+{%- if let Some(b) = binary_in %}
+
+    fn from_binary(bytes: ::socketsundso::codegen::Bytes) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(Self::{{ b }}(bytes))
+    }
+
+    fn to_binary(&self) -> ::std::option::Option<::socketsundso::codegen::Bytes> {
+        match self {
+            Self::{{ b }}(bytes) => ::std::option::Option::Some(::std::clone::Clone::clone(bytes)),
+{%- if !binary_in_only %}
+            _ => ::std::option::Option::None,
+{%- endif %}
+        }
+    }
+{%- endif %}
 }
 
 /// Lets debug builds check every message the server sends against its schema.
@@ -203,15 +225,33 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
 {%- else %}
         match self {
 {%- for v in server %}
+{%- if v.binary %}
+            // Bytes: nothing to check.
+            Self::{{ v.name }}(_) => ::std::option::Option::None,
+{%- else %}
             Self::{{ v.name }}(_) => {
                 static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
                     ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
                 ::std::option::Option::Some(&*SCHEMA)
             }
+{%- endif %}
 {%- endfor %}
         }
 {%- endif %}
     }
+{%- if !server_binary.is_empty() %}
+
+    fn binary(&self) -> ::std::option::Option<::socketsundso::codegen::Bytes> {
+        match self {
+{%- for b in server_binary %}
+            Self::{{ b }}(bytes) => ::std::option::Option::Some(::std::clone::Clone::clone(bytes)),
+{%- endfor %}
+{%- if !server_all_binary %}
+            _ => ::std::option::Option::None,
+{%- endif %}
+        }
+    }
+{%- endif %}
 }
 
 /// The API's handlers: one method per message the server receives.
@@ -314,13 +354,13 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
                 ::socketsundso::codegen::run_blocking(move || handler.{{ h.method }}(&ctx, message))
                     .await
 {%- if h.has_reply %}
-                    .map(|reply| ::std::option::Option::Some(ServerMessage::from(reply)))
+                    .map(|reply| ::std::option::Option::Some({{ h.reply_ctor }}(reply)))
 {%- else %}
                     .map(|()| ::std::option::Option::None)
 {%- endif %}
             }
 {%- else if h.has_reply %}
-            ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some(ServerMessage::from(reply))),
+            ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|reply| ::std::option::Option::Some({{ h.reply_ctor }}(reply))),
 {%- else %}
             ClientMessage::{{ h.message }}(message) => self.handler.{{ h.method }}(ctx, message).await.map(|()| ::std::option::Option::None),
 {%- endif %}

@@ -161,6 +161,12 @@ pub mod client {
             }
 {%- endif %}
         }
+{%- if let Some(b) = binary %}
+
+        fn from_binary(bytes: ::socketsundso::codegen::Bytes) -> ::std::option::Option<Self> {
+            ::std::option::Option::Some(Self::{{ b }}(bytes))
+        }
+{%- endif %}
 {%- if !untagged.is_empty() %}
 
         const UNTAGGED: &'static [::socketsundso::codegen::Untagged] = &[

@@ -22,7 +22,7 @@ export const ID_FIELD: string | null = {{ id_field_lit }};
 /** The tags of the messages the client sends, each with whether its payload declares the id field. */
 const SENT_TAGS: ReadonlyMap<string, boolean> = new Map([
 {%- for m in sent %}
-{%- if !m.untagged %}
+{%- if !m.untagged && !m.binary %}
   [{{ m.tag_lit }}, {{ m.declares_id }}],
 {%- endif %}
 {%- endfor %}
@@ -31,7 +31,7 @@ const SENT_TAGS: ReadonlyMap<string, boolean> = new Map([
 /** What the client checks each payload against before sending it. */
 const PAYLOAD_CHECKS: ReadonlyMap<string, Check> = new Map<string, Check>([
 {%- for m in sent %}
-{%- if !m.untagged %}
+{%- if !m.untagged && !m.binary %}
   [{{ m.tag_lit }}, {{ m.check }}],
 {%- endif %}
 {%- endfor %}
@@ -265,10 +265,23 @@ export class ApiError extends Error {
   }
 }
 
+{%- if has_binary %}
+/** What a binary message may be sent as. */
+export type BinaryData = ArrayBuffer | ArrayBufferView | Blob;
+
+{% endif -%}
 /** The parts of the WebSocket API the client uses: the browser's `WebSocket` and the `ws` package's both fit. */
 export interface WebSocketLike {
   readonly readyState: number;
+{%- if received_binary.is_some() %}
+  /** Set to `"arraybuffer"`: binary frames arrive as `ArrayBuffer`s. */
+  binaryType: string;
+{%- endif %}
+{%- if has_binary %}
+  send(data: string | BinaryData): void;
+{%- else %}
   send(data: string): void;
+{%- endif %}
   close(code?: number, reason?: string): void;
   onopen: ((event: any) => void) | null;
   onclose: ((event: any) => void) | null;
@@ -349,7 +362,7 @@ interface Pending {
 
 /** A message waiting for the connection, with the correlation key of its request, if any. */
 interface Queued {
-  text: string;
+  text: string{% if has_binary %} | BinaryData{% endif %};
   key: string | null;
 }
 
@@ -401,7 +414,7 @@ export class Client {
   #stateListeners = new Set<(state: ConnectionState) => void>();
   #firstOpen: { resolve: () => void; reject: (e: ApiError) => void } | null = null;
   /** Messages that arrived with the opening of the connection, held for one turn (see `#open`). */
-  #held: string[] | null = null;
+  #held: {% if received_binary.is_some() %}(string | Uint8Array){% else %}string{% endif %}[] | null = null;
 
   /** Use {@link connect}, which also waits for the connection to open. */
   constructor(url: string, options: ConnectOptions = {}) {
@@ -430,7 +443,11 @@ export class Client {
 {%- endif %}
     this.send = {
 {%- for m in sent %}
+{%- if m.binary %}
+      {{ m.method }}: (payload) => this.#sendBinary(payload),
+{%- else %}
       {{ m.method }}: (payload) => this.#send({% if m.untagged %}null{% else %}{{ m.tag_lit }}{% endif %}, payload, null),
+{%- endif %}
 {%- endfor %}
     };
     this.request = {
@@ -535,6 +552,9 @@ export class Client {
       return;
     }
     this.#socket = socket;
+{%- if received_binary.is_some() %}
+    socket.binaryType = "arraybuffer";
+{%- endif %}
     socket.onopen = () => {
       if (this.#socket !== socket) return;
       // The backoff starts over only once this connection has lasted: a server that accepts and
@@ -566,9 +586,16 @@ export class Client {
     };
     socket.onmessage = (event: { data: unknown }) => {
       if (this.#socket !== socket) return;
+{%- if received_binary.is_some() %}
+      const data = typeof event.data === "string" ? event.data : bytesOf(event.data);
+      if (data === undefined) return;
+      if (this.#held !== null) this.#held.push(data);
+      else this.#receive(data);
+{%- else %}
       if (typeof event.data !== "string") return;
       if (this.#held !== null) this.#held.push(event.data);
       else this.#receive(event.data);
+{%- endif %}
     };
     socket.onerror = () => {
       // The close event follows and does the work.
@@ -621,7 +648,16 @@ export class Client {
     }
   }
 
+{%- if let Some(name) = received_binary %}
+  #receive(text: string | Uint8Array): void {
+    if (typeof text !== "string") {
+      // A binary frame: the API's binary message.
+      for (const fn of [...(this.#listeners.get({{ name }}) ?? [])]) callListener(fn as (m: unknown) => void, text);
+      return;
+    }
+{%- else %}
   #receive(text: string): void {
+{%- endif %}
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -681,6 +717,7 @@ export class Client {
   }
 
 {%- if !sent.is_empty() %}
+{%- if has_tagged || has_untagged %}
 {%- if has_untagged %}
   /** Checks and sends a message (`tag` `null`: a message without a tag, sent as it is); returns its correlation key. */
   #send(tag: string | null, payload: unknown, id: string | number | null): string | null {
@@ -735,6 +772,20 @@ export class Client {
       const error = checkWire(JSON.parse(text), text);
       if (error !== null) throw new ApiError(error);
     }
+    return this.#transmit(text, key);
+  }
+{%- endif %}
+{%- if has_binary %}
+
+  /** Sends a binary message: the bytes as they are, in one binary frame. */
+  #sendBinary(data: BinaryData): void {
+    if (this.#state === "closed") throw clientError("closed", "the client was closed");
+    this.#transmit(data, null);
+  }
+{%- endif %}
+
+  /** Sends `data` now, or queues it until the connection is open. */
+  #transmit(text: string{% if has_binary %} | BinaryData{% endif %}, key: string | null): string | null {
     const socket = this.#socket;
     if (this.#state === "open" && socket !== null && socket.readyState === OPEN) {
       socket.send(text);
@@ -803,6 +854,15 @@ function clientError(code: ErrorCode, message: string): ApiError {
   return new ApiError(errorObject(code, message, []));
 }
 
+{%- if received_binary.is_some() %}
+/** The bytes of a binary frame (an `ArrayBuffer`, or a view such as a Node `Buffer`). */
+function bytesOf(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+{% endif -%}
 /** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
 function tagValue(message: Record<string, unknown>): unknown {
   let found: unknown = message;

@@ -155,6 +155,10 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
         ));
     }
     for message in &api.messages {
+        // A binary message's payload is `Bytes`, not a type of typify's.
+        if message.binary() {
+            continue;
+        }
         let schema = to_schemars(
             super::view::payload_view(&message.payload.schema, &api.definitions),
             &message.payload.pointer,
@@ -493,6 +497,27 @@ impl VisitMut for Fixups {
         visit_mut::visit_item_enum_mut(self, item);
     }
 
+    /// typify writes `impl Default for E { fn default() -> Self { E::First } }` for an enum
+    /// whose `default` is its first variant, which clippy would have derived.
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        let is_default = item
+            .trait_
+            .as_ref()
+            .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
+        let returns_a_variant = item.items.iter().any(|member| match member {
+            syn::ImplItem::Fn(f) => matches!(
+                f.block.stmts.as_slice(),
+                [syn::Stmt::Expr(syn::Expr::Path(p), None)] if p.path.segments.len() == 2
+            ),
+            _ => false,
+        });
+        if is_default && returns_a_variant {
+            item.attrs
+                .push(syn::parse_quote!(#[allow(clippy::derivable_impls)]));
+        }
+        visit_mut::visit_item_impl_mut(self, item);
+    }
+
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         if let syn::Expr::Path(path) = &mut *call.func {
             let segments = &path.path.segments;
@@ -532,6 +557,16 @@ struct Variant {
     skip_de: bool,
     /// The message has no tag on the wire: it serializes as it is (`#[serde(untagged)]`).
     untagged: bool,
+    /// A binary message (`Bytes`): serde skips it, the runtime sends its bytes.
+    binary: bool,
+    /// Whether the enum gets `From<payload>` for it.
+    from_impl: bool,
+}
+
+/// The alias of a binary message's payload type.
+struct BinaryType {
+    name: String,
+    doc: String,
 }
 
 /// A handler's reply that is one of several messages.
@@ -543,6 +578,8 @@ struct ReplyEnum {
 
 /// One handler method.
 struct HandlerView {
+    /// What turns the reply into a `ServerMessage` (`ServerMessage::from`).
+    reply_ctor: String,
     method: String,
     message: String,
     reply_type: String,
@@ -573,6 +610,16 @@ struct Glue {
     handlers: Vec<HandlerView>,
     /// The received messages without a tag.
     client_untagged: Vec<UntaggedView>,
+    /// The `ClientMessage` variant of the binary message the server receives, if any.
+    binary_in: Option<String>,
+    /// It is the only `ClientMessage` variant.
+    binary_in_only: bool,
+    /// The `ServerMessage` variants of binary messages.
+    server_binary: Vec<String>,
+    /// Every `ServerMessage` variant is binary.
+    server_all_binary: bool,
+    /// Aliases for the binary messages' payload types.
+    binary_types: Vec<BinaryType>,
 }
 
 impl Glue {
@@ -591,6 +638,8 @@ impl Glue {
             schema_lit: raw_lit(&validator_document(api, &m.payload.schema).to_string()),
             skip_de: false,
             untagged: !m.tagged(),
+            binary: m.binary(),
+            from_impl: true,
         };
         // serde wants the untagged variants last.
         let received = api
@@ -604,9 +653,9 @@ impl Glue {
                     .map(|r| r.message)
                     .filter(|&i| !api.messages[i].tagged()),
             );
-        let client = received.map(|i| variant(&api.messages[i])).collect();
+        let mut client: Vec<Variant> = received.map(|i| variant(&api.messages[i])).collect();
         let mut seen_tags = BTreeSet::new();
-        let server = tagged_first(api, &api.sent)
+        let mut server: Vec<Variant> = tagged_first(api, &api.sent)
             .into_iter()
             .map(|i| {
                 let message = &api.messages[i];
@@ -625,6 +674,37 @@ impl Glue {
             })
             .collect();
         let client_untagged = untagged_views(api, api.received.iter().map(|r| r.message));
+        // `From<Bytes>` only once per enum: two binary messages would both be `Bytes`.
+        for variants in [&mut client, &mut server] {
+            let binary = variants.iter().filter(|v| v.binary).count();
+            for v in variants.iter_mut().filter(|v| v.binary) {
+                v.from_impl = binary == 1;
+            }
+        }
+        let binary_in = client.iter().find(|v| v.binary).map(|v| v.name.clone());
+        let binary_in_only = binary_in.is_some() && client.len() == 1;
+        let server_binary: Vec<String> = server
+            .iter()
+            .filter(|v| v.binary)
+            .map(|v| v.name.clone())
+            .collect();
+        let server_all_binary = server_binary.len() == server.len();
+        let binary_types = api
+            .messages
+            .iter()
+            .filter(|m| m.binary())
+            .map(|m| BinaryType {
+                name: m.rust_name.clone(),
+                doc: doc_attrs(&[
+                    Some(format!(
+                        "`{}`: a binary frame, its bytes as they are.",
+                        m.tag
+                    )),
+                    m.summary.clone(),
+                    m.description.clone(),
+                ]),
+            })
+            .collect();
         let handlers = api
             .received
             .iter()
@@ -633,7 +713,8 @@ impl Glue {
                 let (reply_type, reply_line) = match &r.reply {
                     Reply::One(i) => {
                         let reply = &api.messages[*i];
-                        (reply.rust_name.clone(), format!("Replies with `{}` ([`{}`]).", reply.tag, reply.rust_name))
+                        let what = if reply.binary() { "the binary message " } else { "" };
+                        (reply.rust_name.clone(), format!("Replies with {what}`{}` ([`{}`]).", reply.tag, reply.rust_name))
                     }
                     Reply::Many { rust_name, messages } => {
                         let tags: Vec<String> = messages.iter().map(|i| format!("`{}`", api.messages[*i].tag)).collect();
@@ -641,7 +722,15 @@ impl Glue {
                     }
                     Reply::None => ("()".to_owned(), "Sends no reply; use `ctx` to send messages.".to_owned()),
                 };
+                // A binary reply is `Bytes`: its variant, since `From<Bytes>` may not be unique.
+                let reply_ctor = match &r.reply {
+                    Reply::One(i) if api.messages[*i].binary() => {
+                        format!("ServerMessage::{}", api.messages[*i].rust_name)
+                    }
+                    _ => "ServerMessage::from".to_owned(),
+                };
                 HandlerView {
+                    reply_ctor,
                     method: r.method.clone(),
                     message: message.rust_name.clone(),
                     reply_type,
@@ -713,6 +802,11 @@ impl Glue {
             server,
             handlers,
             client_untagged,
+            binary_in,
+            binary_in_only,
+            server_binary,
+            server_all_binary,
+            binary_types,
         }
     }
 }
@@ -837,6 +931,8 @@ struct ClientGlue {
     variants: Vec<String>,
     /// The sent messages without a tag.
     untagged: Vec<UntaggedView>,
+    /// The `ServerMessage` variant a binary frame is (the first binary message).
+    binary: Option<String>,
 }
 
 impl ClientGlue {
@@ -987,6 +1083,12 @@ impl ClientGlue {
             tags,
             variants,
             untagged: untagged_views(api, api.sent.iter().copied()),
+            binary: api
+                .sent
+                .iter()
+                .map(|&i| &api.messages[i])
+                .find(|m| m.binary())
+                .map(|m| m.rust_name.clone()),
         }
     }
 }

@@ -102,8 +102,13 @@ impl Message {
     pub fn untagged(&self) -> Option<&Untagged> {
         match &self.wire {
             Wire::Untagged(untagged) => Some(untagged),
-            Wire::Tagged => None,
+            Wire::Tagged | Wire::Binary => None,
         }
+    }
+
+    /// Whether the message is a binary frame.
+    pub fn binary(&self) -> bool {
+        self.wire == Wire::Binary
     }
 }
 
@@ -117,6 +122,11 @@ pub enum Wire {
     /// messages of its direction by its shape. [`Message::tag`] is then only its name (handler
     /// and event names), never on the wire.
     Untagged(Untagged),
+    /// A binary frame (`contentType: application/octet-stream`, `audio/*`, `video/*`,
+    /// `image/*`, or a payload of `type: string, format: binary`): its bytes as they are. The
+    /// server receives at most one binary message, so a binary frame is that one.
+    /// [`Message::tag`] is only its name.
+    Binary,
 }
 
 /// The shape of a message without a tag.
@@ -460,6 +470,10 @@ impl<'a> Builder<'a> {
         let received: BTreeSet<usize> = self.received.iter().map(|r| r.message).collect();
         let mut found = vec![];
         for index in received {
+            // A binary payload is bytes: nothing in it is checked, and nothing needs to be.
+            if self.messages[index].binary() {
+                continue;
+            }
             let payload = &self.messages[index].payload;
             crate::keywords::unenforced(&payload.schema, &payload.pointer, &mut found);
         }
@@ -751,12 +765,15 @@ impl<'a> Builder<'a> {
         let key = v2::message_key(doc, pointer);
         let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
 
-        if let Some(content_type) = text("contentType")
+        let content_type = text("contentType");
+        let binary_type = content_type.as_deref().is_some_and(binary_content_type);
+        if let Some(content_type) = &content_type
             && !content_type.contains("json")
+            && !binary_type
         {
             return Err(doc
-                    .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages are supported"))
-                    .help("socketsundso speaks JSON text frames; use `contentType: application/json`"));
+                    .error(&child(pointer, "contentType"), format!("message `{key}` has content type `{content_type}`; only JSON messages and binary data are supported"))
+                    .help("use `contentType: application/json` for JSON text frames, or `application/octet-stream` (or an `audio/`, `video/` or `image/` type) for binary frames whose bytes the handler gets as they are"));
         }
         // AsyncAPI 2.x puts `schemaFormat` on the message.
         if let Some(format) = node.get("schemaFormat") {
@@ -765,6 +782,9 @@ impl<'a> Builder<'a> {
         let message_settings: MessageSettings =
             settings(doc, pointer, "a message", &mut self.warnings)?;
         self.correlation(pointer, node, &key)?;
+        if binary_type || payload::binary_payload(doc, pointer) {
+            return self.binary_message(pointer, &key, node, binary_type);
+        }
 
         let shape = payload::shape(doc, pointer, node, &key, &self.tag_field)?;
         let summary = text("summary").or_else(|| text("title"));
@@ -888,6 +908,43 @@ impl<'a> Builder<'a> {
         Ok(indexes)
     }
 
+    /// A binary message: its payload is the frame's bytes. A payload schema that describes
+    /// something else (the decoded content of an `application/octet-stream`) is not enforced.
+    fn binary_message(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        node: &Map<String, Value>,
+        binary_type: bool,
+    ) -> Result<Vec<usize>> {
+        let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_owned);
+        let payload_at = child(pointer, "payload");
+        if binary_type
+            && node.get("payload").is_some()
+            && !payload::binary_payload(self.doc, pointer)
+        {
+            self.warn(
+                &payload_at,
+                format!("message `{key}` is binary (its `contentType`): the handler gets its bytes as they are, and its payload schema is not checked; write `payload: {{type: string, format: binary}}` to say so"),
+            );
+        }
+        let summary = text("summary").or_else(|| text("title"));
+        let description = text("description");
+        let index = self.add_message(
+            pointer,
+            key,
+            &type_name(key),
+            key.to_owned(),
+            &summary,
+            &description,
+            payload_at,
+            serde_json::json!({ "type": "string", "format": "binary" }),
+            Wire::Binary,
+        )?;
+        self.by_pointer.insert(pointer.to_owned(), vec![index]);
+        Ok(vec![index])
+    }
+
     /// A tag that the payload does not fix: `x-socketsundso-tag`, the message's `name`, or its
     /// key (these two with a warning).
     fn derived_tag(
@@ -934,7 +991,7 @@ impl<'a> Builder<'a> {
         if let Some(index) = (0..self.messages.len()).find(|&i| {
             let message = &self.messages[i];
             message.tag == tag
-                && message.tagged() == (wire == Wire::Tagged)
+                && std::mem::discriminant(&message.wire) == std::mem::discriminant(&wire)
                 && (message.payload.pointer == payload_at
                     || (message.key == key && self.stated[i] == schema))
         }) {
@@ -951,6 +1008,7 @@ impl<'a> Builder<'a> {
         let object_like = match &wire {
             Wire::Tagged => true,
             Wire::Untagged(untagged) => untagged.types == ["object"],
+            Wire::Binary => false,
         };
         if let Value::Object(object) = &mut schema {
             if object_like && !object.contains_key("oneOf") && !object.contains_key("anyOf") {
@@ -1265,9 +1323,29 @@ impl Builder<'_> {
         }
         let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
         for (receives, list) in [(true, received), (false, self.sent.clone())] {
+            let binary: Vec<usize> = list
+                .iter()
+                .copied()
+                .filter(|&i| self.messages[i].binary())
+                .collect();
+            if let [first, second, ..] = binary[..] {
+                let message = format!(
+                    "the server {} two binary messages, `{}` ({}) and `{}`: a binary frame carries nothing that tells them apart",
+                    if receives { "receives" } else { "sends" },
+                    self.messages[first].key,
+                    self.doc.display_pointer(&self.pointers[first]),
+                    self.messages[second].key,
+                );
+                self.shape_problem(
+                    receives,
+                    second,
+                    message,
+                    "make them one binary message, or send one of them as JSON",
+                );
+            }
             let untagged: Vec<usize> = list
                 .into_iter()
-                .filter(|&i| !self.messages[i].tagged())
+                .filter(|&i| self.messages[i].untagged().is_some())
                 .collect();
             for &i in &untagged {
                 if !self.nested_tag()
@@ -1367,6 +1445,20 @@ impl Builder<'_> {
     fn nested_tag(&self) -> bool {
         self.tag_field.contains('.')
     }
+}
+
+/// Whether a `contentType` is one whose messages are binary frames.
+fn binary_content_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/octet-stream"
+        || ["audio/", "video/", "image/"]
+            .iter()
+            .any(|prefix| essence.starts_with(prefix))
 }
 
 /// `an array`, `a string`, ...

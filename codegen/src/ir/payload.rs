@@ -199,6 +199,16 @@ pub(crate) fn is_json_schema_format(format: &str) -> bool {
         .any(|f| lower.contains(f))
 }
 
+/// Whether the message at `pointer` has a payload of `type: string, format: binary` (through
+/// `$ref`s): raw bytes, a binary frame.
+pub(crate) fn binary_payload(doc: &Document, pointer: &str) -> bool {
+    let Ok((_, schema)) = doc.resolve(&child(pointer, "payload")) else {
+        return false;
+    };
+    schema.get("format").and_then(Value::as_str) == Some("binary")
+        && schema.get("type").is_none_or(|t| t == "string")
+}
+
 /// The JSON types (`object`, `array`, `string`, `number`, `integer`, `boolean`, `null`) that a
 /// schema allows, as its `type`, `const`, `enum`, `oneOf`/`anyOf` branches or `$ref` target say;
 /// `None` when it does not say (then any value fits). Sorted, without repeats.

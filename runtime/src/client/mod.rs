@@ -183,7 +183,7 @@ impl<S> State<S> {
 
 /// What the writer task writes.
 enum Outbound {
-    Text(Utf8Bytes),
+    Frame(Message),
     Close,
 }
 
@@ -285,9 +285,14 @@ where
     /// [`ClientError::Invalid`] when the message breaks its schema (it is not sent);
     /// [`ClientError::Closed`] when the connection is closed.
     pub async fn send(&self, message: C) -> Result<(), ClientError> {
+        // A binary message goes out as a binary frame, its bytes as they are.
+        if let Some(bytes) = message.to_binary() {
+            return self.enqueue(Outbound::Frame(Message::Binary(bytes))).await;
+        }
         let text = serde_json::to_string(&message).map_err(ClientError::Serialize)?;
         self.check(&text)?;
-        self.enqueue(Outbound::Text(text.into())).await
+        self.enqueue(Outbound::Frame(Message::Text(text.into())))
+            .await
     }
 
     /// Sends `message` with a correlation id and waits for the reply: the server's message
@@ -334,7 +339,8 @@ where
         // reading must not hold a request past it.
         let limit = self.inner.settings.request_timeout;
         let exchange = async {
-            self.enqueue(Outbound::Text(text.into())).await?;
+            self.enqueue(Outbound::Frame(Message::Text(text.into())))
+                .await?;
             match rx.await {
                 Ok(result) => result,
                 // The reader dropped the waiter without an answer: it has ended.
@@ -358,7 +364,8 @@ where
     pub async fn send_text(&self, text: impl Into<String>) -> Result<(), ClientError> {
         let text = text.into();
         self.check(&text)?;
-        self.enqueue(Outbound::Text(text.into())).await
+        self.enqueue(Outbound::Frame(Message::Text(text.into())))
+            .await
     }
 
     /// Checks `text` as the server will: with the server's decoding.
@@ -504,12 +511,16 @@ async fn read_loop<T, S>(
         };
         match frame {
             Some(Ok(Message::Text(text))) => route(&state, &events, text.as_str()).await,
-            Some(Ok(Message::Binary(_))) => {
-                let error = ErrorMessage::new(
-                    ErrorCode::UnsupportedFrame,
-                    "the server sent a binary frame; the API speaks JSON text frames",
-                );
-                let _ = events.send(Err(ClientError::Decode(Box::new(error)))).await;
+            Some(Ok(Message::Binary(bytes))) => {
+                // The API's binary message (never a reply: it carries no id), or a frame the
+                // document does not declare.
+                let item = S::from_binary(bytes).ok_or_else(|| {
+                    ClientError::Decode(Box::new(ErrorMessage::new(
+                        ErrorCode::UnsupportedFrame,
+                        "the server sent a binary frame; the API speaks JSON text frames",
+                    )))
+                });
+                let _ = events.send(item).await;
             }
             Some(Ok(Message::Close(frame))) => {
                 let closed = match frame {
@@ -595,17 +606,17 @@ async fn write_loop<T>(
             _ = done.wait_for(|done| *done) => return,
         };
         // `None`: every handle is gone, so close.
-        let Some(Outbound::Text(text)) = item else {
+        let Some(Outbound::Frame(frame)) = item else {
             break;
         };
-        if sink.feed(Message::Text(text)).await.is_err() {
+        if sink.feed(frame).await.is_err() {
             return;
         }
         let mut close = false;
         for _ in 0..settings.send_queue {
             match outbound.try_recv() {
-                Ok(Outbound::Text(text)) => {
-                    if sink.feed(Message::Text(text)).await.is_err() {
+                Ok(Outbound::Frame(frame)) => {
+                    if sink.feed(frame).await.is_err() {
                         return;
                     }
                 }

@@ -271,6 +271,7 @@ mod tests {
             .into_iter()
             .map(|item| match item {
                 Outbound::Text(t) => t.as_str().to_owned(),
+                Outbound::Binary(_) => "<binary>".to_owned(),
                 Outbound::Close(..) => "<close>".to_owned(),
             })
             .collect()

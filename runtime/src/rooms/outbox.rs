@@ -108,6 +108,8 @@ impl std::error::Error for SendError {}
 pub(crate) enum Outbound {
     /// A serialized message.
     Text(Utf8Bytes),
+    /// A binary message (only ever for its own connection: see `Context::send`).
+    Binary(axum::body::Bytes),
     /// Close the connection with this code and reason.
     Close(u16, String),
 }
@@ -116,6 +118,7 @@ impl Outbound {
     fn cost(&self) -> usize {
         match self {
             Self::Text(text) => cost(text),
+            Self::Binary(bytes) => bytes.len() + MESSAGE_OVERHEAD,
             Self::Close(..) => 0,
         }
     }
@@ -245,7 +248,16 @@ impl Outbox {
     /// Queues `text`. `can_wait`: the caller will wait for room under back-pressure (it gets
     /// [`Refused::Full`] then); callers that cannot wait queue up to twice the bound.
     pub(crate) fn push(&self, text: Utf8Bytes, can_wait: bool) -> Result<(), Refused> {
-        let cost = cost(&text);
+        self.push_item(Outbound::Text(text), can_wait)
+    }
+
+    /// Queues a binary message; it never waits, like [`Outbox::push`] without `can_wait`.
+    pub(crate) fn push_binary(&self, bytes: axum::body::Bytes) -> Result<(), Refused> {
+        self.push_item(Outbound::Binary(bytes), false)
+    }
+
+    fn push_item(&self, item: Outbound, can_wait: bool) -> Result<(), Refused> {
+        let cost = item.cost();
         let mut state = self.lock();
         if state.closed {
             return Err(Refused::Closed);
@@ -262,7 +274,11 @@ impl Outbox {
                 SlowConsumer::DropOldest => self.drop_oldest(&mut state, cost),
                 SlowConsumer::BackPressure if can_wait => {
                     state.waiting = true;
-                    return Err(Refused::Full(text));
+                    // Only text waits (`push` with `can_wait`).
+                    return Err(match item {
+                        Outbound::Text(text) => Refused::Full(text),
+                        _ => Refused::Slow,
+                    });
                 }
                 SlowConsumer::BackPressure => {
                     if state.pending + cost > self.limit.saturating_mul(2) {
@@ -273,7 +289,7 @@ impl Outbox {
             }
         }
         let was_empty = state.queue.is_empty();
-        state.queue.push_back(Outbound::Text(text));
+        state.queue.push_back(item);
         state.pending += cost;
         drop(state);
         if was_empty {
@@ -326,8 +342,8 @@ impl Outbox {
         let mut kept = VecDeque::new();
         while state.pending + cost > self.limit {
             match state.queue.pop_front() {
-                Some(Outbound::Text(text)) => {
-                    state.pending -= self::cost(&text);
+                Some(item @ (Outbound::Text(_) | Outbound::Binary(_))) => {
+                    state.pending -= item.cost();
                     dropped += 1;
                 }
                 // A close request is kept, in order.
@@ -481,6 +497,7 @@ mod tests {
             .iter()
             .map(|item| match item {
                 Outbound::Text(t) => t.len(),
+                Outbound::Binary(b) => b.len(),
                 Outbound::Close(..) => 0,
             })
             .collect()

@@ -54,8 +54,10 @@ const BATCH: usize = 64 * 1024;
 ///    [`Context::close`], or the connection is found to be a slow consumer, the loop ends; then
 ///    [`Service::on_disconnect`] runs and the connection leaves its rooms.
 ///
-/// Binary frames get `unsupported_frame`. Pings are answered by the WebSocket layer. A message
-/// larger than the limits gets `too_large` and close code 1009.
+/// A binary frame is the API's binary message, when it declares one ([`Incoming::from_binary`]);
+/// otherwise it gets `unsupported_frame`. A binary reply goes out as a binary frame. Pings are
+/// answered by the WebSocket layer. A message larger than the limits (binary or text) gets
+/// `too_large` and close code 1009.
 pub async fn serve_connection<S, W, E>(
     service: Arc<S>,
     hub: Hub,
@@ -176,12 +178,27 @@ where
                             other => other,
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => {
-                        let error = ErrorMessage::new(
-                            ErrorCode::UnsupportedFrame,
-                            "binary frames are not supported; send JSON text frames",
-                        );
-                        self.write(Some(error.to_json_tagged(self.tag_field).into())).await
+                    Some(Ok(Message::Binary(bytes))) => {
+                        match <S::Incoming as Incoming>::from_binary(bytes) {
+                            // The API's binary message: handled like any other.
+                            Some(message) => {
+                                let (reply, flow) = self
+                                    .while_writing(handle_message(service, ctx, message, None))
+                                    .await;
+                                match flow {
+                                    Flow::Continue => self.write(reply).await,
+                                    other => other,
+                                }
+                            }
+                            None => {
+                                let error = ErrorMessage::new(
+                                    ErrorCode::UnsupportedFrame,
+                                    "binary frames are not supported; send JSON text frames",
+                                );
+                                let text = error.to_json_tagged(self.tag_field);
+                                self.write(Some(Message::Text(text.into()))).await
+                            }
+                        }
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
                     Some(Ok(Message::Close(frame))) => {
@@ -234,7 +251,7 @@ where
     }
 
     /// Writes what is queued now, then `reply`; then a close request that came with them.
-    async fn write(&mut self, reply: Option<Utf8Bytes>) -> Flow {
+    async fn write(&mut self, reply: Option<Message>) -> Flow {
         match self.write_queued(reply).await {
             Flow::Continue => match self.close.take() {
                 Some((code, reason)) => Flow::Close(code, reason),
@@ -248,7 +265,7 @@ where
     /// written, or a close request is taken; then `reply`, if any, with the last batch. Messages
     /// queued meanwhile are left for the next round, so a steady stream of broadcasts cannot keep
     /// the loop from reading or a handler from running.
-    async fn write_queued(&mut self, mut reply: Option<Utf8Bytes>) -> Flow {
+    async fn write_queued(&mut self, mut reply: Option<Message>) -> Flow {
         let outbox = self.outbox;
         let limit = self.settings.write_timeout;
         let mut budget = None;
@@ -309,11 +326,7 @@ where
 
     /// Feeds the batch, then `reply` if this is the last batch (`last`, or a close request
     /// came), and flushes. Returns whether it was the last.
-    async fn write_batch(
-        &mut self,
-        reply: &mut Option<Utf8Bytes>,
-        last: bool,
-    ) -> Result<bool, Flow> {
+    async fn write_batch(&mut self, reply: &mut Option<Message>, last: bool) -> Result<bool, Flow> {
         let mut batch = std::mem::take(&mut self.batch);
         let mut result = Ok(());
         for item in batch.drain(..) {
@@ -321,6 +334,11 @@ where
                 Outbound::Text(text) => {
                     if result.is_ok() {
                         result = self.feed(Message::Text(text)).await;
+                    }
+                }
+                Outbound::Binary(bytes) => {
+                    if result.is_ok() {
+                        result = self.feed(Message::Binary(bytes)).await;
                     }
                 }
                 // The first close request wins; it takes effect after the reply.
@@ -333,7 +351,7 @@ where
         result?;
         let last = last || self.close.is_some();
         if last && let Some(reply) = reply.take() {
-            self.feed(Message::Text(reply)).await?;
+            self.feed(reply).await?;
         }
         if let Err(e) = self.socket.flush().await {
             tracing::warn!(connection = %self.id, error = %e, "write failed");
@@ -419,39 +437,54 @@ where
     }
 }
 
-/// Decodes and handles one text frame; returns the text to send back, if any. The reply and
+/// Decodes and handles one text frame; returns the frame to send back, if any. The reply and
 /// every error carry the message's correlation id.
 async fn handle_text<S: Service>(
     service: &S,
     ctx: &Context<S::Outgoing>,
     text: &str,
-) -> Option<Utf8Bytes> {
+) -> Option<Message> {
     let tag_field = <S::Incoming as Incoming>::TAG_FIELD;
     let Decoded { message, id } = match decode::<S::Incoming>(text) {
         Ok(decoded) => decoded,
-        Err(error) => return Some(error.to_json_tagged(tag_field).into()),
+        Err(error) => return Some(Message::Text(error.to_json_tagged(tag_field).into())),
     };
-    let error = |error: ErrorMessage| -> Utf8Bytes {
-        match &id {
+    handle_message(service, ctx, message, id).await
+}
+
+/// Handles one decoded message (with the correlation id it carried); returns the frame to send
+/// back, if any: the reply (a binary one as a binary frame), or an error.
+async fn handle_message<S: Service>(
+    service: &S,
+    ctx: &Context<S::Outgoing>,
+    message: S::Incoming,
+    id: Option<serde_json::Value>,
+) -> Option<Message> {
+    let tag_field = <S::Incoming as Incoming>::TAG_FIELD;
+    let error = |error: ErrorMessage| -> Message {
+        let text = match &id {
             Some(id) => error.with_id(id.clone()),
             None => error,
         }
-        .to_json_tagged(tag_field)
-        .into()
+        .to_json_tagged(tag_field);
+        Message::Text(text.into())
     };
     match AssertUnwindSafe(service.handle(ctx, message))
         .catch_unwind()
         .await
     {
         Ok(Ok(None)) => None,
+        Ok(Ok(Some(reply))) if reply.binary().is_some() => reply.binary().map(Message::Binary),
         Ok(Ok(Some(reply))) => match encode(&reply) {
-            Ok(json) => Some(match (&id, <S::Incoming as Incoming>::ID_FIELD) {
-                (Some(id), Some(field)) if !reply.declares_id() => {
-                    with_id(json.as_str(), field, id).into()
-                }
-                // The common case: the encoded text goes out as it is, without a copy.
-                _ => json,
-            }),
+            Ok(json) => Some(Message::Text(
+                match (&id, <S::Incoming as Incoming>::ID_FIELD) {
+                    (Some(id), Some(field)) if !reply.declares_id() => {
+                        with_id(json.as_str(), field, id).into()
+                    }
+                    // The common case: the encoded text goes out as it is, without a copy.
+                    _ => json,
+                },
+            )),
             Err(e) => {
                 tracing::error!(connection = %ctx.id(), error = %e, "the reply could not be sent");
                 Some(error(ErrorMessage::new(

@@ -1,13 +1,16 @@
 //! Serves fixture APIs on real sockets for the JavaScript tests of the generated TypeScript
 //! client: `fixture-servers --listen 127.0.0.1:0` prints `listening on ws://ADDR` and serves
 //!
-//! - `/ingest`: `fixtures/untagged.yaml`, messages without a tag in both directions.
+//! - `/ingest`: `fixtures/untagged.yaml`, messages without a tag in both directions;
+//! - `/v1/listen`: `asyncapi/socketsundso/speech.yaml`, binary frames both ways.
 //!
-//! The handlers do what `tests/tests/untagged.rs` describes.
+//! The handlers do what `tests/tests/untagged.rs` and `tests/tests/speech.rs` describe.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use socketsundso::HandlerError;
+use socketsundso::{Bytes, HandlerError};
+use socketsundso_tests::conformance_socketsundso_speech_yaml as speech;
 use socketsundso_tests::untagged as ingest;
 
 struct Ingest;
@@ -88,6 +91,91 @@ impl ingest::Handler for Ingest {
     }
 }
 
+/// Counts each connection's audio and reports it as an interim transcript; speaks in bytes.
+struct Speech;
+
+fn heard(ctx: &speech::Context) -> usize {
+    ctx.state::<AtomicUsize>()
+        .map_or(0, |n| n.load(Ordering::Relaxed))
+}
+
+impl speech::Handler for Speech {
+    async fn on_connect(&self, ctx: &speech::Context) -> Result<(), socketsundso::Reject> {
+        let _ = ctx.set_state(AtomicUsize::new(0));
+        Ok(())
+    }
+
+    async fn on_audio(
+        &self,
+        ctx: &speech::Context,
+        message: speech::Audio,
+    ) -> Result<(), HandlerError> {
+        if let Some(n) = ctx.state::<AtomicUsize>() {
+            n.fetch_add(message.len(), Ordering::Relaxed);
+        }
+        let total = heard(ctx);
+        let results = speech::Results {
+            channel: speech::ResultsChannel {
+                alternatives: vec![speech::ResultsChannelAlternativesItem {
+                    transcript: format!("{total} bytes"),
+                    confidence: 0.5,
+                }],
+            },
+            duration: total as f64 / 32_000.0,
+            is_final: false,
+            start: 0.0,
+        };
+        ctx.send(results)
+            .map_err(|e| HandlerError::new(e.to_string()))
+    }
+
+    async fn on_configure(
+        &self,
+        _ctx: &speech::Context,
+        _message: speech::Configure,
+    ) -> Result<(), HandlerError> {
+        Ok(())
+    }
+
+    async fn on_keep_alive(
+        &self,
+        _ctx: &speech::Context,
+        _message: speech::KeepAlive,
+    ) -> Result<(), HandlerError> {
+        Ok(())
+    }
+
+    async fn on_close_stream(
+        &self,
+        ctx: &speech::Context,
+        _message: speech::CloseStream,
+    ) -> Result<(), HandlerError> {
+        let metadata = speech::Metadata {
+            channels: std::num::NonZeroU64::MIN,
+            duration: heard(ctx) as f64 / 32_000.0,
+            request_id: "b8e9e8e2-7a3f-4c39-9d0e-6b1f0e1c2a3d"
+                .parse()
+                .map_err(|_| HandlerError::new("a UUID"))?,
+        };
+        ctx.send(metadata)
+            .map_err(|e| HandlerError::new(e.to_string()))
+    }
+
+    async fn on_speak(
+        &self,
+        ctx: &speech::Context,
+        message: speech::Speak,
+    ) -> Result<speech::Speech, HandlerError> {
+        let mut audio = b"ID3".to_vec();
+        audio.extend_from_slice(message.text.as_bytes());
+        ctx.send(speech::ServerMessage::Speech(Bytes::from_static(&[
+            0xff, 0xfb,
+        ])))
+        .map_err(|e| HandlerError::new(e.to_string()))?;
+        Ok(Bytes::from(audio))
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut listen: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -105,7 +193,9 @@ fn main() -> std::io::Result<()> {
         }
     }
     tokio::runtime::Runtime::new()?.block_on(async move {
-        let app = axum::Router::new().route("/ingest", ingest::Server::new(Ingest).into_route());
+        let app = axum::Router::new()
+            .route("/ingest", ingest::Server::new(Ingest).into_route())
+            .route("/v1/listen", speech::Server::new(Speech).into_route());
         let listener = tokio::net::TcpListener::bind(listen).await?;
         eprintln!(
             "fixture servers listening on ws://{}",

@@ -121,6 +121,17 @@ impl Client {
         }
     }
 
+    /// Receives the next frame, which must be a binary frame, and returns its bytes.
+    pub async fn recv_binary(&mut self) -> Vec<u8> {
+        let name = &self.name;
+        match next_frame(&mut self.ws, WAIT).await {
+            Err(()) => panic!("{name}: no message within {WAIT:?}"),
+            Ok(None) => panic!("{name}: the connection ended while a message was expected"),
+            Ok(Some(Message::Binary(bytes))) => bytes.to_vec(),
+            Ok(Some(other)) => panic!("{name}: expected a binary frame, got {other:?}"),
+        }
+    }
+
     /// Waits for a pong and returns its payload. Panics on a timeout, the end of the stream and
     /// any frame other than ping and pong.
     pub async fn recv_pong(&mut self) -> Vec<u8> {

@@ -71,6 +71,8 @@ struct Docs {
     tag_field: String,
     /// Some message has no tag (see `ir::Wire`).
     has_untagged: bool,
+    /// Some message is a binary frame.
+    has_binary: bool,
     id_field: Option<String>,
     groups: Vec<Group>,
     schemas: Vec<SchemaDoc>,
@@ -117,6 +119,8 @@ struct MessageDoc {
     example: String,
     /// The example is the schema's own, not built.
     example_given: bool,
+    /// A binary frame: no JSON example.
+    binary: bool,
     /// Lowercase words the search box matches.
     search: String,
 }
@@ -311,7 +315,8 @@ impl Docs {
             description: api.description.clone(),
             source: source.to_owned(),
             tag_field: api.tag_field.clone(),
-            has_untagged: api.messages.iter().any(|m| !m.tagged()),
+            has_untagged: api.messages.iter().any(|m| m.untagged().is_some()),
+            has_binary: api.messages.iter().any(|m| m.binary()),
             id_field: api.id_field.clone(),
             groups: vec![
                 Group {
@@ -380,7 +385,16 @@ fn message_doc(
         .filter(|_| object.is_some_and(|o| !o.contains_key("properties")))
         .map(|_| type_view(&fields::type_of(payload)));
     let mut rows = vec![];
-    if let Some(untagged) = message.untagged() {
+    if message.binary() {
+        rows.push(Field {
+            path: "(the whole message)".to_owned(),
+            depth: 0,
+            ty: fields::type_of(payload),
+            required: true,
+            constraints: vec![],
+            description: Some("binary: a binary frame, its bytes as they are".to_owned()),
+        });
+    } else if let Some(untagged) = message.untagged() {
         // No tag: the whole value is the payload.
         let what = match &untagged.key {
             Some(key) => format!(
@@ -427,7 +441,9 @@ fn message_doc(
             description: Some(description.to_owned()),
         });
     }
-    rows.extend(fields::fields(payload));
+    if !message.binary() {
+        rows.extend(fields::fields(payload));
+    }
     let closed = object.is_some_and(|o| o.get("additionalProperties") == Some(&Value::Bool(false)));
     let (example, example_given) = message_example(api, examples, message);
     let search = format!(
@@ -467,6 +483,7 @@ fn message_doc(
         closed,
         example: pretty(&example),
         example_given,
+        binary: message.binary(),
         search,
     }
 }

@@ -106,6 +106,22 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
         types.push('\n');
     }
     for message in &api.messages {
+        if message.binary() {
+            let doc = [
+                Some(format!(
+                    "`{}`: a binary frame, its bytes as they are (the client sends a `Uint8Array`, an `ArrayBuffer` or a `Blob`).",
+                    message.tag
+                )),
+                message.summary.clone(),
+                message.description.clone(),
+            ];
+            types.push_str(&doc_comment(&doc_text(&doc), ""));
+            types.push_str(&format!(
+                "export type {} = Uint8Array;\n\n",
+                names[&message.rust_name]
+            ));
+            continue;
+        }
         let doc = vec![
             Some(format!("The payload of `{}`.", message.tag)),
             message.summary.clone(),
@@ -225,7 +241,12 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
     let mut methods = BTreeSet::new();
     for r in &api.received {
         let message = &api.messages[r.message];
-        let root = compiler.root(&message.payload.schema, &message.payload.pointer)?;
+        // A binary message is bytes: nothing to check.
+        let root = if message.binary() {
+            None
+        } else {
+            Some(compiler.root(&message.payload.schema, &message.payload.pointer)?)
+        };
         let mut method = message.tag.to_lower_camel_case();
         // JavaScript identifiers may hold any letter (`héllo`); one that starts with a digit
         // (`2fa`) gets a prefix, as its Rust name does.
@@ -239,7 +260,11 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             method = format!("{base}{n}");
             n += 1;
         }
-        let payload = format!("api.{}", names[&message.rust_name]);
+        let payload = if message.binary() {
+            format!("api.{} | ArrayBuffer | Blob", names[&message.rust_name])
+        } else {
+            format!("api.{}", names[&message.rust_name])
+        };
         let doc = doc_comment(
             &doc_text(&[
                 Some(format!(
@@ -250,7 +275,9 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             ]),
             "  ",
         );
-        let check = compiler.call_function(root);
+        let check = root
+            .map(|root| compiler.call_function(root))
+            .unwrap_or_default();
         if let Some(untagged) = message.untagged() {
             sent_shapes.push(shape_entry(
                 &message.tag,
@@ -266,7 +293,8 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             declares_id: message.declares_id,
             check,
             doc: doc.clone(),
-            untagged: !message.tagged(),
+            untagged: message.untagged().is_some(),
+            binary: message.binary(),
         });
         let reply_tags: Vec<usize> = match &r.reply {
             Reply::None => continue,
@@ -340,8 +368,15 @@ pub(crate) fn emit(api: &Api, source: &str) -> Result<Files> {
             .contains(&error_tag_field.as_str()))
         .then(|| prop_key(&error_tag_field)),
         nested_tag: api.nested_tag(),
-        has_tagged: sent.iter().any(|m| !m.untagged),
+        has_tagged: sent.iter().any(|m| !m.untagged && !m.binary),
         has_untagged: sent.iter().any(|m| m.untagged),
+        has_binary: sent.iter().any(|m| m.binary),
+        received_binary: api
+            .sent
+            .iter()
+            .map(|&i| &api.messages[i])
+            .find(|m| m.binary())
+            .map(|m| js_string(&m.tag)),
         not_an_object_suffix: not_an_object_suffix(api),
         sent,
         requests,
@@ -402,6 +437,10 @@ struct ClientTs {
     has_tagged: bool,
     /// Some message the client sends carries none.
     has_untagged: bool,
+    /// Some message the client sends is binary.
+    has_binary: bool,
+    /// The name (a JS string) of the message that a binary frame from the server is.
+    received_binary: Option<String>,
     /// What the `not_an_object` error adds about the messages without a tag (as the runtime's
     /// `untagged_shapes` writes it), escaped for a template literal.
     not_an_object_suffix: String,
@@ -423,6 +462,8 @@ struct SentView {
     doc: String,
     /// Sent as it is, without a tag.
     untagged: bool,
+    /// A binary frame.
+    binary: bool,
 }
 
 /// `" or one of: an array (`samples`), a string (`note`)"`: the runtime's `untagged_shapes`

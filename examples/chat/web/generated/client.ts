@@ -186,9 +186,7 @@ export class ApiError extends Error {
   toJSON(): ErrorMessage {
     return this.error;
   }
-}
-
-/** The parts of the WebSocket API the client uses: the browser's `WebSocket` and the `ws` package's both fit. */
+}/** The parts of the WebSocket API the client uses: the browser's `WebSocket` and the `ws` package's both fit. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
@@ -534,7 +532,6 @@ export class Client {
       p.reject(clientError(code, why));
     }
   }
-
   #receive(text: string): void {
     let message: unknown;
     try {
@@ -612,6 +609,11 @@ export class Client {
       const error = checkWire(JSON.parse(text), text);
       if (error !== null) throw new ApiError(error);
     }
+    return this.#transmit(text, key);
+  }
+
+  /** Sends `data` now, or queues it until the connection is open. */
+  #transmit(text: string, key: string | null): string | null {
     const socket = this.#socket;
     if (this.#state === "open" && socket !== null && socket.readyState === OPEN) {
       socket.send(text);
@@ -650,9 +652,7 @@ function callListener<T>(fn: (value: T) => void, value: T): void {
 
 function clientError(code: ErrorCode, message: string): ApiError {
   return new ApiError(errorObject(code, message, []));
-}
-
-/** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
+}/** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
 function tagValue(message: Record<string, unknown>): unknown {
   let found: unknown = message;
   for (const segment of TAG_FIELD.split(".")) {

@@ -171,7 +171,7 @@ export class ApiError extends Error {
     toJSON() {
         return this.error;
     }
-}
+} /** The parts of the WebSocket API the client uses: the browser's `WebSocket` and the `ws` package's both fit. */
 const OPEN = 1;
 /** How long a connection must last before the reconnect backoff starts over, in milliseconds. */
 const STABLE_AFTER = 5000;
@@ -518,6 +518,10 @@ export class Client {
             if (error !== null)
                 throw new ApiError(error);
         }
+        return this.#transmit(text, key);
+    }
+    /** Sends `data` now, or queues it until the connection is open. */
+    #transmit(text, key) {
         const socket = this.#socket;
         if (this.#state === "open" && socket !== null && socket.readyState === OPEN) {
             socket.send(text);
@@ -556,8 +560,7 @@ function callListener(fn, value) {
 }
 function clientError(code, message) {
     return new ApiError(errorObject(code, message, []));
-}
-/** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
+} /** The value at the tag field (a dotted one reaches into nested objects), if there is one. */
 function tagValue(message) {
     let found = message;
     for (const segment of TAG_FIELD.split(".")) {
