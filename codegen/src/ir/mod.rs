@@ -1602,6 +1602,34 @@ fn check_keyword_values(doc: &Document, object: &mut Map<String, Value>, at: &st
     Ok(())
 }
 
+/// A tuple written the JSON Schema 2020-12 way, `prefixItems: [..]` (and `items` for the rest),
+/// becomes the draft-07 form that the types and the validator read: `items: [..]` (and
+/// `additionalItems`).
+fn prefix_items(doc: &Document, object: &mut Map<String, Value>, at: &str) -> Result<()> {
+    let Some(prefix) = object.get("prefixItems") else {
+        return Ok(());
+    };
+    if !prefix.is_array() {
+        return Err(doc
+            .error(
+                &child(at, "prefixItems"),
+                "`prefixItems` takes a list of schemas, one per position",
+            )
+            .help("for example `prefixItems: [{type: string}, {type: number}]`"));
+    }
+    if object.get("items").is_some_and(Value::is_array) || object.contains_key("additionalItems") {
+        return Err(doc
+            .error(&child(at, "prefixItems"), "`prefixItems` beside `items: [..]` or `additionalItems` mixes two ways to write a tuple")
+            .help("write `prefixItems: [..]` with `items` for the rest (JSON Schema 2020-12), or `items: [..]` with `additionalItems` (draft-07)"));
+    }
+    let prefix = object.remove("prefixItems").unwrap_or_default();
+    if let Some(rest) = object.remove("items") {
+        object.insert("additionalItems".to_owned(), rest);
+    }
+    object.insert("items".to_owned(), prefix);
+    Ok(())
+}
+
 /// Whether a `default` value has (one of) the schema's JSON types.
 fn default_fits(ty: Option<&Value>, value: &Value) -> bool {
     let fits = |ty: &str| match ty {
@@ -1693,6 +1721,7 @@ fn normalize(
             *object = merged;
         }
     }
+    prefix_items(doc, object, at)?;
     check_keyword_values(doc, object, at)?;
     let schema_settings: SchemaSettings = if object.keys().any(|k| k.starts_with("x-socketsundso-"))
     {
@@ -1769,6 +1798,21 @@ fn normalize(
                             doc,
                             schema,
                             &child(&here, name),
+                            allow_unknown,
+                            false,
+                            warnings,
+                        )?;
+                    }
+                }
+            }
+            // A tuple (`items: [..]`): each position's schema.
+            "items" if value.is_array() => {
+                if let Value::Array(positions) = value {
+                    for (i, schema) in positions.iter_mut().enumerate() {
+                        normalize(
+                            doc,
+                            schema,
+                            &child(&here, &i.to_string()),
                             allow_unknown,
                             false,
                             warnings,
