@@ -1,5 +1,7 @@
 //! Decoding an incoming text frame into the server's message enum.
 //!
+//! (A binary frame needs no decoding: it is the API's binary message, `Incoming::from_binary`.)
+//!
 //! Two steps:
 //!
 //! 1. **Fast path.** When the tag is the first key of the object (the common case), the tag is
@@ -174,6 +176,11 @@ pub struct Decoded<T> {
 /// | tag is not a string | `missing_tag` | `/<tag>`, kind `type` |
 /// | tag not in [`Incoming::TAGS`] | `unknown_tag` | `/<tag>`, kind `invalid` |
 /// | payload breaks its schema | `validation_failed` | every violation, each with its JSON Pointer and kind |
+///
+/// A value that is not an object, or an object without the tag field, is one of the messages
+/// without a tag ([`Incoming::UNTAGGED`]) when its shape picks one (see [`Untagged`]): it is
+/// checked against that message's schema as a whole. When none fits, the errors above apply,
+/// and `not_an_object` lists the shapes that would have fitted.
 ///
 /// Valid messages take the fast path: serde straight into the payload type, then the generated
 /// [`Incoming::check`]. Only a message that fails either is parsed again, into a `Value`, and

@@ -203,7 +203,7 @@ const CODES: &[(&str, &str)] = &[
     ("handler_error", "the handler returned an error"),
     (
         "unsupported_frame",
-        "a binary frame arrived; the API speaks JSON text frames",
+        "a binary frame arrived, and the API declares no binary message",
     ),
     (
         "too_large",
