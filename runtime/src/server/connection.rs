@@ -474,7 +474,6 @@ async fn handle_message<S: Service>(
         .await
     {
         Ok(Ok(None)) => None,
-        Ok(Ok(Some(reply))) if reply.binary().is_some() => reply.binary().map(Message::Binary),
         Ok(Ok(Some(reply))) => match encode(&reply) {
             Ok(json) => Some(Message::Text(
                 match (&id, <S::Incoming as Incoming>::ID_FIELD) {
@@ -485,6 +484,8 @@ async fn handle_message<S: Service>(
                     _ => json,
                 },
             )),
+            // A binary reply: its bytes as they are (`encode` refuses to make text of them).
+            Err(_) if let Some(bytes) = reply.binary() => Some(Message::Binary(bytes)),
             Err(e) => {
                 tracing::error!(connection = %ctx.id(), error = %e, "the reply could not be sent");
                 Some(error(ErrorMessage::new(
