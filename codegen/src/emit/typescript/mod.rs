@@ -971,6 +971,10 @@ fn tidy(text: &str) -> String {
 /// Removes the client's private helpers that this API does not use (so the file passes
 /// `noUnusedLocals`): top-level `function`s, `const`s, `type`s and `interface`s that are not
 /// exported and whose name appears nowhere else, with the comment above each, until none is left.
+///
+/// Each round reads the code once: it notes the lines where each item's name is used, then drops
+/// every item used only inside itself. Dropping an item only takes uses away, so the rounds end
+/// where dropping one item at a time would.
 fn prune(text: &str) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     loop {
@@ -978,29 +982,42 @@ fn prune(text: &str) -> String {
         // Uses count in code only: a name in a comment or a string (a property called
         // `canonical`, a description that says `daysIn`) is no use.
         let code = code_only(&lines.join("\n"));
-        let code: Vec<&str> = code.lines().collect();
-        let unused = items.iter().find(|item| {
-            let uses = code
-                .iter()
-                .enumerate()
-                .filter(|(i, line)| {
-                    (*i < item.start || *i >= item.end) && contains_word(line, &item.name)
-                })
-                .count();
-            uses == 0
-        });
-        let Some(item) = unused else { break };
-        let mut start = item.start;
-        // Take the comment above it along.
-        while start > 0 {
-            let above = lines[start - 1].trim_start();
-            if above.starts_with("//") || above.starts_with("/**") || above.starts_with('*') {
-                start -= 1;
-            } else {
-                break;
+        let mut uses: BTreeMap<&str, Vec<usize>> = items
+            .iter()
+            .map(|item| (item.name.as_str(), vec![]))
+            .collect();
+        for (i, line) in code.lines().enumerate() {
+            for word in words(line) {
+                if let Some(at) = uses.get_mut(word) {
+                    at.push(i);
+                }
             }
         }
-        lines.drain(start..item.end);
+        let unused: Vec<&Item> = items
+            .iter()
+            .filter(|item| {
+                uses[item.name.as_str()]
+                    .iter()
+                    .all(|i| (item.start..item.end).contains(i))
+            })
+            .collect();
+        if unused.is_empty() {
+            break;
+        }
+        // From the bottom up, so that the line numbers above stay valid.
+        for item in unused.iter().rev() {
+            let mut start = item.start;
+            // Take the comment above it along.
+            while start > 0 {
+                let above = lines[start - 1].trim_start();
+                if above.starts_with("//") || above.starts_with("/**") || above.starts_with('*') {
+                    start -= 1;
+                } else {
+                    break;
+                }
+            }
+            lines.drain(start..item.end);
+        }
     }
     let mut out = lines.join("\n");
     out.push('\n');
@@ -1138,12 +1155,78 @@ fn top_level_items(lines: &[&str]) -> Vec<Item> {
     items
 }
 
-fn contains_word(line: &str, word: &str) -> bool {
+/// The names a line of code uses: its whole words of identifier characters, except members of
+/// something else (`api.Name` is a member of the namespace, not a use of a local `Name`).
+fn words(line: &str) -> Vec<&str> {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    line.match_indices(word).any(|(at, _)| {
-        let before = line[..at].chars().next_back();
-        let after = line[at + word.len()..].chars().next();
-        // `api.Name` is a member of the namespace, not a use of a local `Name`.
-        !before.is_some_and(|c| is_ident(c) || c == '.') && !after.is_some_and(is_ident)
-    })
+    let mut out = vec![];
+    let mut word: Option<(usize, bool)> = None;
+    let mut before = None;
+    for (i, c) in line.char_indices() {
+        if is_ident(c) {
+            if word.is_none() {
+                word = Some((i, before == Some('.')));
+            }
+        } else if let Some((start, member)) = word.take()
+            && !member
+        {
+            out.push(&line[start..i]);
+        }
+        before = Some(c);
+    }
+    if let Some((start, false)) = word {
+        out.push(&line[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{prune, tidy};
+
+    #[test]
+    fn prune_drops_unused_helpers_and_what_only_they_use() {
+        let text = "\
+export function send(x: string): string {
+  return used(x);
+}
+
+/** Used by `send`. */
+function used(x: string): string {
+  return x;
+}
+
+// Only `unused` needs it.
+const onlyForUnused = 1;
+
+/**
+ * Nobody calls it; `used` in a comment is no use of `used`.
+ */
+function unused(): number {
+  return onlyForUnused + api.used;
+}
+
+type Alone = string;
+";
+        assert_eq!(
+            tidy(&prune(text)),
+            "\
+export function send(x: string): string {
+  return used(x);
+}
+
+/** Used by `send`. */
+function used(x: string): string {
+  return x;
+}
+"
+        );
+    }
+
+    #[test]
+    fn prune_counts_no_member_of_the_namespace_as_a_use() {
+        // `api.Alone` is a member of the namespace: the local `Alone` is unused.
+        let text = "type Alone = string;\nexport type B = api.Alone;\n";
+        assert_eq!(prune(text), "export type B = api.Alone;\n");
+    }
 }
