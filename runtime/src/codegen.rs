@@ -184,3 +184,232 @@ where
         )),
     }
 }
+
+/// `Serialize` of an enum of strings ([`string_enum!`]), as serde's derive writes a unit
+/// variant.
+pub fn serialize_unit_variant<S: serde::Serializer>(
+    serializer: S,
+    name: &'static str,
+    index: u32,
+    value: &'static str,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_unit_variant(name, index, value)
+}
+
+/// `Deserialize` of an enum of strings ([`string_enum!`]), as serde's derive reads a unit
+/// variant: by its name (`values[i]` for `names[i]`), or by its index where a format uses one;
+/// anything else is an `unknown variant` error that lists the names.
+pub fn deserialize_unit_variant<'de, D, T>(
+    deserializer: D,
+    name: &'static str,
+    names: &'static [&'static str],
+    values: &'static [T],
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Copy + 'static,
+{
+    deserializer.deserialize_enum(
+        name,
+        names,
+        UnitVariant {
+            name,
+            names,
+            values,
+        },
+    )
+}
+
+/// The visitor of [`deserialize_unit_variant`].
+struct UnitVariant<T: 'static> {
+    name: &'static str,
+    names: &'static [&'static str],
+    values: &'static [T],
+}
+
+impl<'de, T: Copy + 'static> serde::de::Visitor<'de> for UnitVariant<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "enum {}", self.name)
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
+        let (index, variant) = data.variant_seed(VariantName(self.names))?;
+        serde::de::VariantAccess::unit_variant(variant)?;
+        Ok(self.values[index])
+    }
+}
+
+/// A variant's name (or index), as the index into the names.
+struct VariantName(&'static [&'static str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for VariantName {
+    type Value = usize;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for VariantName {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("variant identifier")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, index: u64) -> Result<usize, E> {
+        match usize::try_from(index) {
+            Ok(i) if i < self.0.len() => Ok(i),
+            _ => Err(E::invalid_value(
+                serde::de::Unexpected::Unsigned(index),
+                &format!("variant index 0 <= i < {}", self.0.len()).as_str(),
+            )),
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<usize, E> {
+        self.0
+            .iter()
+            .position(|name| *name == value)
+            .ok_or_else(|| E::unknown_variant(value, self.0))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, value: &[u8]) -> Result<usize, E> {
+        self.0
+            .iter()
+            .position(|name| name.as_bytes() == value)
+            .ok_or_else(|| E::unknown_variant(&String::from_utf8_lossy(value), self.0))
+    }
+}
+
+/// Compiles the `pattern` of a [`StringRules`](crate::StringRules) implementation (see
+/// [`check::regex`]).
+///
+/// # Panics
+///
+/// If the pattern does not compile. The generator checked it, so that is a bug in socketsundso.
+pub fn pattern(source: &str) -> regress::Regex {
+    match check::regex(source) {
+        Ok(regex) => regex,
+        Err(e) => panic!(
+            "socketsundso generated an invalid pattern {source:?} ({e}); please report this bug"
+        ),
+    }
+}
+
+/// The rules of a [`Constrained`](crate::Constrained) string, as a generated file's `rules`
+/// module declares them:
+///
+/// ```ignore
+/// pub type Code = ::socketsundso::Constrained<rules::Code>;
+///
+/// pub mod rules {
+///     ::socketsundso::codegen::string_rules!(Code, max_length = 8, min_length = 2, pattern = "^[A-Z]+$");
+///     ::socketsundso::codegen::string_rules!(Email, max_length = 80, check = |value| ::socketsundso::codegen::check::email(value));
+/// }
+/// ```
+///
+/// declares the empty enum `rules::Code` and implements [`StringRules`](crate::StringRules) for
+/// it, with the file's `error::ConversionError` as its error. Each part is optional; they come in
+/// this order. `check` is what else the schema asks (a `format`, ...), run on every received
+/// message.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __string_rules {
+    ($name:ident $(, max_length = $max:literal)? $(, min_length = $min:literal)? $(, pattern = $pattern:literal)? $(, check = |$value:ident| $check:expr)? $(,)?) => {
+        #[doc = ::std::concat!("The rules of [`super::", ::std::stringify!($name), "`].")]
+        pub enum $name {}
+        impl $crate::StringRules for $name {
+            type Error = super::error::ConversionError;
+            const NAME: &'static str = ::std::stringify!($name);
+            $(const MAX_LENGTH: ::std::option::Option<usize> = ::std::option::Option::Some($max);)?
+            $(const MIN_LENGTH: ::std::option::Option<usize> = ::std::option::Option::Some($min);)?
+            $(
+                const PATTERN: ::std::option::Option<&'static str> = ::std::option::Option::Some($pattern);
+                fn regex() -> ::std::option::Option<&'static $crate::codegen::regress::Regex> {
+                    static REGEX: ::std::sync::LazyLock<$crate::codegen::regress::Regex> =
+                        ::std::sync::LazyLock::new(|| $crate::codegen::pattern($pattern));
+                    ::std::option::Option::Some(&REGEX)
+                }
+            )?
+            $(
+                fn check($value: &::std::string::String) -> bool {
+                    $check
+                }
+            )?
+        }
+    };
+}
+
+/// The trait impls of an enum of strings (what typify writes out in full for each one):
+///
+/// ```ignore
+/// #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+/// pub enum Status {
+///     Active,
+///     OnHold,
+/// }
+///
+/// ::socketsundso::codegen::string_enum!(Status { Active = "active", OnHold = "on-hold" });
+/// ```
+///
+/// implements `Display`, `FromStr`, `TryFrom<&str>` and `TryFrom<String>` (each with the
+/// `error::ConversionError` of the generated file, `"invalid value"`), and `Serialize` and
+/// `Deserialize` as serde's derive does with `#[serde(rename = "...")]` on each variant.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __string_enum {
+    ($name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(match *self {
+                    $(Self::$variant => $value,)+
+                })
+            }
+        }
+        impl ::std::str::FromStr for $name {
+            type Err = self::error::ConversionError;
+            fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                match value {
+                    $($value => ::std::result::Result::Ok(Self::$variant),)+
+                    _ => ::std::result::Result::Err("invalid value".into()),
+                }
+            }
+        }
+        impl ::std::convert::TryFrom<&str> for $name {
+            type Error = self::error::ConversionError;
+            fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        impl ::std::convert::TryFrom<::std::string::String> for $name {
+            type Error = self::error::ConversionError;
+            fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+                value.parse()
+            }
+        }
+        impl $crate::codegen::serde::Serialize for $name {
+            fn serialize<S: $crate::codegen::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                let value = match *self {
+                    $(Self::$variant => $value,)+
+                };
+                $crate::codegen::serialize_unit_variant(serializer, ::std::stringify!($name), *self as u32, value)
+            }
+        }
+        impl<'de> $crate::codegen::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::codegen::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                $crate::codegen::deserialize_unit_variant(
+                    deserializer,
+                    ::std::stringify!($name),
+                    &[$($value),+],
+                    &[$(Self::$variant),+],
+                )
+            }
+        }
+    };
+}
+
+pub use crate::__string_enum as string_enum;
+pub use crate::__string_rules as string_rules;

@@ -45,6 +45,7 @@ use std::future::Future;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod codegen;
+mod constrained;
 mod context;
 mod decode;
 mod error;
@@ -53,6 +54,7 @@ mod server;
 mod strict;
 pub mod validate;
 
+pub use constrained::{Constrained, StringRules};
 pub use context::Context;
 pub use decode::{Decoded, Untagged, decode};
 pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};

@@ -403,61 +403,12 @@ pub struct ChatMessageMentionsItem {
 }
 
 ///Its purpose is to keep the connection alive.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Heartbeat {
-    #[serde(rename = "\r\n")]
     X,
 }
 
-impl ::std::fmt::Display for Heartbeat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::X => f.write_str("\r\n"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for Heartbeat {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "\r\n" => Ok(Self::X),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Heartbeat {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Heartbeat {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(Heartbeat { X = "\r\n" });
 
 /// Error types.
 pub mod error {
@@ -496,29 +447,9 @@ impl ::socketsundso::codegen::Check for ChatMessage {
     fn check(&self) -> bool {
         self.from_user.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && ::socketsundso::codegen::check::absent_or(
-                self.issues.is_empty(),
-                || self.issues.iter().all(::socketsundso::codegen::Check::check),
-            )
-            && ::socketsundso::codegen::check::absent_or(
-                self.mentions.is_empty(),
-                || self.mentions.iter().all(::socketsundso::codegen::Check::check),
-            )
-            && ::socketsundso::codegen::check::absent_or(
                 self.urls.is_empty(),
                 || self.urls.iter().all(|v| ::socketsundso::codegen::check::uri(v)),
             )
-    }
-}
-
-impl ::socketsundso::codegen::Check for ChatMessageMentionsItem {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for ChatMessageIssuesItem {
-    fn check(&self) -> bool {
-        true
     }
 }
 

@@ -249,74 +249,19 @@ pub struct AuthorizationRevocationData {
 }
 
 ///The reason for authorization revocation
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum AuthorizationRevocationDataRevokeReason {
-    #[serde(rename = "REVOKED_BY_APP")]
     RevokedByApp,
-    #[serde(rename = "REVOKED_BY_USER")]
     RevokedByUser,
-    #[serde(rename = "REVOKED_BY_ADMIN")]
     RevokedByAdmin,
-    #[serde(rename = "PASSWORD_CHANGE")]
     PasswordChange,
 }
 
-impl ::std::fmt::Display for AuthorizationRevocationDataRevokeReason {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::RevokedByApp => f.write_str("REVOKED_BY_APP"),
-            Self::RevokedByUser => f.write_str("REVOKED_BY_USER"),
-            Self::RevokedByAdmin => f.write_str("REVOKED_BY_ADMIN"),
-            Self::PasswordChange => f.write_str("PASSWORD_CHANGE"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for AuthorizationRevocationDataRevokeReason {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "REVOKED_BY_APP" => Ok(Self::RevokedByApp),
-            "REVOKED_BY_USER" => Ok(Self::RevokedByUser),
-            "REVOKED_BY_ADMIN" => Ok(Self::RevokedByAdmin),
-            "PASSWORD_CHANGE" => Ok(Self::PasswordChange),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for AuthorizationRevocationDataRevokeReason {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String>
-for AuthorizationRevocationDataRevokeReason {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    AuthorizationRevocationDataRevokeReason { RevokedByApp = "REVOKED_BY_APP",
+    RevokedByUser = "REVOKED_BY_USER", RevokedByAdmin = "REVOKED_BY_ADMIN",
+    PasswordChange = "PASSWORD_CHANGE" }
+);
 
 ///`Message`
 #[derive(
@@ -445,36 +390,8 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for AuthorizationRevocationData {
-    fn check(&self) -> bool {
-        self.revoke_reason.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for AuthorizationRevocationDataRevokeReason {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for MetaData {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Notification {
-    fn check(&self) -> bool {
-        self.data.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
 impl ::socketsundso::codegen::Check for Message {
     fn check(&self) -> bool {
-        self.metadata.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self
-                .notification
-                .as_ref()
-                .is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }

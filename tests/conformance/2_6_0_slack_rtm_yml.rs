@@ -1731,61 +1731,12 @@ pub struct EmojiAdded {
 }
 
 ///`EmojiAddedSubtype`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmojiAddedSubtype {
-    #[serde(rename = "add")]
     Add,
 }
 
-impl ::std::fmt::Display for EmojiAddedSubtype {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Add => f.write_str("add"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for EmojiAddedSubtype {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "add" => Ok(Self::Add),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EmojiAddedSubtype {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EmojiAddedSubtype {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(EmojiAddedSubtype { Add = "add" });
 
 ///A custom emoji has been removed.
 #[derive(
@@ -1810,61 +1761,12 @@ pub struct EmojiRemoved {
 }
 
 ///`EmojiRemovedSubtype`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EmojiRemovedSubtype {
-    #[serde(rename = "remove")]
     Remove,
 }
 
-impl ::std::fmt::Display for EmojiRemovedSubtype {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Remove => f.write_str("remove"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for EmojiRemovedSubtype {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "remove" => Ok(Self::Remove),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EmojiRemovedSubtype {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EmojiRemovedSubtype {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(EmojiRemovedSubtype { Remove = "remove" });
 
 ///A file was changed.
 #[derive(
@@ -2586,63 +2488,15 @@ pub struct MemberJoinedChannel {
 }
 
 ///`MemberJoinedChannelChannelType`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum MemberJoinedChannelChannelType {
     C,
     G,
 }
 
-impl ::std::fmt::Display for MemberJoinedChannelChannelType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::C => f.write_str("C"),
-            Self::G => f.write_str("G"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for MemberJoinedChannelChannelType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "C" => Ok(Self::C),
-            "G" => Ok(Self::G),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for MemberJoinedChannelChannelType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for MemberJoinedChannelChannelType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    MemberJoinedChannelChannelType { C = "C", G = "G" }
+);
 
 ///A message was sent to a channel.
 #[derive(
@@ -2758,10 +2612,6 @@ impl ::socketsundso::codegen::Check for Attachment {
                 .author_link
                 .as_ref()
                 .is_none_or(|v| ::socketsundso::codegen::check::uri(v))
-            && ::socketsundso::codegen::check::absent_or(
-                self.fields.is_empty(),
-                || self.fields.iter().all(::socketsundso::codegen::Check::check),
-            )
             && self
                 .footer_icon
                 .as_ref()
@@ -2781,12 +2631,6 @@ impl ::socketsundso::codegen::Check for Attachment {
     }
 }
 
-impl ::socketsundso::codegen::Check for AttachmentFieldsItem {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for OutgoingMessage {
     fn check(&self) -> bool {
         true
@@ -2801,12 +2645,6 @@ impl ::socketsundso::codegen::Check for Hello {
 
 impl ::socketsundso::codegen::Check for ConnectionError {
     fn check(&self) -> bool {
-        self.error.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for ConnectionErrorError {
-    fn check(&self) -> bool {
         true
     }
 }
@@ -2819,23 +2657,11 @@ impl ::socketsundso::codegen::Check for AccountsChanged {
 
 impl ::socketsundso::codegen::Check for BotAdded {
     fn check(&self) -> bool {
-        self.bot.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for BotAddedBot {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for BotChanged {
-    fn check(&self) -> bool {
-        self.bot.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for BotChangedBot {
     fn check(&self) -> bool {
         true
     }
@@ -2848,12 +2674,6 @@ impl ::socketsundso::codegen::Check for ChannelArchive {
 }
 
 impl ::socketsundso::codegen::Check for ChannelCreated {
-    fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for ChannelCreatedChannel {
     fn check(&self) -> bool {
         true
     }
@@ -2873,12 +2693,6 @@ impl ::socketsundso::codegen::Check for ChannelHistoryChanged {
 
 impl ::socketsundso::codegen::Check for ChannelJoined {
     fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for ChannelJoinedChannel {
-    fn check(&self) -> bool {
         true
     }
 }
@@ -2896,12 +2710,6 @@ impl ::socketsundso::codegen::Check for ChannelMarked {
 }
 
 impl ::socketsundso::codegen::Check for ChannelRename {
-    fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for ChannelRenameChannel {
     fn check(&self) -> bool {
         true
     }
@@ -2921,23 +2729,11 @@ impl ::socketsundso::codegen::Check for CommandsChanged {
 
 impl ::socketsundso::codegen::Check for DndUpdated {
     fn check(&self) -> bool {
-        self.dnd_status.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for DndUpdatedDndStatus {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for DndUpdatedUser {
-    fn check(&self) -> bool {
-        self.dnd_status.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for DndUpdatedUserDndStatus {
     fn check(&self) -> bool {
         true
     }
@@ -2951,36 +2747,17 @@ impl ::socketsundso::codegen::Check for EmailDomainChanged {
 
 impl ::socketsundso::codegen::Check for EmojiRemoved {
     fn check(&self) -> bool {
-        self.subtype.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for EmojiRemovedSubtype {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for EmojiAdded {
     fn check(&self) -> bool {
-        self.subtype.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.value.as_ref().is_none_or(|v| ::socketsundso::codegen::check::uri(v))
-    }
-}
-
-impl ::socketsundso::codegen::Check for EmojiAddedSubtype {
-    fn check(&self) -> bool {
-        true
+        self.value.as_ref().is_none_or(|v| ::socketsundso::codegen::check::uri(v))
     }
 }
 
 impl ::socketsundso::codegen::Check for FileChange {
-    fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileChangeFile {
     fn check(&self) -> bool {
         true
     }
@@ -2988,23 +2765,11 @@ impl ::socketsundso::codegen::Check for FileChangeFile {
 
 impl ::socketsundso::codegen::Check for FileCommentAdded {
     fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileCommentAddedFile {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for FileCommentDeleted {
-    fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileCommentDeletedFile {
     fn check(&self) -> bool {
         true
     }
@@ -3012,23 +2777,11 @@ impl ::socketsundso::codegen::Check for FileCommentDeletedFile {
 
 impl ::socketsundso::codegen::Check for FileCommentEdited {
     fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileCommentEditedFile {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for FileCreated {
-    fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileCreatedFile {
     fn check(&self) -> bool {
         true
     }
@@ -3042,35 +2795,17 @@ impl ::socketsundso::codegen::Check for FileDeleted {
 
 impl ::socketsundso::codegen::Check for FilePublic {
     fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FilePublicFile {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for FileShared {
     fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileSharedFile {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for FileUnshared {
-    fn check(&self) -> bool {
-        self.file.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for FileUnsharedFile {
     fn check(&self) -> bool {
         true
     }
@@ -3102,12 +2837,6 @@ impl ::socketsundso::codegen::Check for GroupHistoryChanged {
 
 impl ::socketsundso::codegen::Check for GroupJoined {
     fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for GroupJoinedChannel {
-    fn check(&self) -> bool {
         true
     }
 }
@@ -3132,12 +2861,6 @@ impl ::socketsundso::codegen::Check for GroupOpen {
 
 impl ::socketsundso::codegen::Check for GroupRename {
     fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for GroupRenameChannel {
-    fn check(&self) -> bool {
         true
     }
 }
@@ -3155,12 +2878,6 @@ impl ::socketsundso::codegen::Check for ImClose {
 }
 
 impl ::socketsundso::codegen::Check for ImCreated {
-    fn check(&self) -> bool {
-        self.channel.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for ImCreatedChannel {
     fn check(&self) -> bool {
         true
     }
@@ -3186,12 +2903,6 @@ impl ::socketsundso::codegen::Check for ManualPresenceChange {
 
 impl ::socketsundso::codegen::Check for MemberJoinedChannel {
     fn check(&self) -> bool {
-        self.channel_type.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for MemberJoinedChannelChannelType {
-    fn check(&self) -> bool {
         true
     }
 }
@@ -3201,12 +2912,6 @@ impl ::socketsundso::codegen::Check for Message {
         ::socketsundso::codegen::check::absent_or(
             self.attachments.is_empty(),
             || self.attachments.iter().all(::socketsundso::codegen::Check::check),
-        ) && self.edited.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for MessageEdited {
-    fn check(&self) -> bool {
-        true
+        )
     }
 }

@@ -428,65 +428,13 @@ pub struct TurnOnOff {
 }
 
 ///Whether to turn on or off the light.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum TurnOnOffCommand {
-    #[serde(rename = "on")]
     On,
-    #[serde(rename = "off")]
     Off,
 }
 
-impl ::std::fmt::Display for TurnOnOffCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::On => f.write_str("on"),
-            Self::Off => f.write_str("off"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for TurnOnOffCommand {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "on" => Ok(Self::On),
-            "off" => Ok(Self::Off),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for TurnOnOffCommand {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for TurnOnOffCommand {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(TurnOnOffCommand { On = "on", Off = "off" });
 
 /// Error types.
 pub mod error {
@@ -521,27 +469,13 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for SentAt {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for LightMeasured {
     fn check(&self) -> bool {
         self.lumens.as_ref().is_none_or(|v| i128::from(*v) >= 0i128)
-            && self.sent_at.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 
 impl ::socketsundso::codegen::Check for TurnOnOff {
-    fn check(&self) -> bool {
-        self.command.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.sent_at.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for TurnOnOffCommand {
     fn check(&self) -> bool {
         true
     }
@@ -549,10 +483,8 @@ impl ::socketsundso::codegen::Check for TurnOnOffCommand {
 
 impl ::socketsundso::codegen::Check for DimLight {
     fn check(&self) -> bool {
-        self
-            .percentage
+        self.percentage
             .as_ref()
             .is_none_or(|v| i128::from(*v) >= 0i128 && i128::from(*v) <= 100i128)
-            && self.sent_at.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }

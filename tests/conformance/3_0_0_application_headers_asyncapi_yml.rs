@@ -377,15 +377,8 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for SentAt {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for LightMeasured {
     fn check(&self) -> bool {
         self.lumens.as_ref().is_none_or(|v| i128::from(*v) >= 0i128)
-            && self.sent_at.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }

@@ -684,85 +684,21 @@ impl ::std::convert::TryFrom<String> for Maxratecount {
 }
 
 ///The name of the channel you subscribe too.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Name {
-    #[serde(rename = "book")]
     Book,
-    #[serde(rename = "ohlc")]
     Ohlc,
-    #[serde(rename = "openOrders")]
     OpenOrders,
-    #[serde(rename = "ownTrades")]
     OwnTrades,
-    #[serde(rename = "spread")]
     Spread,
-    #[serde(rename = "ticker")]
     Ticker,
-    #[serde(rename = "trade")]
     Trade,
 }
 
-impl ::std::fmt::Display for Name {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Book => f.write_str("book"),
-            Self::Ohlc => f.write_str("ohlc"),
-            Self::OpenOrders => f.write_str("openOrders"),
-            Self::OwnTrades => f.write_str("ownTrades"),
-            Self::Spread => f.write_str("spread"),
-            Self::Ticker => f.write_str("ticker"),
-            Self::Trade => f.write_str("trade"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for Name {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "book" => Ok(Self::Book),
-            "ohlc" => Ok(Self::Ohlc),
-            "openOrders" => Ok(Self::OpenOrders),
-            "ownTrades" => Ok(Self::OwnTrades),
-            "spread" => Ok(Self::Spread),
-            "ticker" => Ok(Self::Ticker),
-            "trade" => Ok(Self::Trade),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Name {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Name {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    Name { Book = "book", Ohlc = "ohlc", OpenOrders = "openOrders", OwnTrades =
+    "ownTrades", Spread = "spread", Ticker = "ticker", Trade = "trade" }
+);
 
 ///Array of currency pairs.
 #[derive(
@@ -796,81 +732,7 @@ impl ::std::convert::From<::std::vec::Vec<PairItem>> for Pair {
 }
 
 ///Format of each pair is "A/B", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct PairItem(::std::string::String);
-
-impl ::std::ops::Deref for PairItem {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<PairItem> for ::std::string::String {
-    fn from(value: PairItem) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for PairItem {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::socketsundso::codegen::check::regex("[A-Z\\s]+\\/[A-Z\\s]+").unwrap() });
-        if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"[A-Z\\s]+\\/[A-Z\\s]+\"".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for PairItem {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for PairItem {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for PairItem {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type PairItem = ::socketsundso::Constrained<rules::PairItem>;
 
 /**Ping server to determine whether connection is alive
 
@@ -1085,77 +947,19 @@ impl ::std::convert::TryFrom<String> for Snapshot {
 }
 
 ///`Status`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Status {
-    #[serde(rename = "online")]
     Online,
-    #[serde(rename = "maintenance")]
     Maintenance,
-    #[serde(rename = "cancel_only")]
     CancelOnly,
-    #[serde(rename = "limit_only")]
     LimitOnly,
-    #[serde(rename = "post_only")]
     PostOnly,
 }
 
-impl ::std::fmt::Display for Status {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Online => f.write_str("online"),
-            Self::Maintenance => f.write_str("maintenance"),
-            Self::CancelOnly => f.write_str("cancel_only"),
-            Self::LimitOnly => f.write_str("limit_only"),
-            Self::PostOnly => f.write_str("post_only"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for Status {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "online" => Ok(Self::Online),
-            "maintenance" => Ok(Self::Maintenance),
-            "cancel_only" => Ok(Self::CancelOnly),
-            "limit_only" => Ok(Self::LimitOnly),
-            "post_only" => Ok(Self::PostOnly),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Status {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Status {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    Status { Online = "online", Maintenance = "maintenance", CancelOnly = "cancel_only",
+    LimitOnly = "limit_only", PostOnly = "post_only" }
+);
 
 ///Subscribe to a topic on a single or multiple currency pairs.
 #[derive(
@@ -1480,69 +1284,15 @@ impl ::socketsundso::codegen::Check for Interval {
     }
 }
 
-impl ::socketsundso::codegen::Check for Maxratecount {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Name {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Pair {
-    fn check(&self) -> bool {
-        self.0.iter().all(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for PairItem {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Ratecounter {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Reqid {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Snapshot {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Status {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Token {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for Ping {
     fn check(&self) -> bool {
-        self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }
 
 impl ::socketsundso::codegen::Check for Pong {
     fn check(&self) -> bool {
-        self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }
 
@@ -1554,18 +1304,13 @@ impl ::socketsundso::codegen::Check for Heartbeat {
 
 impl ::socketsundso::codegen::Check for SystemStatus {
     fn check(&self) -> bool {
-        self.status.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }
 
 impl ::socketsundso::codegen::Check for Subscribe {
     fn check(&self) -> bool {
-        self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self
-                .subscription
-                .as_ref()
-                .is_none_or(::socketsundso::codegen::Check::check)
+        self.subscription.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 
@@ -1573,13 +1318,6 @@ impl ::socketsundso::codegen::Check for SubscribeSubscription {
     fn check(&self) -> bool {
         self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && self.interval.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.name)
-            && self
-                .ratecounter
-                .as_ref()
-                .is_none_or(::socketsundso::codegen::Check::check)
-            && self.snapshot.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.token.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 
@@ -1601,25 +1339,13 @@ impl ::socketsundso::codegen::Check for SubscriptionStatus {
 
 impl ::socketsundso::codegen::Check for DummyCurrencyInfo {
     fn check(&self) -> bool {
-        self.data.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for DummyCurrencyInfoData {
-    fn check(&self) -> bool {
         true
     }
 }
 
 impl ::socketsundso::codegen::Check for Unsubscribe {
     fn check(&self) -> bool {
-        self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self
-                .subscription
-                .as_ref()
-                .is_none_or(::socketsundso::codegen::Check::check)
+        self.subscription.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 
@@ -1627,7 +1353,11 @@ impl ::socketsundso::codegen::Check for UnsubscribeSubscription {
     fn check(&self) -> bool {
         self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && self.interval.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.name)
-            && self.token.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
+}
+
+/// The rules of the strings with `maxLength`, `minLength` or `pattern`: one empty enum for
+/// each, named as its type (see `socketsundso::Constrained`).
+pub mod rules {
+    ::socketsundso::codegen::string_rules!(PairItem, pattern = "[A-Z\\s]+\\/[A-Z\\s]+");
 }

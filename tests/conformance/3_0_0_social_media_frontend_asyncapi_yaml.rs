@@ -434,27 +434,14 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for CommentId {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for UserId {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for LikeComment {
     fn check(&self) -> bool {
-        self.comment_id.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.liked_by.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }
 
 impl ::socketsundso::codegen::Check for UpdateCommentLikes {
     fn check(&self) -> bool {
-        self.comment_id.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }

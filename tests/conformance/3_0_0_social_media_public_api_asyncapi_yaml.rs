@@ -334,14 +334,8 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for CommentId {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for CommentLiked {
     fn check(&self) -> bool {
-        self.comment_id.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        true
     }
 }

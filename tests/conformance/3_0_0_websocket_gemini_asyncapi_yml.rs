@@ -298,199 +298,40 @@ pub struct EventsItem {
 }
 
 ///Indicates why the change has occurred. initial is for the initial response message, which will show the entire existing state of the order book.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EventsItemReason {
-    #[serde(rename = "place")]
     Place,
-    #[serde(rename = "trade")]
     Trade,
-    #[serde(rename = "cancel")]
     Cancel,
-    #[serde(rename = "initial")]
     Initial,
 }
 
-impl ::std::fmt::Display for EventsItemReason {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Place => f.write_str("place"),
-            Self::Trade => f.write_str("trade"),
-            Self::Cancel => f.write_str("cancel"),
-            Self::Initial => f.write_str("initial"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for EventsItemReason {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "place" => Ok(Self::Place),
-            "trade" => Ok(Self::Trade),
-            "cancel" => Ok(Self::Cancel),
-            "initial" => Ok(Self::Initial),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EventsItemReason {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EventsItemReason {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    EventsItemReason { Place = "place", Trade = "trade", Cancel = "cancel", Initial =
+    "initial" }
+);
 
 ///`EventsItemSide`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EventsItemSide {
-    #[serde(rename = "bid")]
     Bid,
-    #[serde(rename = "side")]
     Side,
 }
 
-impl ::std::fmt::Display for EventsItemSide {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Bid => f.write_str("bid"),
-            Self::Side => f.write_str("side"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for EventsItemSide {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "bid" => Ok(Self::Bid),
-            "side" => Ok(Self::Side),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EventsItemSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EventsItemSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(EventsItemSide { Bid = "bid", Side = "side" });
 
 ///`EventsItemType`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum EventsItemType {
-    #[serde(rename = "trade")]
     Trade,
-    #[serde(rename = "change")]
     Change,
-    #[serde(rename = "auction, block_trade")]
     AuctionBlockTrade,
 }
 
-impl ::std::fmt::Display for EventsItemType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Trade => f.write_str("trade"),
-            Self::Change => f.write_str("change"),
-            Self::AuctionBlockTrade => f.write_str("auction, block_trade"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for EventsItemType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "trade" => Ok(Self::Trade),
-            "change" => Ok(Self::Change),
-            "auction, block_trade" => Ok(Self::AuctionBlockTrade),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EventsItemType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EventsItemType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    EventsItemType { Trade = "trade", Change = "change", AuctionBlockTrade =
+    "auction, block_trade" }
+);
 
 ///This object is always part of the payload. In case of type=heartbeat, these are the only fields.
 #[derive(
@@ -571,31 +412,9 @@ impl ::socketsundso::codegen::Check for Events {
 
 impl ::socketsundso::codegen::Check for EventsItem {
     fn check(&self) -> bool {
-        self
-            .price
+        self.price
             .as_ref()
             .is_none_or(|v| ::socketsundso::codegen::check::multiple_of(*v, 0.01f64))
-            && self.reason.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.side.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.type_.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for EventsItemType {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for EventsItemSide {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for EventsItemReason {
-    fn check(&self) -> bool {
-        true
     }
 }
 

@@ -366,79 +366,7 @@ pub struct Echo {
 }
 
 ///`EchoText`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct EchoText(::std::string::String);
-
-impl ::std::ops::Deref for EchoText {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<EchoText> for ::std::string::String {
-    fn from(value: EchoText) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for EchoText {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 4096usize {
-            return Err("longer than 4096 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for EchoText {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for EchoText {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for EchoText {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type EchoText = ::socketsundso::Constrained<rules::EchoText>;
 
 ///The text, as it was received.
 #[derive(
@@ -518,156 +446,10 @@ pub struct User {
 }
 
 ///`UserId`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct UserId(::std::string::String);
-
-impl ::std::ops::Deref for UserId {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<UserId> for ::std::string::String {
-    fn from(value: UserId) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for UserId {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::socketsundso::codegen::check::regex("^u-[0-9]+$").unwrap() });
-        if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^u-[0-9]+$\"".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for UserId {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for UserId {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for UserId {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type UserId = ::socketsundso::Constrained<rules::UserId>;
 
 ///`UserName`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct UserName(::std::string::String);
-
-impl ::std::ops::Deref for UserName {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<UserName> for ::std::string::String {
-    fn from(value: UserName) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for UserName {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for UserName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for UserName {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for UserName {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type UserName = ::socketsundso::Constrained<rules::UserName>;
 
 ///`WhoIsHere`
 #[derive(
@@ -714,32 +496,7 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for User {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.id)
-            && ::socketsundso::codegen::Check::check(&self.name)
-    }
-}
-
-impl ::socketsundso::codegen::Check for UserName {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for UserId {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for Echo {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.text)
-    }
-}
-
-impl ::socketsundso::codegen::Check for EchoText {
     fn check(&self) -> bool {
         true
     }
@@ -759,20 +516,26 @@ impl ::socketsundso::codegen::Check for WhoIsHere {
 
 impl ::socketsundso::codegen::Check for Here {
     fn check(&self) -> bool {
-        self.users.iter().all(::socketsundso::codegen::Check::check)
+        true
     }
 }
 
 impl ::socketsundso::codegen::Check for Joined {
     fn check(&self) -> bool {
         i128::from(self.count.get()) >= 1i128
-            && ::socketsundso::codegen::Check::check(&self.user)
     }
 }
 
 impl ::socketsundso::codegen::Check for Left {
     fn check(&self) -> bool {
         i128::from(self.count) >= 0i128
-            && ::socketsundso::codegen::Check::check(&self.user)
     }
+}
+
+/// The rules of the strings with `maxLength`, `minLength` or `pattern`: one empty enum for
+/// each, named as its type (see `socketsundso::Constrained`).
+pub mod rules {
+    ::socketsundso::codegen::string_rules!(EchoText, max_length = 4096);
+    ::socketsundso::codegen::string_rules!(UserId, pattern = "^u-[0-9]+$");
+    ::socketsundso::codegen::string_rules!(UserName, min_length = 1);
 }

@@ -684,89 +684,23 @@ impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for Depth {
 }
 
 ///`Feed`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Feed {
-    #[serde(rename = "ticker")]
     Ticker,
-    #[serde(rename = "ohlc")]
     Ohlc,
-    #[serde(rename = "trade")]
     Trade,
-    #[serde(rename = "spread")]
     Spread,
-    #[serde(rename = "book")]
     Book,
-    #[serde(rename = "ownTrades")]
     OwnTrades,
-    #[serde(rename = "openOrders")]
     OpenOrders,
-    #[serde(rename = "instrument")]
     Instrument,
 }
 
-impl ::std::fmt::Display for Feed {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Ticker => f.write_str("ticker"),
-            Self::Ohlc => f.write_str("ohlc"),
-            Self::Trade => f.write_str("trade"),
-            Self::Spread => f.write_str("spread"),
-            Self::Book => f.write_str("book"),
-            Self::OwnTrades => f.write_str("ownTrades"),
-            Self::OpenOrders => f.write_str("openOrders"),
-            Self::Instrument => f.write_str("instrument"),
-        }
+::socketsundso::codegen::string_enum!(
+    Feed { Ticker = "ticker", Ohlc = "ohlc", Trade = "trade", Spread = "spread", Book =
+    "book", OwnTrades = "ownTrades", OpenOrders = "openOrders", Instrument = "instrument"
     }
-}
-
-impl ::std::str::FromStr for Feed {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "ticker" => Ok(Self::Ticker),
-            "ohlc" => Ok(Self::Ohlc),
-            "trade" => Ok(Self::Trade),
-            "spread" => Ok(Self::Spread),
-            "book" => Ok(Self::Book),
-            "ownTrades" => Ok(Self::OwnTrades),
-            "openOrders" => Ok(Self::OpenOrders),
-            "instrument" => Ok(Self::Instrument),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Feed {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Feed {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+);
 
 ///`Heartbeat`
 #[derive(
@@ -800,81 +734,21 @@ pub struct Instrument {
 }
 
 ///`InstrumentStatus`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum InstrumentStatus {
-    #[serde(rename = "online")]
     Online,
-    #[serde(rename = "cancel_only")]
     CancelOnly,
-    #[serde(rename = "post_only")]
     PostOnly,
-    #[serde(rename = "limit_only")]
     LimitOnly,
-    #[serde(rename = "reduce_only")]
     ReduceOnly,
-    #[serde(rename = "delisted")]
     Delisted,
 }
 
-impl ::std::fmt::Display for InstrumentStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Online => f.write_str("online"),
-            Self::CancelOnly => f.write_str("cancel_only"),
-            Self::PostOnly => f.write_str("post_only"),
-            Self::LimitOnly => f.write_str("limit_only"),
-            Self::ReduceOnly => f.write_str("reduce_only"),
-            Self::Delisted => f.write_str("delisted"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for InstrumentStatus {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "online" => Ok(Self::Online),
-            "cancel_only" => Ok(Self::CancelOnly),
-            "post_only" => Ok(Self::PostOnly),
-            "limit_only" => Ok(Self::LimitOnly),
-            "reduce_only" => Ok(Self::ReduceOnly),
-            "delisted" => Ok(Self::Delisted),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for InstrumentStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for InstrumentStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    InstrumentStatus { Online = "online", CancelOnly = "cancel_only", PostOnly =
+    "post_only", LimitOnly = "limit_only", ReduceOnly = "reduce_only", Delisted =
+    "delisted" }
+);
 
 ///The pairs that trade, and their precision.
 #[derive(
@@ -1033,213 +907,31 @@ pub struct Order {
 }
 
 ///`OrderOrderId`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct OrderOrderId(::std::string::String);
-
-impl ::std::ops::Deref for OrderOrderId {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<OrderOrderId> for ::std::string::String {
-    fn from(value: OrderOrderId) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for OrderOrderId {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for OrderOrderId {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for OrderOrderId {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for OrderOrderId {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type OrderOrderId = ::socketsundso::Constrained<rules::OrderOrderId>;
 
 ///`OrderSide`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum OrderSide {
-    #[serde(rename = "buy")]
     Buy,
-    #[serde(rename = "sell")]
     Sell,
 }
 
-impl ::std::fmt::Display for OrderSide {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Buy => f.write_str("buy"),
-            Self::Sell => f.write_str("sell"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for OrderSide {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "buy" => Ok(Self::Buy),
-            "sell" => Ok(Self::Sell),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for OrderSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for OrderSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(OrderSide { Buy = "buy", Sell = "sell" });
 
 ///`OrderStatus`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum OrderStatus {
-    #[serde(rename = "pending")]
     Pending,
-    #[serde(rename = "open")]
     Open,
-    #[serde(rename = "closed")]
     Closed,
-    #[serde(rename = "canceled")]
     Canceled,
-    #[serde(rename = "expired")]
     Expired,
 }
 
-impl ::std::fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Pending => f.write_str("pending"),
-            Self::Open => f.write_str("open"),
-            Self::Closed => f.write_str("closed"),
-            Self::Canceled => f.write_str("canceled"),
-            Self::Expired => f.write_str("expired"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for OrderStatus {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "pending" => Ok(Self::Pending),
-            "open" => Ok(Self::Open),
-            "closed" => Ok(Self::Closed),
-            "canceled" => Ok(Self::Canceled),
-            "expired" => Ok(Self::Expired),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for OrderStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for OrderStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    OrderStatus { Pending = "pending", Open = "open", Closed = "closed", Canceled =
+    "canceled", Expired = "expired" }
+);
 
 ///The account's own trades (needs a token).
 #[derive(
@@ -1262,84 +954,7 @@ pub struct OwnTradesUpdate {
 }
 
 ///`Pair`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Pair(::std::string::String);
-
-impl ::std::ops::Deref for Pair {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<Pair> for ::std::string::String {
-    fn from(value: Pair) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for Pair {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        {
-            ::socketsundso::codegen::check::regex("^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$")
-                .unwrap()
-        });
-        if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$\"".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Pair {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Pair {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for Pair {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type Pair = ::socketsundso::Constrained<rules::Pair>;
 
 ///`Ping`
 #[derive(
@@ -1376,81 +991,7 @@ pub struct Pong {
 }
 
 ///A decimal number, as text so that no digit is lost.
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Price(::std::string::String);
-
-impl ::std::ops::Deref for Price {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<Price> for ::std::string::String {
-    fn from(value: Price) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for Price {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::socketsundso::codegen::check::regex("^[0-9]+(\\.[0-9]+)?$").unwrap() });
-        if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[0-9]+(\\.[0-9]+)?$\"".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Price {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Price {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for Price {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type Price = ::socketsundso::Constrained<rules::Price>;
 
 ///`Reqid`
 #[derive(
@@ -1616,141 +1157,19 @@ pub enum SubscriptionStatus {
 }
 
 ///`SubscriptionStatusVariant0Status`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SubscriptionStatusVariant0Status {
-    #[serde(rename = "subscribed")]
     Subscribed,
-    #[serde(rename = "unsubscribed")]
     Unsubscribed,
 }
 
-impl ::std::fmt::Display for SubscriptionStatusVariant0Status {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Subscribed => f.write_str("subscribed"),
-            Self::Unsubscribed => f.write_str("unsubscribed"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for SubscriptionStatusVariant0Status {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "subscribed" => Ok(Self::Subscribed),
-            "unsubscribed" => Ok(Self::Unsubscribed),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for SubscriptionStatusVariant0Status {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String>
-for SubscriptionStatusVariant0Status {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    SubscriptionStatusVariant0Status { Subscribed = "subscribed", Unsubscribed =
+    "unsubscribed" }
+);
 
 ///`SubscriptionToken`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct SubscriptionToken(::std::string::String);
-
-impl ::std::ops::Deref for SubscriptionToken {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<SubscriptionToken> for ::std::string::String {
-    fn from(value: SubscriptionToken) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for SubscriptionToken {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for SubscriptionToken {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for SubscriptionToken {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for SubscriptionToken {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type SubscriptionToken = ::socketsundso::Constrained<rules::SubscriptionToken>;
 
 ///`SystemStatus`
 #[derive(
@@ -1774,77 +1193,19 @@ pub struct SystemStatus {
 }
 
 ///`SystemStatusStatus`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum SystemStatusStatus {
-    #[serde(rename = "online")]
     Online,
-    #[serde(rename = "maintenance")]
     Maintenance,
-    #[serde(rename = "cancel_only")]
     CancelOnly,
-    #[serde(rename = "limit_only")]
     LimitOnly,
-    #[serde(rename = "post_only")]
     PostOnly,
 }
 
-impl ::std::fmt::Display for SystemStatusStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Online => f.write_str("online"),
-            Self::Maintenance => f.write_str("maintenance"),
-            Self::CancelOnly => f.write_str("cancel_only"),
-            Self::LimitOnly => f.write_str("limit_only"),
-            Self::PostOnly => f.write_str("post_only"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for SystemStatusStatus {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "online" => Ok(Self::Online),
-            "maintenance" => Ok(Self::Maintenance),
-            "cancel_only" => Ok(Self::CancelOnly),
-            "limit_only" => Ok(Self::LimitOnly),
-            "post_only" => Ok(Self::PostOnly),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for SystemStatusStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for SystemStatusStatus {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    SystemStatusStatus { Online = "online", Maintenance = "maintenance", CancelOnly =
+    "cancel_only", LimitOnly = "limit_only", PostOnly = "post_only" }
+);
 
 ///Best bid and ask, last trade and daily volume.
 #[derive(
@@ -1976,126 +1337,24 @@ pub struct Trade {
 }
 
 ///`TradeOrderType`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum TradeOrderType {
-    #[serde(rename = "market")]
     Market,
-    #[serde(rename = "limit")]
     Limit,
 }
 
-impl ::std::fmt::Display for TradeOrderType {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Market => f.write_str("market"),
-            Self::Limit => f.write_str("limit"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for TradeOrderType {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "market" => Ok(Self::Market),
-            "limit" => Ok(Self::Limit),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for TradeOrderType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for TradeOrderType {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    TradeOrderType { Market = "market", Limit = "limit" }
+);
 
 ///`TradeSide`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum TradeSide {
-    #[serde(rename = "buy")]
     Buy,
-    #[serde(rename = "sell")]
     Sell,
 }
 
-impl ::std::fmt::Display for TradeSide {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Buy => f.write_str("buy"),
-            Self::Sell => f.write_str("sell"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for TradeSide {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "buy" => Ok(Self::Buy),
-            "sell" => Ok(Self::Sell),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for TradeSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for TradeSide {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(TradeSide { Buy = "buy", Sell = "sell" });
 
 ///Trades as they happen, oldest first.
 #[derive(
@@ -2262,32 +1521,12 @@ impl ::socketsundso::codegen::Check for Depth {
     }
 }
 
-impl ::socketsundso::codegen::Check for Feed {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for Instrument {
     fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.pair)
-            && i128::from(self.price_precision) >= 0i128
+        i128::from(self.price_precision) >= 0i128
             && i128::from(self.price_precision) <= 18i128
-            && ::socketsundso::codegen::Check::check(&self.status)
             && i128::from(self.volume_precision) >= 0i128
             && i128::from(self.volume_precision) <= 18i128
-    }
-}
-
-impl ::socketsundso::codegen::Check for InstrumentStatus {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Pair {
-    fn check(&self) -> bool {
-        true
     }
 }
 
@@ -2307,55 +1546,6 @@ impl ::socketsundso::codegen::Check for Interval {
     }
 }
 
-impl ::socketsundso::codegen::Check for Level {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.price)
-            && ::socketsundso::codegen::Check::check(&self.volume)
-    }
-}
-
-impl ::socketsundso::codegen::Check for Volume {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.0)
-    }
-}
-
-impl ::socketsundso::codegen::Check for Price {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Order {
-    fn check(&self) -> bool {
-        self.filled.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.order_id)
-            && ::socketsundso::codegen::Check::check(&self.pair)
-            && self.price.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.side)
-            && ::socketsundso::codegen::Check::check(&self.status)
-            && ::socketsundso::codegen::Check::check(&self.volume)
-    }
-}
-
-impl ::socketsundso::codegen::Check for OrderStatus {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for OrderSide {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for OrderOrderId {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for Reqid {
     fn check(&self) -> bool {
         i128::from(self.0) >= 0i128 && i128::from(self.0) <= 4_294_967_295i128
@@ -2366,42 +1556,6 @@ impl ::socketsundso::codegen::Check for Subscription {
     fn check(&self) -> bool {
         self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && self.interval.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.name)
-            && self.token.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-    }
-}
-
-impl ::socketsundso::codegen::Check for SubscriptionToken {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Time {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Trade {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.order_type)
-            && ::socketsundso::codegen::Check::check(&self.price)
-            && ::socketsundso::codegen::Check::check(&self.side)
-            && ::socketsundso::codegen::Check::check(&self.time)
-            && ::socketsundso::codegen::Check::check(&self.volume)
-    }
-}
-
-impl ::socketsundso::codegen::Check for TradeSide {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for TradeOrderType {
-    fn check(&self) -> bool {
-        true
     }
 }
 
@@ -2410,10 +1564,8 @@ impl ::socketsundso::codegen::Check for Subscribe {
         self
             .pair
             .as_ref()
-            .is_none_or(|v| {
-                !v.is_empty() && ::socketsundso::codegen::check::unique(v)
-                    && v.iter().all(::socketsundso::codegen::Check::check)
-            }) && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+            .is_none_or(|v| !v.is_empty() && ::socketsundso::codegen::check::unique(v))
+            && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && ::socketsundso::codegen::Check::check(&self.subscription)
     }
 }
@@ -2437,64 +1589,41 @@ impl ::socketsundso::codegen::Check for SubscriptionStatus {
 impl ::socketsundso::codegen::Check for Unsubscribe {
     fn check(&self) -> bool {
         self.channel_id.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::check::absent_or(
-                self.pair.is_empty(),
-                || self.pair.iter().all(::socketsundso::codegen::Check::check),
-            ) && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+            && self.reqid.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && ::socketsundso::codegen::Check::check(&self.subscription)
     }
 }
 
 impl ::socketsundso::codegen::Check for TickerUpdate {
     fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.ask)
-            && ::socketsundso::codegen::Check::check(&self.bid)
-            && ::socketsundso::codegen::Check::check(&self.channel_id)
-            && ::socketsundso::codegen::Check::check(&self.last)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.volume)
-            && self.vwap.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        ::socketsundso::codegen::Check::check(&self.channel_id)
     }
 }
 
 impl ::socketsundso::codegen::Check for OhlcUpdate {
     fn check(&self) -> bool {
         ::socketsundso::codegen::Check::check(&self.channel_id)
-            && ::socketsundso::codegen::Check::check(&self.close)
             && self.count.as_ref().is_none_or(|v| i128::from(*v) >= 0i128)
-            && ::socketsundso::codegen::Check::check(&self.high)
             && ::socketsundso::codegen::Check::check(&self.interval)
-            && ::socketsundso::codegen::Check::check(&self.low)
-            && ::socketsundso::codegen::Check::check(&self.open)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.volume)
     }
 }
 
 impl ::socketsundso::codegen::Check for TradeUpdate {
     fn check(&self) -> bool {
         ::socketsundso::codegen::Check::check(&self.channel_id)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && !self.trades.is_empty()
-            && self.trades.iter().all(::socketsundso::codegen::Check::check)
     }
 }
 
 impl ::socketsundso::codegen::Check for SpreadUpdate {
     fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.ask)
-            && ::socketsundso::codegen::Check::check(&self.bid)
-            && ::socketsundso::codegen::Check::check(&self.channel_id)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.time)
+        ::socketsundso::codegen::Check::check(&self.channel_id)
     }
 }
 
 impl ::socketsundso::codegen::Check for BookUpdate {
     fn check(&self) -> bool {
-        self.asks.iter().all(::socketsundso::codegen::Check::check)
-            && self.bids.iter().all(::socketsundso::codegen::Check::check)
-            && ::socketsundso::codegen::Check::check(&self.channel_id)
+        ::socketsundso::codegen::Check::check(&self.channel_id)
             && self
                 .checksum
                 .as_ref()
@@ -2502,24 +1631,19 @@ impl ::socketsundso::codegen::Check for BookUpdate {
                     i128::from(*v) >= 0i128 && i128::from(*v) <= 4_294_967_295i128
                 })
             && self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
     }
 }
 
 impl ::socketsundso::codegen::Check for OwnTradesUpdate {
     fn check(&self) -> bool {
         ::socketsundso::codegen::Check::check(&self.channel_id)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && i128::from(self.sequence.get()) >= 1i128
-            && self.trades.iter().all(::socketsundso::codegen::Check::check)
     }
 }
 
 impl ::socketsundso::codegen::Check for OpenOrdersUpdate {
     fn check(&self) -> bool {
         ::socketsundso::codegen::Check::check(&self.channel_id)
-            && self.orders.iter().all(::socketsundso::codegen::Check::check)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && i128::from(self.sequence.get()) >= 1i128
     }
 }
@@ -2527,7 +1651,6 @@ impl ::socketsundso::codegen::Check for OpenOrdersUpdate {
 impl ::socketsundso::codegen::Check for InstrumentUpdate {
     fn check(&self) -> bool {
         ::socketsundso::codegen::Check::check(&self.channel_id)
-            && self.pair.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && self.pairs.iter().all(::socketsundso::codegen::Check::check)
     }
 }
@@ -2547,13 +1670,6 @@ impl ::socketsundso::codegen::Check for Pong {
 impl ::socketsundso::codegen::Check for SystemStatus {
     fn check(&self) -> bool {
         self.connection_id.as_ref().is_none_or(|v| i128::from(*v) >= 0i128)
-            && ::socketsundso::codegen::Check::check(&self.status)
-    }
-}
-
-impl ::socketsundso::codegen::Check for SystemStatusStatus {
-    fn check(&self) -> bool {
-        true
     }
 }
 
@@ -2561,4 +1677,15 @@ impl ::socketsundso::codegen::Check for Heartbeat {
     fn check(&self) -> bool {
         true
     }
+}
+
+/// The rules of the strings with `maxLength`, `minLength` or `pattern`: one empty enum for
+/// each, named as its type (see `socketsundso::Constrained`).
+pub mod rules {
+    ::socketsundso::codegen::string_rules!(OrderOrderId, min_length = 1);
+    ::socketsundso::codegen::string_rules!(
+        Pair, pattern = "^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"
+    );
+    ::socketsundso::codegen::string_rules!(Price, pattern = "^[0-9]+(\\.[0-9]+)?$");
+    ::socketsundso::codegen::string_rules!(SubscriptionToken, min_length = 1);
 }

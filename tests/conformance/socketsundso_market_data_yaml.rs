@@ -438,146 +438,19 @@ impl<H: Handler> ::socketsundso::codegen::Service for Server<H> {
 }
 
 ///`Channel`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum Channel {
-    #[serde(rename = "ticker")]
     Ticker,
-    #[serde(rename = "book")]
     Book,
-    #[serde(rename = "trade")]
     Trade,
 }
 
-impl ::std::fmt::Display for Channel {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Ticker => f.write_str("ticker"),
-            Self::Book => f.write_str("book"),
-            Self::Trade => f.write_str("trade"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for Channel {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "ticker" => Ok(Self::Ticker),
-            "book" => Ok(Self::Book),
-            "trade" => Ok(Self::Trade),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Channel {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Channel {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    Channel { Ticker = "ticker", Book = "book", Trade = "trade" }
+);
 
 ///`Pair`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Pair(::std::string::String);
-
-impl ::std::ops::Deref for Pair {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<Pair> for ::std::string::String {
-    fn from(value: Pair) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for Pair {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        static PATTERN: ::std::sync::LazyLock<::socketsundso::codegen::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::socketsundso::codegen::check::regex("^[A-Z]{2,5}/[A-Z]{2,5}$").unwrap() });
-        if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"^[A-Z]{2,5}/[A-Z]{2,5}$\"".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for Pair {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for Pair {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for Pair {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type Pair = ::socketsundso::Constrained<rules::Pair>;
 
 ///`Params`
 #[derive(
@@ -1010,25 +883,11 @@ pub mod error {
     }
 }
 
-impl ::socketsundso::codegen::Check for Channel {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for Pair {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for Params {
     fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.channel)
-            && self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
+        self.depth.as_ref().is_none_or(::socketsundso::codegen::Check::check)
             && !self.symbol.is_empty()
             && ::socketsundso::codegen::check::unique(&self.symbol)
-            && self.symbol.iter().all(::socketsundso::codegen::Check::check)
     }
 }
 
@@ -1050,14 +909,7 @@ impl ::socketsundso::codegen::Check for ParamsDepth {
 
 impl ::socketsundso::codegen::Check for Ticker {
     fn check(&self) -> bool {
-        self.ask > 0f64 && self.bid > 0f64 && self.last > 0f64
-            && ::socketsundso::codegen::Check::check(&self.symbol) && self.volume >= 0f64
-    }
-}
-
-impl ::socketsundso::codegen::Check for Time {
-    fn check(&self) -> bool {
-        true
+        self.ask > 0f64 && self.bid > 0f64 && self.last > 0f64 && self.volume >= 0f64
     }
 }
 
@@ -1121,4 +973,10 @@ impl ::socketsundso::codegen::Check for Pong {
     fn check(&self) -> bool {
         self.0.as_str() == "pong"
     }
+}
+
+/// The rules of the strings with `maxLength`, `minLength` or `pattern`: one empty enum for
+/// each, named as its type (see `socketsundso::Constrained`).
+pub mod rules {
+    ::socketsundso::codegen::string_rules!(Pair, pattern = "^[A-Z]{2,5}/[A-Z]{2,5}$");
 }

@@ -541,69 +541,16 @@ pub struct Configure {
 }
 
 ///`ConfigureEncoding`
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(crate = "::socketsundso::codegen::serde")]
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub enum ConfigureEncoding {
-    #[serde(rename = "linear16")]
     Linear16,
-    #[serde(rename = "mulaw")]
     Mulaw,
-    #[serde(rename = "opus")]
     Opus,
 }
 
-impl ::std::fmt::Display for ConfigureEncoding {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Linear16 => f.write_str("linear16"),
-            Self::Mulaw => f.write_str("mulaw"),
-            Self::Opus => f.write_str("opus"),
-        }
-    }
-}
-
-impl ::std::str::FromStr for ConfigureEncoding {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "linear16" => Ok(Self::Linear16),
-            "mulaw" => Ok(Self::Mulaw),
-            "opus" => Ok(Self::Opus),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for ConfigureEncoding {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for ConfigureEncoding {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
+::socketsundso::codegen::string_enum!(
+    ConfigureEncoding { Linear16 = "linear16", Mulaw = "mulaw", Opus = "opus" }
+);
 
 #[allow(clippy::derivable_impls)]
 impl ::std::default::Default for ConfigureEncoding {
@@ -830,82 +777,7 @@ pub struct Speak {
 }
 
 ///`SpeakText`
-#[derive(
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct SpeakText(::std::string::String);
-
-impl ::std::ops::Deref for SpeakText {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
-}
-
-impl ::std::convert::From<SpeakText> for ::std::string::String {
-    fn from(value: SpeakText) -> Self {
-        value.0
-    }
-}
-
-impl ::std::str::FromStr for SpeakText {
-    type Err = self::error::ConversionError;
-    fn from_str(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if value.chars().count() > 2000usize {
-            return Err("longer than 2000 characters".into());
-        }
-        if value.chars().count() < 1usize {
-            return Err("shorter than 1 characters".into());
-        }
-        Ok(Self(value.to_string()))
-    }
-}
-
-impl ::std::convert::TryFrom<&str> for SpeakText {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: &str,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl ::std::convert::TryFrom<::std::string::String> for SpeakText {
-    type Error = self::error::ConversionError;
-    fn try_from(
-        value: ::std::string::String,
-    ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-
-impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for SpeakText {
-    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-    where
-        D: ::socketsundso::codegen::serde::Deserializer<'de>,
-    {
-        <::std::string::String as ::socketsundso::codegen::serde::Deserialize>::deserialize(
-                deserializer,
-            )?
-            .parse()
-            .map_err(|e: self::error::ConversionError| {
-                <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
-                    e.to_string(),
-                )
-            })
-    }
-}
+pub type SpeakText = ::socketsundso::Constrained<rules::SpeakText>;
 
 ///Someone started to speak.
 #[derive(
@@ -975,8 +847,6 @@ impl ::socketsundso::codegen::Check for Configure {
     fn check(&self) -> bool {
         i128::from(self.channels.get()) >= 1i128
             && i128::from(self.channels.get()) <= 8i128
-            && ::socketsundso::codegen::Check::check(&self.encoding)
-            && ::socketsundso::codegen::Check::check(&self.language)
             && ::socketsundso::codegen::Check::check(&self.sample_rate)
     }
 }
@@ -997,18 +867,6 @@ impl ::socketsundso::codegen::Check for ConfigureSampleRate {
     }
 }
 
-impl ::socketsundso::codegen::Check for ConfigureLanguage {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
-impl ::socketsundso::codegen::Check for ConfigureEncoding {
-    fn check(&self) -> bool {
-        true
-    }
-}
-
 impl ::socketsundso::codegen::Check for KeepAlive {
     fn check(&self) -> bool {
         true
@@ -1022,12 +880,6 @@ impl ::socketsundso::codegen::Check for CloseStream {
 }
 
 impl ::socketsundso::codegen::Check for Speak {
-    fn check(&self) -> bool {
-        ::socketsundso::codegen::Check::check(&self.text)
-    }
-}
-
-impl ::socketsundso::codegen::Check for SpeakText {
     fn check(&self) -> bool {
         true
     }
@@ -1063,4 +915,10 @@ impl ::socketsundso::codegen::Check for SpeechStarted {
     fn check(&self) -> bool {
         self.timestamp >= 0f64
     }
+}
+
+/// The rules of the strings with `maxLength`, `minLength` or `pattern`: one empty enum for
+/// each, named as its type (see `socketsundso::Constrained`).
+pub mod rules {
+    ::socketsundso::codegen::string_rules!(SpeakText, max_length = 2000, min_length = 1);
 }

@@ -50,6 +50,16 @@ pub(crate) struct Checks<'a> {
     queue: Vec<String>,
     /// Fields whose deserialization must be stricter than serde's default (see [`FieldFix`]).
     field_fixes: BTreeMap<(String, String), FieldFix>,
+    /// The type whose check is being written.
+    current: String,
+    /// The named types each type's check reaches (its fields, items, ...).
+    calls: BTreeMap<String, BTreeSet<String>>,
+    /// The types whose check does something: only these get called. `None` while the first
+    /// walk finds out which they are.
+    needed: Option<BTreeSet<String>>,
+    /// The string newtypes that are aliases of `Constrained<rules::Name>`: their check is part
+    /// of their rules, a function of `value: &String`.
+    aliases: BTreeSet<String>,
 }
 
 /// An expression in generated code: a place of type `T` (`self.amount`) or a reference `&T`
@@ -128,8 +138,19 @@ struct Field {
 }
 
 impl<'a> Checks<'a> {
-    pub(crate) fn new(api: &'a Api, file: &syn::File) -> Self {
+    pub(crate) fn new<'s>(
+        api: &'a Api,
+        file: &syn::File,
+        aliases: impl Iterator<Item = &'s String>,
+    ) -> Self {
         let mut types = BTreeMap::new();
+        let aliases: BTreeSet<String> = aliases.cloned().collect();
+        for name in &aliases {
+            types.insert(
+                name.clone(),
+                TypeInfo::Newtype(Box::new(syn::parse_quote!(::std::string::String))),
+            );
+        }
         for item in &file.items {
             match item {
                 syn::Item::Struct(s) => {
@@ -193,13 +214,38 @@ impl<'a> Checks<'a> {
             done: BTreeSet::new(),
             queue,
             field_fixes: BTreeMap::new(),
+            current: String::new(),
+            calls: BTreeMap::new(),
+            needed: None,
+            aliases,
         }
     }
 
-    /// `impl Check` items for every type reachable from the payloads, and the fields that need
-    /// a stricter deserializer (see [`FieldFix`]).
-    pub(crate) fn items(mut self) -> (Vec<TokenStream>, BTreeMap<(String, String), FieldFix>) {
-        let mut items = vec![];
+    /// `impl Check` items for the types whose check does something, and for every payload type
+    /// (`ClientMessage::check` calls them), and the fields that need a stricter deserializer (see
+    /// [`FieldFix`]).
+    ///
+    /// A type's check does something when the schema has a keyword that its Rust type does not
+    /// enforce, or when it reaches a type whose check does: a string newtype, an enum of strings
+    /// or a struct of such fields needs none, and gets neither an impl nor a call. The first
+    /// walk writes every check with no calls to other types and notes which types each one
+    /// reaches; the second writes the checks that are needed, calling only needed ones.
+    ///
+    /// The checks of aliased string newtypes that need one come apart, by name: they go into
+    /// their rules (see [`super::compact::rules_module`]).
+    #[allow(
+        clippy::type_complexity,
+        reason = "three results, each named where it is used"
+    )]
+    pub(crate) fn items(
+        mut self,
+    ) -> (
+        Vec<TokenStream>,
+        BTreeMap<(String, String), FieldFix>,
+        BTreeMap<String, TokenStream>,
+    ) {
+        let mut order = vec![];
+        let mut direct = BTreeSet::new();
         while let Some(name) = self.queue.pop() {
             if !self.done.insert(name.clone()) {
                 continue;
@@ -210,7 +256,50 @@ impl<'a> Checks<'a> {
             ) else {
                 continue;
             };
+            self.current.clone_from(&name);
             let body = self.type_body(&name, &schema);
+            if body.to_string() != "true" {
+                direct.insert(name.clone());
+            }
+            order.push(name);
+        }
+        // Needed: a check of its own, or a call of a needed one (to a fixed point, since types
+        // may be recursive).
+        let mut needed = direct;
+        loop {
+            let more: Vec<String> = self
+                .calls
+                .iter()
+                .filter(|(name, calls)| {
+                    !needed.contains(*name) && calls.iter().any(|c| needed.contains(c))
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            needed.extend(more);
+        }
+        let payloads: BTreeSet<&str> = self
+            .api
+            .messages
+            .iter()
+            .map(|m| m.rust_name.as_str())
+            .collect();
+        self.needed = Some(needed.clone());
+        let mut items = vec![];
+        let mut string_checks = BTreeMap::new();
+        for name in order {
+            if !needed.contains(&name) && !payloads.contains(name.as_str()) {
+                continue;
+            }
+            let schema = self.schemas[&name].clone();
+            self.current.clone_from(&name);
+            let body = self.type_body(&name, &schema);
+            if self.aliases.contains(&name) {
+                string_checks.insert(name, body);
+                continue;
+            }
             let ident = format_ident!("{}", name);
             items.push(quote! {
                 impl ::socketsundso::codegen::Check for #ident {
@@ -220,7 +309,7 @@ impl<'a> Checks<'a> {
                 }
             });
         }
-        (items, self.field_fixes)
+        (items, self.field_fixes, string_checks)
     }
 
     fn type_body(&mut self, name: &str, schema: &Value) -> TokenStream {
@@ -333,8 +422,14 @@ impl<'a> Checks<'a> {
             TypeInfo::Newtype(inner) => {
                 let inner = inner.clone();
                 // typify's string newtypes check `minLength`, `maxLength` and `pattern` as they
-                // deserialize.
-                all(self.value(&Expr::place(quote!(self.0)), &inner, &schema, true))
+                // deserialize, and so do the aliases of `Constrained`, whose check has the
+                // string as `value`.
+                let this = if self.aliases.contains(name) {
+                    Expr::reference(quote!(value))
+                } else {
+                    Expr::place(quote!(self.0))
+                };
+                all(self.value(&this, &inner, &schema, true))
             }
             TypeInfo::UnitEnum => match schema.as_object() {
                 Some(object) if only(object, &["type", "enum", "const"]) => quote!(true),
@@ -483,6 +578,13 @@ impl<'a> Checks<'a> {
                 }
                 if !self.done.contains(name) {
                     self.queue.push(name.to_owned());
+                }
+                self.calls
+                    .entry(self.current.clone())
+                    .or_default()
+                    .insert(name.to_owned());
+                if !self.needed.as_ref().is_some_and(|n| n.contains(name)) {
+                    return vec![];
                 }
                 let reference = expr.as_ref();
                 vec![quote!(::socketsundso::codegen::Check::check(#reference))]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use askama::Template;
-use proc_macro2::{Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Spacing, TokenStream, TokenTree};
 use schemars::schema::Schema as JsonSchema;
 use syn::visit_mut::{self, VisitMut};
 
@@ -24,7 +24,9 @@ const CODEGEN: &str = "::socketsundso::codegen";
 /// file also gets the `client` module: a typed Rust client of the API (it needs the runtime's
 /// `client` feature).
 pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
-    let types = payload_types(api)?;
+    let payloads = api.messages.iter().map(|m| m.rust_name.clone()).collect();
+    let compacted = super::compact::compact(payload_types(api)?, &payloads);
+    let types = compacted.tokens;
     let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
         what: "payload types".into(),
         reason: e.to_string(),
@@ -58,10 +60,11 @@ pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
         what: "Rust glue".into(),
         reason: e.to_string(),
     })?;
-    let (checks, fixes) = Checks::new(api, &types).items();
+    let (checks, fixes, string_checks) = Checks::new(api, &types, compacted.strings.keys()).items();
     fix_fields(&mut types, &fixes);
+    let rules = super::compact::rules_module(&compacted.strings, &string_checks);
     let checks: syn::File =
-        syn::parse2(quote::quote!(#(#checks)*)).map_err(|e| Error::Internal {
+        syn::parse2(quote::quote!(#(#checks)* #rules)).map_err(|e| Error::Internal {
             what: "checks".into(),
             reason: e.to_string(),
         })?;
@@ -387,45 +390,56 @@ fn fix_fields(file: &mut syn::File, fixes: &BTreeMap<(String, String), FieldFix>
 /// Rewrites leading `::serde`, `::serde_json`, … in a token stream to
 /// `::socketsundso::codegen::serde`, … (inside attributes and derives too).
 fn reexport_paths(stream: TokenStream) -> TokenStream {
-    let tokens: Vec<TokenTree> = stream.into_iter().collect();
-    let mut out = Vec::with_capacity(tokens.len());
-    let mut i = 0;
-    while i < tokens.len() {
+    let prefix: Vec<TokenTree> = CODEGEN
+        .parse::<TokenStream>()
+        .expect("a valid path")
+        .into_iter()
+        .collect();
+    reexport_in(stream, &prefix)
+}
+
+/// [`reexport_paths`] with the prefix's tokens. Takes the tokens apart by value: a group whose
+/// stream nobody else holds gives it up without a copy.
+fn reexport_in(stream: TokenStream, prefix: &[TokenTree]) -> TokenStream {
+    let mut tokens: Vec<TokenTree> = stream.into_iter().collect();
+    tokens.reverse();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    while let Some(token) = tokens.pop() {
         let leading = match out.last() {
-            Some(TokenTree::Ident(ident)) => {
-                matches!(
-                    ident.to_string().as_str(),
-                    "as" | "dyn" | "impl" | "for" | "where" | "in" | "return" | "mut" | "pub"
-                )
-            }
+            Some(TokenTree::Ident(ident)) => [
+                "as", "dyn", "impl", "for", "where", "in", "return", "mut", "pub",
+            ]
+            .iter()
+            .any(|k| ident == k),
             Some(TokenTree::Punct(p)) => p.as_char() != '>' || p.spacing() == Spacing::Alone,
             _ => true,
         };
-        if leading
-            && is_path_sep(&tokens, i)
-            && let Some(TokenTree::Ident(name)) = tokens.get(i + 2)
-            && REEXPORTED.contains(&name.to_string().as_str())
-        {
-            let prefix: TokenStream = CODEGEN.parse().expect("a valid path");
-            out.extend(prefix);
-            out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-            out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-            out.push(TokenTree::Ident(Ident::new(
-                &name.to_string(),
-                Span::call_site(),
-            )));
-            i += 3;
+        let n = tokens.len();
+        let reexported = leading
+            && matches!(&token, TokenTree::Punct(a) if a.as_char() == ':' && a.spacing() == Spacing::Joint)
+            && matches!(tokens.last(), Some(TokenTree::Punct(b)) if b.as_char() == ':')
+            && n >= 2
+            && matches!(&tokens[n - 2], TokenTree::Ident(name) if REEXPORTED.iter().any(|r| name == r));
+        if reexported {
+            out.extend(prefix.iter().cloned());
+            out.push(token);
+            out.extend(tokens.pop());
+            out.extend(tokens.pop());
             continue;
         }
-        match &tokens[i] {
+        match token {
             TokenTree::Literal(literal) => {
                 // Paths inside attribute strings (`skip_serializing_if = "::serde_json::Map::is_empty"`).
                 let text = literal.to_string();
+                if !text.contains("\"::") {
+                    out.push(TokenTree::Literal(literal));
+                    continue;
+                }
                 let rewritten = REEXPORTED.iter().fold(text.clone(), |text, name| {
                     text.replace(&format!("\"::{name}::"), &format!("\"{CODEGEN}::{name}::"))
                 });
                 if rewritten == text {
-                    out.push(TokenTree::Literal(literal.clone()));
+                    out.push(TokenTree::Literal(literal));
                 } else {
                     let parsed: TokenStream =
                         rewritten.parse().expect("a rewritten string literal");
@@ -433,23 +447,16 @@ fn reexport_paths(stream: TokenStream) -> TokenStream {
                 }
             }
             TokenTree::Group(group) => {
-                let mut inner = Group::new(group.delimiter(), reexport_paths(group.stream()));
-                inner.set_span(group.span());
+                let (delimiter, span, stream) = (group.delimiter(), group.span(), group.stream());
+                drop(group);
+                let mut inner = Group::new(delimiter, reexport_in(stream, prefix));
+                inner.set_span(span);
                 out.push(TokenTree::Group(inner));
             }
-            other => out.push(other.clone()),
+            other => out.push(other),
         }
-        i += 1;
     }
     out.into_iter().collect()
-}
-
-fn is_path_sep(tokens: &[TokenTree], i: usize) -> bool {
-    matches!(
-        (tokens.get(i), tokens.get(i + 1)),
-        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
-            if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':'
-    )
 }
 
 /// Syntax-tree fixes to typify's output so that it compiles in a crate that depends on
