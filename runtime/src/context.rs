@@ -29,6 +29,8 @@ pub struct Context<Out> {
     state: Arc<OnceLock<Box<dyn Any + Send + Sync>>>,
     /// The axum router's state, if the route was mounted on a `Router` with state.
     app_state: Option<Arc<dyn Any + Send + Sync>>,
+    /// What the endpoint's authentication hook returned for this connection.
+    identity: Option<Arc<dyn Any + Send + Sync>>,
     _out: PhantomData<fn(Out)>,
 }
 
@@ -42,6 +44,7 @@ impl<Out> Clone for Context<Out> {
             outbox: Arc::clone(&self.outbox),
             state: Arc::clone(&self.state),
             app_state: self.app_state.clone(),
+            identity: self.identity.clone(),
             _out: PhantomData,
         }
     }
@@ -65,6 +68,7 @@ impl<Out: Outgoing> Context<Out> {
             outbox,
             state: Arc::default(),
             app_state: None,
+            identity: None,
             _out: PhantomData,
         }
     }
@@ -72,6 +76,18 @@ impl<Out: Outgoing> Context<Out> {
     pub(crate) fn with_app_state(mut self, state: Option<Arc<dyn Any + Send + Sync>>) -> Self {
         self.app_state = state;
         self
+    }
+
+    pub(crate) fn with_identity(mut self, identity: Option<Arc<dyn Any + Send + Sync>>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Who this connection is, as the endpoint's authentication hook said
+    /// ([`Endpoint::authenticate`](crate::Endpoint::authenticate)), if it has type `T`. `None`
+    /// without a hook, or when `T` is not the type the hook returned.
+    pub fn identity<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.identity.as_deref().and_then(|i| i.downcast_ref())
     }
 
     /// Sets this connection's state, of a type of your choice. It can be set once, usually in

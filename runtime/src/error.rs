@@ -34,6 +34,8 @@ use serde::{Deserialize, Serialize};
 /// | `handler_error` | a handler returned [`HandlerError::new`] |
 /// | `unsupported_frame` | a binary frame arrived; the API speaks JSON text frames only |
 /// | `too_large` | a frame or message is bigger than the configured limit; the connection is then closed with close code 1009 |
+/// | `rate_limited` | the connection sent more messages than its rate limit allows; the message was not handled (see [`RateLimit`](crate::RateLimit)) |
+/// | `timeout` | the handler did not finish within the handler timeout; it was stopped, and the connection stays open |
 /// | `internal` | the server failed: a handler panicked or a reply could not be serialized |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -59,6 +61,14 @@ pub enum ErrorCode {
     /// `too_large`: a frame or message is bigger than the configured limit. The runtime then
     /// closes the connection with close code 1009 (message too big).
     TooLarge,
+    /// `rate_limited`: the connection sent more messages than its rate limit allows (see
+    /// [`RateLimit`](crate::RateLimit)). The message was neither decoded nor handled. A
+    /// connection that keeps going gets closed with close code 1008.
+    RateLimited,
+    /// `timeout`: the handler did not finish within the endpoint's handler timeout (see
+    /// [`Settings::handler_timeout`](crate::Settings::handler_timeout)). It was stopped (a
+    /// blocking handler's thread runs on, and its result is dropped); the connection stays open.
+    Timeout,
     /// `internal`: the server failed while handling the message (a handler panicked, or a reply
     /// could not be serialized). Details are logged on the server, not sent.
     Internal,
@@ -76,6 +86,8 @@ impl ErrorCode {
             Self::HandlerError => "handler_error",
             Self::UnsupportedFrame => "unsupported_frame",
             Self::TooLarge => "too_large",
+            Self::RateLimited => "rate_limited",
+            Self::Timeout => "timeout",
             Self::Internal => "internal",
         }
     }
@@ -90,6 +102,8 @@ impl ErrorCode {
         Self::HandlerError,
         Self::UnsupportedFrame,
         Self::TooLarge,
+        Self::RateLimited,
+        Self::Timeout,
         Self::Internal,
     ];
 }
@@ -454,6 +468,53 @@ impl fmt::Display for Reject {
 
 impl std::error::Error for Reject {}
 
+/// Refuses a WebSocket upgrade: what an endpoint's authentication hook returns
+/// ([`Endpoint::authenticate`](crate::Endpoint::authenticate)) for a request it does not accept.
+///
+/// The client gets an HTTP response with this status and the message as its plain-text body,
+/// and no upgrade: no connection is registered and no handler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError {
+    status: u16,
+    message: String,
+}
+
+impl AuthError {
+    /// 401 Unauthorized: the request carries no credentials, or credentials that are not valid.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            status: 401,
+            message: message.into(),
+        }
+    }
+
+    /// 403 Forbidden: the client is known, but not allowed here.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: 403,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status: 401 or 403.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The text of the response body.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "upgrade refused ({}): {}", self.status, self.message)
+    }
+}
+
+impl std::error::Error for AuthError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +534,8 @@ mod tests {
                 "handler_error",
                 "unsupported_frame",
                 "too_large",
+                "rate_limited",
+                "timeout",
                 "internal"
             ]
         );

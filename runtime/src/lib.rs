@@ -57,9 +57,12 @@ pub mod validate;
 pub use constrained::{Constrained, StringRules};
 pub use context::Context;
 pub use decode::{Decoded, Untagged, decode};
-pub use error::{ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
+pub use error::{AuthError, ErrorCode, ErrorMessage, HandlerError, Reject, Violation};
 pub use rooms::{ConnectionId, Hub, MESSAGE_OVERHEAD, Metrics, SendError, SlowConsumer};
-pub use server::{Endpoint, Settings, serve_connection};
+pub use server::{
+    DEFAULT_HANDSHAKE_TIMEOUT, Endpoint, EndpointStats, HandshakeIo, HandshakeListener, PeerAddr,
+    RateLimit, Served, Settings, Shutdown, ShutdownReport, UpgradeRequest, serve, serve_connection,
+};
 pub use validate::Validator;
 
 /// The bytes of a binary message (the `bytes` crate's, as axum and tungstenite use them).

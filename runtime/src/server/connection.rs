@@ -7,17 +7,30 @@
 //! stall this connection's own deliveries). Each write is a batch of up to [`BATCH`] bytes from
 //! the outbox, then the reply if it is the last batch, then one flush, all within the write
 //! timeout (see [`Settings::write_timeout`]).
+//!
+//! The limits that act on a running connection live here too: the message rate (a token bucket
+//! per connection, checked before a message is decoded), the handler timeout, and one lazy timer
+//! for the idle timeout and the pings (a frame only records when it came; the timer is set again
+//! only when it fires). A graceful [`Shutdown`] queues a close request in the outbox, like
+//! [`Context::close`]; when its deadline forces the connection, the outbox wakes the task, which
+//! drops the handler that is running.
 
+use std::any::Any;
 use std::fmt::Display;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{FutureExt as _, Sink, SinkExt as _, Stream, StreamExt as _};
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout};
 
 use super::Settings;
+use super::endpoint::Identity;
+use super::limits::{Bucket, Clock, Event, Rate, Shared, Tick};
+use super::shutdown::{CLOSE_GOING_AWAY, Shutdown};
 use crate::context::{Context, encode};
 use crate::decode::{Decoded, decode};
 use crate::error::{ErrorCode, ErrorMessage};
@@ -39,6 +52,19 @@ const CLOSE_INVALID_PAYLOAD: u16 = 1007;
 /// How many bytes of queued messages one write takes from the outbox before it flushes.
 const BATCH: usize = 64 * 1024;
 
+/// What the endpoint gives a connection besides its service, hub, route parameters and socket.
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// The axum router's state, for [`Context::app_state`].
+    pub(crate) app_state: Option<Arc<dyn Any + Send + Sync>>,
+    /// What the authentication hook returned, for [`Context::identity`].
+    pub(crate) identity: Option<Identity>,
+    /// The endpoint's counters.
+    pub(crate) shared: Arc<Shared>,
+    /// The shutdown the connection takes part in.
+    pub(crate) shutdown: Option<Shutdown>,
+}
+
 /// Serves one WebSocket connection until it ends.
 ///
 /// This is what [`Endpoint`](crate::Endpoint) runs after the upgrade; call it directly to serve
@@ -57,7 +83,9 @@ const BATCH: usize = 64 * 1024;
 /// A binary frame is the API's binary message, when it declares one ([`Incoming::from_binary`]);
 /// otherwise it gets `unsupported_frame`. A binary reply goes out as a binary frame. Pings are
 /// answered by the WebSocket layer. A message larger than the limits (binary or text) gets
-/// `too_large` and close code 1009.
+/// `too_large` and close code 1009. The rate limit, the handler timeout, the idle timeout and the
+/// pings of `settings` apply; the connection limits, the origin check and authentication belong
+/// to the upgrade, which [`Endpoint`](crate::Endpoint) does.
 pub async fn serve_connection<S, W, E>(
     service: Arc<S>,
     hub: Hub,
@@ -70,65 +98,95 @@ pub async fn serve_connection<S, W, E>(
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
-    serve(service, hub, params, socket, settings, None).await;
+    serve(service, hub, params, socket, settings, Extras::default()).await;
 }
 
-/// [`serve_connection`], with the axum router's state for [`Context::app_state`].
+/// [`serve_connection`], with what the endpoint adds (see [`Extras`]).
 pub(crate) async fn serve<S, W, E>(
     service: Arc<S>,
     hub: Hub,
     params: Vec<(String, String)>,
     socket: W,
     settings: Settings,
-    app_state: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    extras: Extras,
 ) where
     S: Service,
     W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
+    let Extras {
+        app_state,
+        identity,
+        shared,
+        shutdown,
+    } = extras;
     let outbox = hub.register(settings.max_pending_bytes, settings.slow_consumer);
     let id = outbox.id();
+    // Until this drops, the shutdown waits for the connection.
+    let registered = shutdown.as_ref().map(|s| s.register(&outbox));
     let ctx = Context::<S::Outgoing>::new(params, hub.clone(), Arc::clone(&outbox))
-        .with_app_state(app_state);
+        .with_app_state(app_state)
+        .with_identity(identity);
     tracing::debug!(connection = %id, "connected");
     let mut conn = Conn {
         socket,
         outbox: &outbox,
         settings: &settings,
+        shared: &shared,
+        shutdown: registered.as_ref().map(|r| r.shutdown()),
         id,
         tag_field: <S::Incoming as Incoming>::TAG_FIELD,
         batch: Vec::new(),
         close: None,
     };
 
-    let accepted = match AssertUnwindSafe(service.on_connect(&ctx))
-        .catch_unwind()
-        .await
+    let limit = settings.handler_timeout;
+    let accepted = match within(
+        limit,
+        AssertUnwindSafe(service.on_connect(&ctx)).catch_unwind(),
+    )
+    .await
     {
-        Ok(Ok(())) => true,
-        Ok(Err(reject)) => {
+        Some(Ok(Ok(()))) => true,
+        Some(Ok(Err(reject))) => {
             tracing::debug!(connection = %id, code = reject.code, reason = %reject.reason, "connection rejected");
             conn.close(reject.code, &reject.reason, true).await;
             false
         }
-        Err(panic) => {
+        Some(Err(panic)) => {
             tracing::error!(connection = %id, panic = panic_message(&*panic), "on_connect panicked");
             conn.close(CLOSE_INTERNAL, "internal error", true).await;
+            false
+        }
+        None => {
+            let total = shared.count(Event::HandlerTimeout);
+            tracing::warn!(connection = %id, ?limit, total, "on_connect timed out");
+            conn.close(CLOSE_INTERNAL, "timeout", false).await;
             false
         }
     };
     if accepted {
         conn.run(&*service, &ctx).await;
         drop(conn);
-        if let Err(panic) = AssertUnwindSafe(service.on_disconnect(&ctx))
-            .catch_unwind()
-            .await
+        match within(
+            limit,
+            AssertUnwindSafe(service.on_disconnect(&ctx)).catch_unwind(),
+        )
+        .await
         {
-            tracing::error!(connection = %id, panic = panic_message(&*panic), "on_disconnect panicked");
+            Some(Ok(())) => {}
+            Some(Err(panic)) => {
+                tracing::error!(connection = %id, panic = panic_message(&*panic), "on_disconnect panicked");
+            }
+            None => {
+                let total = shared.count(Event::HandlerTimeout);
+                tracing::warn!(connection = %id, ?limit, total, "on_disconnect timed out");
+            }
         }
     }
     hub.unregister(id);
+    drop(registered);
     tracing::debug!(connection = %id, "disconnected");
 }
 
@@ -139,6 +197,8 @@ enum Flow {
     Close(u16, String),
     /// The connection is a slow consumer: close it with 1008 and end.
     Slow(Slow),
+    /// Send a close frame and end, without waiting for the client's (it is abusive or gone).
+    Drop(u16, &'static str),
     /// End now (the socket failed).
     Stop,
 }
@@ -147,6 +207,10 @@ struct Conn<'a, W> {
     socket: W,
     outbox: &'a Outbox,
     settings: &'a Settings,
+    /// The endpoint's counters.
+    shared: &'a Shared,
+    /// The shutdown the connection takes part in, if any.
+    shutdown: Option<&'a Shutdown>,
     id: ConnectionId,
     /// The API's tag field, which error messages use too.
     tag_field: &'static str,
@@ -164,56 +228,144 @@ where
 {
     async fn run<S: Service>(&mut self, service: &S, ctx: &Context<S::Outgoing>) {
         let outbox = self.outbox;
+        let settings = self.settings;
+        let shared = self.shared;
+        let now = Instant::now();
+        let mut bucket = settings.rate_limit.map(|limit| Bucket::new(limit, now));
+        let mut clock = Clock::new(
+            settings.ping_interval,
+            settings.pong_timeout,
+            settings.idle_timeout,
+            now,
+        );
+        let timed = clock.enabled();
+        let timer = tokio::time::sleep_until(clock.next().unwrap_or_else(far_future));
+        tokio::pin!(timer);
         loop {
             // Reading first: while messages keep arriving, the outbox is still written before
             // every reply, so neither side starves.
             let flow = tokio::select! {
                 biased;
-                frame = self.socket.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        let (reply, flow) =
-                            self.while_writing(handle_text(service, ctx, text.as_str())).await;
-                        match flow {
-                            Flow::Continue => self.write(reply).await,
-                            other => other,
-                        }
-                    }
-                    Some(Ok(Message::Binary(bytes))) => {
-                        match <S::Incoming as Incoming>::from_binary(bytes) {
-                            // The API's binary message: handled like any other.
-                            Some(message) => {
-                                let (reply, flow) = self
-                                    .while_writing(handle_message(service, ctx, message, None))
-                                    .await;
-                                match flow {
-                                    Flow::Continue => self.write(reply).await,
-                                    other => other,
+                frame = self.socket.next() => {
+                    let now = Instant::now();
+                    match frame {
+                        Some(Ok(Message::Text(text))) => {
+                            clock.seen(now, true);
+                            match self.rate(&mut bucket, now) {
+                                Rate::Allowed => {
+                                    let handled = self
+                                        .while_writing(handle_text(
+                                            service,
+                                            ctx,
+                                            text.as_str(),
+                                            settings.handler_timeout,
+                                            shared,
+                                        ))
+                                        .await;
+                                    if clock.times_idleness() {
+                                        clock.handled(Instant::now());
+                                    }
+                                    match handled {
+                                        Some((reply, Flow::Continue)) => self.write(reply).await,
+                                        Some((_, other)) => other,
+                                        None => Flow::Drop(CLOSE_GOING_AWAY, "server shutting down"),
+                                    }
                                 }
-                            }
-                            None => {
-                                let error = ErrorMessage::new(
-                                    ErrorCode::UnsupportedFrame,
-                                    "binary frames are not supported; send JSON text frames",
-                                );
-                                let text = error.to_json_tagged(self.tag_field);
-                                self.write(Some(Message::Text(text.into()))).await
+                                Rate::Rejected => self.rate_limited().await,
+                                Rate::Close => self.rate_limit_close(),
                             }
                         }
+                        Some(Ok(Message::Binary(bytes))) => {
+                            clock.seen(now, true);
+                            match self.rate(&mut bucket, now) {
+                                Rate::Allowed => match <S::Incoming as Incoming>::from_binary(bytes) {
+                                    // The API's binary message: handled like any other.
+                                    Some(message) => {
+                                        let handled = self
+                                            .while_writing(handle_message(
+                                                service,
+                                                ctx,
+                                                message,
+                                                None,
+                                                settings.handler_timeout,
+                                                shared,
+                                            ))
+                                            .await;
+                                        if clock.times_idleness() {
+                                            clock.handled(Instant::now());
+                                        }
+                                        match handled {
+                                            Some((reply, Flow::Continue)) => self.write(reply).await,
+                                            Some((_, other)) => other,
+                                            None => Flow::Drop(CLOSE_GOING_AWAY, "server shutting down"),
+                                        }
+                                    }
+                                    None => {
+                                        let error = ErrorMessage::new(
+                                            ErrorCode::UnsupportedFrame,
+                                            "binary frames are not supported; send JSON text frames",
+                                        );
+                                        let text = error.to_json_tagged(self.tag_field);
+                                        self.write(Some(Message::Text(text.into()))).await
+                                    }
+                                },
+                                Rate::Rejected => self.rate_limited().await,
+                                Rate::Close => self.rate_limit_close(),
+                            }
+                        }
+                        Some(Ok(Message::Ping(_))) => {
+                            clock.seen(now, false);
+                            // The WebSocket layer has answered it already: an excess ping is
+                            // only counted.
+                            match self.rate(&mut bucket, now) {
+                                Rate::Allowed | Rate::Rejected => Flow::Continue,
+                                Rate::Close => self.rate_limit_close(),
+                            }
+                        }
+                        Some(Ok(Message::Pong(_))) => {
+                            clock.seen(now, false);
+                            Flow::Continue
+                        }
+                        Some(Ok(Message::Close(frame))) => {
+                            tracing::debug!(connection = %self.id, ?frame, "client closed");
+                            // The WebSocket layer has queued the answering close frame: send it.
+                            let _ = timeout(self.settings.close_timeout, self.socket.flush()).await;
+                            return;
+                        }
+                        Some(Err(e)) => {
+                            self.read_failed(&e).await;
+                            return;
+                        }
+                        None => return,
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Flow::Continue,
-                    Some(Ok(Message::Close(frame))) => {
-                        tracing::debug!(connection = %self.id, ?frame, "client closed");
-                        // The WebSocket layer has queued the answering close frame: send it.
-                        let _ = timeout(self.settings.close_timeout, self.socket.flush()).await;
-                        return;
-                    }
-                    Some(Err(e)) => {
-                        self.read_failed(&e).await;
-                        return;
-                    }
-                    None => return,
                 },
-                () = outbox.ready() => self.write(None).await,
+                () = outbox.ready() => {
+                    if self.forced() {
+                        Flow::Drop(CLOSE_GOING_AWAY, "server shutting down")
+                    } else {
+                        self.write(None).await
+                    }
+                }
+                () = &mut timer, if timed => {
+                    let flow = match clock.tick(Instant::now()) {
+                        Tick::Wait => Flow::Continue,
+                        Tick::Ping => self.ping().await,
+                        Tick::NoPong => {
+                            let total = self.shared.count(Event::PongTimeout);
+                            tracing::info!(connection = %self.id, timeout = ?settings.pong_timeout, total, "closed: no pong");
+                            Flow::Drop(CLOSE_GOING_AWAY, "no pong")
+                        }
+                        Tick::Idle => {
+                            let total = self.shared.count(Event::IdleClose);
+                            tracing::info!(connection = %self.id, timeout = ?settings.idle_timeout, total, "closed: idle timeout");
+                            Flow::Close(CLOSE_GOING_AWAY, "idle timeout".to_owned())
+                        }
+                    };
+                    if let Some(next) = clock.next() {
+                        timer.as_mut().reset(next);
+                    }
+                    flow
+                }
             };
             match flow {
                 Flow::Continue => {}
@@ -226,28 +378,97 @@ where
                     self.close(CLOSE_POLICY, why.reason(), false).await;
                     return;
                 }
+                Flow::Drop(code, reason) => {
+                    self.close(code, reason, false).await;
+                    return;
+                }
                 Flow::Stop => return,
             }
         }
     }
 
+    /// Whether the shutdown's deadline has forced this connection.
+    fn forced(&self) -> bool {
+        self.shutdown.is_some_and(Shutdown::is_forced)
+    }
+
+    /// What the rate limit says about a frame that came `now`.
+    fn rate(&self, bucket: &mut Option<Bucket>, now: Instant) -> Rate {
+        match bucket {
+            None => Rate::Allowed,
+            Some(bucket) => {
+                let rate = bucket.take(now);
+                if rate != Rate::Allowed {
+                    let total = self.shared.count(Event::RateLimited);
+                    tracing::debug!(connection = %self.id, total, "rate limited");
+                }
+                rate
+            }
+        }
+    }
+
+    /// Answers a message over the rate limit.
+    async fn rate_limited(&mut self) -> Flow {
+        let message = match self.settings.rate_limit {
+            Some(limit) => format!(
+                "too many messages: at most {} a second, {} at once; this one was not handled",
+                limit.per_second, limit.burst
+            ),
+            None => "too many messages".to_owned(),
+        };
+        let error = ErrorMessage::new(ErrorCode::RateLimited, message);
+        let text = error.to_json_tagged(self.tag_field);
+        self.write(Some(Message::Text(text.into()))).await
+    }
+
+    /// Ends a connection that keeps going over its rate limit.
+    fn rate_limit_close(&self) -> Flow {
+        let total = self.shared.count(Event::RateLimitClose);
+        tracing::info!(connection = %self.id, total, "closed: rate limit exceeded");
+        Flow::Drop(CLOSE_POLICY, "rate limit exceeded")
+    }
+
+    /// Sends a ping, within the write timeout.
+    async fn ping(&mut self) -> Flow {
+        match timeout(
+            self.settings.write_timeout,
+            self.socket.send(Message::Ping(Bytes::new())),
+        )
+        .await
+        {
+            Ok(Ok(())) => Flow::Continue,
+            Ok(Err(e)) => {
+                tracing::debug!(connection = %self.id, error = %e, "could not send a ping");
+                Flow::Stop
+            }
+            Err(_) => {
+                self.outbox.mark_slow(Slow::Deadline);
+                Flow::Slow(Slow::Deadline)
+            }
+        }
+    }
+
     /// Runs a handler to completion, writing what the outbox gets meanwhile. A failed write
-    /// stops the writing, never the handler.
-    async fn while_writing<F: Future>(&mut self, handler: F) -> (F::Output, Flow) {
+    /// stops the writing, never the handler. `None`: the shutdown's deadline forced the
+    /// connection, and the handler was dropped.
+    async fn while_writing<F: Future>(&mut self, handler: F) -> Option<(F::Output, Flow)> {
         let outbox = self.outbox;
         tokio::pin!(handler);
         let mut flow = Flow::Continue;
-        while let Flow::Continue = flow {
-            if self.close.is_some() {
-                break;
-            }
+        loop {
             tokio::select! {
                 biased;
-                output = &mut handler => return (output, flow),
-                () = outbox.ready() => flow = self.write_queued(None).await,
+                output = &mut handler => return Some((output, flow)),
+                () = outbox.ready() => {
+                    if self.forced() {
+                        return None;
+                    }
+                    if matches!(flow, Flow::Continue) && self.close.is_none() {
+                        flow = self.write_queued(None).await;
+                    }
+                }
             }
         }
-        (handler.await, flow)
     }
 
     /// Writes what is queued now, then `reply`; then a close request that came with them.
@@ -424,10 +645,21 @@ where
         if !await_peer {
             return;
         }
+        let outbox = self.outbox;
+        let shutdown = self.shutdown;
         let wait = async {
-            while let Some(Ok(message)) = self.socket.next().await {
-                if let Message::Close(_) = message {
-                    break;
+            loop {
+                tokio::select! {
+                    message = self.socket.next() => match message {
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                        Some(Ok(_)) => {}
+                    },
+                    // The shutdown's deadline wakes the outbox: stop waiting then.
+                    () = outbox.ready() => {
+                        if shutdown.is_some_and(Shutdown::is_forced) {
+                            return;
+                        }
+                    }
                 }
             }
         };
@@ -443,13 +675,15 @@ async fn handle_text<S: Service>(
     service: &S,
     ctx: &Context<S::Outgoing>,
     text: &str,
+    limit: Option<Duration>,
+    shared: &Shared,
 ) -> Option<Message> {
     let tag_field = <S::Incoming as Incoming>::TAG_FIELD;
     let Decoded { message, id } = match decode::<S::Incoming>(text) {
         Ok(decoded) => decoded,
         Err(error) => return Some(Message::Text(error.to_json_tagged(tag_field).into())),
     };
-    handle_message(service, ctx, message, id).await
+    handle_message(service, ctx, message, id, limit, shared).await
 }
 
 /// Handles one decoded message (with the correlation id it carried); returns the frame to send
@@ -459,6 +693,8 @@ async fn handle_message<S: Service>(
     ctx: &Context<S::Outgoing>,
     message: S::Incoming,
     id: Option<serde_json::Value>,
+    limit: Option<Duration>,
+    shared: &Shared,
 ) -> Option<Message> {
     let tag_field = <S::Incoming as Incoming>::TAG_FIELD;
     let error = |error: ErrorMessage| -> Message {
@@ -469,10 +705,21 @@ async fn handle_message<S: Service>(
         .to_json_tagged(tag_field);
         Message::Text(text.into())
     };
-    match AssertUnwindSafe(service.handle(ctx, message))
-        .catch_unwind()
-        .await
-    {
+    let Some(handled) = within(
+        limit,
+        AssertUnwindSafe(service.handle(ctx, message)).catch_unwind(),
+    )
+    .await
+    else {
+        let total = shared.count(Event::HandlerTimeout);
+        let limit = limit.unwrap_or_default();
+        tracing::warn!(connection = %ctx.id(), ?limit, total, "handler timed out");
+        return Some(error(ErrorMessage::new(
+            ErrorCode::Timeout,
+            format!("the handler did not finish within {limit:?}; it was stopped"),
+        )));
+    };
+    match handled {
         Ok(Ok(None)) => None,
         Ok(Ok(Some(reply))) => match encode(&reply) {
             Ok(json) => Some(Message::Text(
@@ -508,6 +755,25 @@ async fn handle_message<S: Service>(
             )))
         }
     }
+}
+
+/// Runs `future` for at most `limit` (`None`: no limit); `None` if it took longer. A future that
+/// completes at its first poll (most handlers) gets no timer.
+async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    let Some(limit) = limit else {
+        return Some(future.await);
+    };
+    tokio::pin!(future);
+    if let Some(output) = (&mut future).now_or_never() {
+        return Some(output);
+    }
+    timeout(limit, future).await.ok()
+}
+
+/// An instant the timer of a connection without pings or idle timeout is set to (it is never
+/// polled then).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 /// Puts `"field": id` into a serialized reply object, right after its first member (the tag),

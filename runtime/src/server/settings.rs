@@ -1,5 +1,6 @@
 //! Buffers, limits and policies of an endpoint.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
@@ -18,6 +19,14 @@ use crate::rooms::SlowConsumer;
 /// | [`write_timeout`](Self::write_timeout) | 5 s | so is one whose socket does not take a write within this time |
 /// | [`slow_consumer`](Self::slow_consumer) | [`SlowConsumer::Close`] | what happens to a slow consumer: closed with 1008, its oldest messages dropped, or its senders wait |
 /// | [`close_timeout`](Self::close_timeout) | 5 s | how long a closing handshake may take before the socket is dropped |
+/// | [`max_connections`](Self::max_connections) | 10,000 | more upgrades are refused with HTTP 503 |
+/// | [`max_connections_per_ip`](Self::max_connections_per_ip) | off | more upgrades from one client address are refused with HTTP 429 |
+/// | [`rate_limit`](Self::rate_limit) | off | excess messages get `rate_limited`; a connection that keeps going is closed with 1008 |
+/// | [`handler_timeout`](Self::handler_timeout) | 30 s | a handler that takes longer is stopped; the client gets `timeout` |
+/// | [`idle_timeout`](Self::idle_timeout) | off | a connection that sends no message for this long is closed with 1001 |
+/// | [`ping_interval`](Self::ping_interval) | 30 s | the server pings a connection that sent nothing for this long |
+/// | [`pong_timeout`](Self::pong_timeout) | 20 s | a connection that does not answer a ping within this time is closed with 1001 |
+/// | [`allowed_origins`](Self::allowed_origins) | any | a browser upgrade from another `Origin` is refused with HTTP 403 |
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub(crate) read_buffer_size: usize,
@@ -28,6 +37,14 @@ pub struct Settings {
     pub(crate) write_timeout: Duration,
     pub(crate) slow_consumer: SlowConsumer,
     pub(crate) close_timeout: Duration,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_ip: Option<usize>,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) handler_timeout: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) pong_timeout: Duration,
+    pub(crate) allowed_origins: Option<Arc<[String]>>,
 }
 
 impl Default for Settings {
@@ -41,6 +58,14 @@ impl Default for Settings {
             write_timeout: Self::DEFAULT_WRITE_TIMEOUT,
             slow_consumer: SlowConsumer::default(),
             close_timeout: Self::DEFAULT_CLOSE_TIMEOUT,
+            max_connections: Some(Self::DEFAULT_MAX_CONNECTIONS),
+            max_connections_per_ip: None,
+            rate_limit: None,
+            handler_timeout: Some(Self::DEFAULT_HANDLER_TIMEOUT),
+            idle_timeout: None,
+            ping_interval: Some(Self::DEFAULT_PING_INTERVAL),
+            pong_timeout: Self::DEFAULT_PONG_TIMEOUT,
+            allowed_origins: None,
         }
     }
 }
@@ -60,6 +85,14 @@ impl Settings {
     pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
     /// Default [`close_timeout`](Self::close_timeout): 5 seconds.
     pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default [`max_connections`](Self::max_connections): 10,000.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+    /// Default [`handler_timeout`](Self::handler_timeout): 30 seconds.
+    pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default [`ping_interval`](Self::ping_interval): 30 seconds.
+    pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
+    /// Default [`pong_timeout`](Self::pong_timeout): 20 seconds.
+    pub const DEFAULT_PONG_TIMEOUT: Duration = Duration::from_secs(20);
 
     /// The defaults (see the table on [`Settings`]).
     pub fn new() -> Self {
@@ -147,10 +180,170 @@ impl Settings {
         self
     }
 
+    /// The most connections the endpoint serves at once; `None` for no limit. Default 10,000.
+    ///
+    /// An upgrade request beyond it gets HTTP 503 (Service Unavailable) and no upgrade. Clones
+    /// of an [`Endpoint`](crate::Endpoint) share the count; separate endpoints count separately.
+    /// Each idle connection costs about 10 KiB here, plus the kernel's socket buffers and one
+    /// open file: raise the process's open-files limit (`ulimit -n`) with this setting.
+    pub fn max_connections(mut self, limit: impl Into<Option<usize>>) -> Self {
+        self.max_connections = limit.into();
+        self
+    }
+
+    /// The most connections from one client IP address at once; `None` (the default) for no
+    /// limit.
+    ///
+    /// An upgrade request beyond it gets HTTP 429 (Too Many Requests). The client's address is
+    /// the TCP peer's, which the endpoint knows when the server is started with
+    /// [`serve`](crate::serve), or with axum's
+    /// `into_make_service_with_connect_info::<SocketAddr>()`; without it the limit is not
+    /// applied (and a warning is logged once). Behind a reverse proxy every client has the
+    /// proxy's address: leave this off there.
+    pub fn max_connections_per_ip(mut self, limit: impl Into<Option<usize>>) -> Self {
+        self.max_connections_per_ip = limit.into();
+        self
+    }
+
+    /// The message rate each connection may send (see [`RateLimit`]); `None` (the default) for
+    /// no limit.
+    ///
+    /// Off by default: messages on one connection are handled one at a time and the next frame
+    /// is read only after the last one is handled, so a flooding client is slowed down by TCP
+    /// and never takes more than one handler at a time. A public server should set one, e.g.
+    /// `RateLimit::per_second(100).burst(200)`.
+    pub fn rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.rate_limit = limit.into();
+        self
+    }
+
+    /// How long a handler may take for one message; `None` for no limit. Default 30 s.
+    ///
+    /// A handler that takes longer is stopped (its future is dropped at its next `.await`),
+    /// and the client gets a `timeout` error with the message's correlation id. The connection
+    /// stays open and handles its next message. A blocking handler cannot be stopped: its
+    /// thread runs on to its end, and its result is dropped.
+    pub fn handler_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.handler_timeout = timeout.into();
+        self
+    }
+
+    /// How long a connection may go without sending a message; `None` (the default) for no
+    /// limit.
+    ///
+    /// Only text and binary messages count; pings and pongs do not. An idle connection is
+    /// closed with close code 1001 (`idle timeout`). Off by default: a client that only listens
+    /// is quiet by design, and a dead peer is found by [`ping_interval`](Self::ping_interval).
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
+        self
+    }
+
+    /// How often the server pings a connection that sent nothing meanwhile; `None` for no
+    /// pings. Default 30 s.
+    ///
+    /// A connection that does not answer with a pong within
+    /// [`pong_timeout`](Self::pong_timeout) is closed with close code 1001 (`no pong`), without
+    /// waiting for the client's close frame: a peer that vanished (a laptop closed, a network
+    /// gone) holds no memory for longer than the two together. Browsers and WebSocket client
+    /// libraries answer pings by themselves.
+    pub fn ping_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.ping_interval = interval.into();
+        self
+    }
+
+    /// How long a ping may wait for its pong. Default 20 s. See
+    /// [`ping_interval`](Self::ping_interval).
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
+    /// The browser origins allowed to connect, such as `https://chat.example.com`; `None` (the
+    /// default) allows any.
+    ///
+    /// A request whose `Origin` header is not in the list (compared without regard to ASCII
+    /// case) gets HTTP 403 and no upgrade. This stops other web sites from opening a connection
+    /// with a visitor's cookies (cross-site WebSocket hijacking). Requests without an `Origin`
+    /// header are allowed: browsers always send one, other clients need not, and they can set
+    /// any value they like anyway. Authenticate them with
+    /// [`Endpoint::authenticate`](crate::Endpoint::authenticate).
+    pub fn allowed_origins<I, O>(mut self, origins: impl Into<Option<I>>) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        self.allowed_origins = origins
+            .into()
+            .map(|origins| origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Whether the `Origin` header value `origin` may connect.
+    pub(crate) fn origin_allowed(&self, origin: Option<&[u8]>) -> bool {
+        match (&self.allowed_origins, origin) {
+            (None, _) | (Some(_), None) => true,
+            (Some(allowed), Some(origin)) => allowed
+                .iter()
+                .any(|a| a.as_bytes().eq_ignore_ascii_case(origin)),
+        }
+    }
+
     pub(crate) fn apply<F>(&self, ws: WebSocketUpgrade<F>) -> WebSocketUpgrade<F> {
         ws.read_buffer_size(self.read_buffer_size)
             .write_buffer_size(self.write_buffer_size)
             .max_message_size(self.max_message_size)
             .max_frame_size(self.max_frame_size)
+    }
+}
+
+/// A token bucket for the messages of one connection: it holds up to
+/// [`burst`](Self::burst) tokens and gains [`per_second`](Self::per_second) tokens a second;
+/// each text or binary message and each ping takes one.
+///
+/// A message that finds the bucket empty is not decoded or handled; the client gets a
+/// `rate_limited` error instead (an excess ping gets no error: the WebSocket layer has already
+/// answered it). After [`close_after`](Self::close_after) such messages, counted from the last
+/// time the bucket was full, the connection is closed with close code 1008 (`rate limit
+/// exceeded`): a client that briefly sends too much and then pauses is warned, one that keeps
+/// going is dropped.
+///
+/// ```
+/// use socketsundso::{RateLimit, Settings};
+///
+/// let settings = Settings::default().rate_limit(RateLimit::per_second(100).burst(200));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    pub(crate) per_second: f64,
+    pub(crate) burst: u32,
+    pub(crate) close_after: u32,
+}
+
+impl RateLimit {
+    /// Default [`close_after`](Self::close_after): 100 rejected messages.
+    pub const DEFAULT_CLOSE_AFTER: u32 = 100;
+
+    /// `messages` a second on average, with a burst of as many (at least 1), and the default
+    /// [`close_after`](Self::close_after).
+    pub fn per_second(messages: u32) -> Self {
+        Self {
+            per_second: f64::from(messages),
+            burst: messages.max(1),
+            close_after: Self::DEFAULT_CLOSE_AFTER,
+        }
+    }
+
+    /// How many messages may arrive at once, after a pause (at least 1).
+    pub fn burst(mut self, messages: u32) -> Self {
+        self.burst = messages.max(1);
+        self
+    }
+
+    /// How many `rate_limited` errors a connection gets before it is closed with close code
+    /// 1008, counted from the last time its bucket was full. `0` never closes.
+    pub fn close_after(mut self, rejected: u32) -> Self {
+        self.close_after = rejected;
+        self
     }
 }
