@@ -166,8 +166,8 @@ impl Shutdown {
     /// this waits up to 1 s more for them.
     pub async fn wait(&self, deadline: Duration) -> ShutdownReport {
         let started = Instant::now();
-        self.trigger();
         let connections = self.connections();
+        self.trigger();
         let until = tokio::time::Instant::now() + deadline;
         let forced = if tokio::time::timeout_at(until, self.all_ended())
             .await

@@ -82,10 +82,20 @@ impl Raw {
 
     /// Connects and asks for the upgrade: the connection, or the response that refused it.
     pub async fn try_connect(addr: SocketAddr, path: &str, extra: &str) -> Result<Raw, Response> {
-        let mut stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+        Self::try_connect_from(None, addr, path, extra).await
+    }
+
+    /// [`Raw::try_connect`] from the local address `from` (any loopback address, such as
+    /// 127.0.0.2, stands for another client).
+    pub async fn try_connect_from(
+        from: Option<std::net::IpAddr>,
+        addr: SocketAddr,
+        path: &str,
+        extra: &str,
+    ) -> Result<Raw, Response> {
+        let mut stream = tokio::time::timeout(WAIT, tcp(from, addr))
             .await
-            .expect("connect timed out")
-            .expect("connect");
+            .expect("connect timed out");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         stream
             .write_all(upgrade_request(addr, path, extra).as_bytes())
@@ -236,6 +246,44 @@ impl Raw {
     /// Sends a close frame with `code`.
     pub async fn send_close(&mut self, code: u16) {
         self.frame(true, 0, CLOSE, &code.to_be_bytes(), true).await;
+    }
+}
+
+/// A TCP connection to `addr`, from `from` if given.
+pub async fn tcp(from: Option<std::net::IpAddr>, addr: SocketAddr) -> TcpStream {
+    match from {
+        None => TcpStream::connect(addr).await.expect("connect"),
+        Some(ip) => {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket
+                .bind(SocketAddr::new(ip, 0))
+                .expect("bind the client's address");
+            socket.connect(addr).await.expect("connect")
+        }
+    }
+}
+
+impl Raw {
+    /// A raw TCP connection that has sent nothing yet (for the handshake timeout).
+    pub async fn tcp_only(addr: SocketAddr) -> Raw {
+        Raw {
+            stream: tcp(None, addr).await,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Reads an HTTP response (head and `Content-Length` body) after a request written by hand.
+    pub async fn response(&mut self) -> Response {
+        let head = self.read_head().await;
+        let length = header_value(&head, "content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let body = self.read_exact(length).await;
+        Response {
+            status: status_of(&head),
+            head,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
     }
 }
 
