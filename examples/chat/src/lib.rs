@@ -4,9 +4,9 @@
 //! when a message arrives.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use socketsundso::{ConnectionId, HandlerError, Hub, Reject};
+use socketsundso::{AuthError, ConnectionId, HandlerError, Hub, Reject, Shutdown, UpgradeRequest};
 
 /// The code generated from `asyncapi.yaml` by `build.rs`.
 pub mod api {
@@ -63,13 +63,51 @@ fn client_room(room: &str, client_id: i64) -> String {
     format!("client:{client_id}:{room}")
 }
 
+/// Who may connect as which client, when the server asks for tokens: each token belongs to one
+/// client id. Empty: anyone may connect as any client.
+pub type Tokens = HashMap<String, i64>;
+
+/// The identity the authentication hook gives a connection: the client id its token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The client id of the token.
+    pub client_id: i64,
+}
+
+/// The authentication hook: `?token=…` must be the token of the route's `client_id`.
+///
+/// - no token: 401;
+/// - a token nobody has: 401;
+/// - another client's token: 403.
+pub fn check_token(tokens: &Tokens, request: &UpgradeRequest) -> Result<Verified, AuthError> {
+    let token = request
+        .query_param("token")
+        .ok_or_else(|| AuthError::unauthorized("a token is required: add ?token=..."))?;
+    let client_id = *tokens
+        .get(&token)
+        .ok_or_else(|| AuthError::unauthorized("unknown token"))?;
+    match request
+        .param("client_id")
+        .and_then(|id| id.parse::<i64>().ok())
+    {
+        Some(id) if id == client_id => Ok(Verified { client_id }),
+        _ => Err(AuthError::forbidden(format!(
+            "this token is client {client_id}'s"
+        ))),
+    }
+}
+
 impl api::Handler for Chat {
     async fn on_connect(&self, ctx: &Context) -> Result<(), Reject> {
         let room = ctx.param("room_id").unwrap_or_default().to_owned();
-        let client_id: i64 = ctx
-            .param("client_id")
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| Reject::policy("client_id must be an integer"))?;
+        // With tokens, the hook has checked the route's client id against the token already.
+        let client_id: i64 = match ctx.identity::<Verified>() {
+            Some(verified) => verified.client_id,
+            None => ctx
+                .param("client_id")
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| Reject::policy("client_id must be an integer"))?,
+        };
         let taken = || Reject::policy(format!("client {client_id} is already in room {room}"));
         {
             let mut clients = self.clients();
@@ -168,7 +206,23 @@ pub fn app() -> axum::Router {
 /// [`app`] with rooms in `hub`: with a Redis backend, this server is one node of several that
 /// share their rooms.
 pub fn app_with_hub(hub: Hub) -> axum::Router {
-    let endpoint = api::Server::new(Chat::default()).endpoint().hub(hub);
+    app_with(hub, Tokens::new(), Shutdown::new())
+}
+
+/// [`app_with_hub`], with tokens (none: no authentication) and the shutdown the connections take
+/// part in.
+pub fn app_with(hub: Hub, tokens: Tokens, shutdown: Shutdown) -> axum::Router {
+    let mut endpoint = api::Server::new(Chat::default())
+        .endpoint()
+        .hub(hub)
+        .graceful_shutdown(shutdown);
+    if !tokens.is_empty() {
+        let tokens = Arc::new(tokens);
+        endpoint = endpoint.authenticate(move |request: UpgradeRequest| {
+            let tokens = Arc::clone(&tokens);
+            async move { check_token(&tokens, &request) }
+        });
+    }
     axum::Router::new()
         .route(ROUTE, endpoint.into_method_router())
         .merge(web::routes())

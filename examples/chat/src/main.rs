@@ -1,10 +1,17 @@
 //! Runs the chat example server.
+//!
+//! Ctrl-C or SIGTERM shut it down gracefully: it stops accepting, lets the handlers in flight
+//! finish, and closes every connection with 1001 (`server shutting down`) within
+//! `--shutdown-timeout`.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use chat_example::Tokens;
 use clap::Parser;
-use socketsundso::Hub;
 use socketsundso::rooms::redis::Redis;
+use socketsundso::{Hub, Shutdown};
 
 /// The chat example server of socketsundso.
 #[derive(Debug, Parser)]
@@ -18,6 +25,30 @@ struct Args {
     /// becomes one node of several, and clients on any of them chat in the same rooms.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+
+    /// Require a token: `SECRET=CLIENT_ID` lets whoever connects with `?token=SECRET` be that
+    /// client, and nobody else. Repeat it for each client. Without any, anyone may connect as
+    /// any client (the chat page sends no token).
+    #[arg(long = "token", value_name = "SECRET=CLIENT_ID", value_parser = token)]
+    tokens: Vec<(String, i64)>,
+
+    /// How long a shutdown (Ctrl-C, SIGTERM) waits for connections to close before it drops
+    /// them.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    shutdown_timeout: u64,
+}
+
+fn token(arg: &str) -> Result<(String, i64), String> {
+    let (secret, id) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("expected SECRET=CLIENT_ID, got {arg:?}"))?;
+    let id = id
+        .parse()
+        .map_err(|_| format!("the client id in {arg:?} is not an integer"))?;
+    if secret.is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok((secret.to_owned(), id))
 }
 
 #[tokio::main]
@@ -38,15 +69,63 @@ async fn main() -> std::io::Result<()> {
         }
         None => Hub::new(),
     };
+    let tokens: Tokens = args.tokens.iter().cloned().collect();
+    let shutdown = Shutdown::new();
+    let app = chat_example::app_with(hub.clone(), tokens, shutdown.clone());
+    let signal = on_signal(shutdown.clone())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     if let Some(url) = &args.redis {
         tracing::info!("node {} of the chat on {url}", hub.node());
+    }
+    if !args.tokens.is_empty() {
+        tracing::info!(
+            "{} client(s) may connect, each with its token",
+            args.tokens.len()
+        );
     }
     tracing::info!(
         "chat example listening on ws://{address}{}",
         chat_example::ROUTE
     );
     tracing::info!("chat page at http://{address}/");
-    axum::serve(listener, chat_example::app_with_hub(hub)).await
+    // `serve` adds the handshake timeout and tells the endpoint each client's address.
+    socketsundso::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await?;
+    let report = shutdown
+        .wait(Duration::from_secs(args.shutdown_timeout))
+        .await;
+    tracing::info!("chat example stopped: {report}");
+    Ok(())
+}
+
+/// A future that resolves on Ctrl-C or SIGTERM, after it began the shutdown. The signal
+/// handlers are installed now, before the server says it listens, so that a signal that comes
+/// early is not the default one that ends the process at once.
+fn on_signal(shutdown: Shutdown) -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("Ctrl-C: shutting down"),
+                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            }
+            shutdown.trigger();
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("Ctrl-C: shutting down");
+                shutdown.trigger();
+            } else {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
 }
