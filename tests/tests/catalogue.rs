@@ -311,6 +311,11 @@ fn cases() -> Vec<Case> {
             Reply(json!({"type":"echoed","text":"🦀".repeat(20)})),
         ),
         case(
+            "a float id far out comes back exactly",
+            text(r#"{"type":"echo","id":-1.4871251532186122e+268,"text":"id"}"#),
+            Reply(json!({"type":"echoed","id":-1.4871251532186122e268,"text":"id"})),
+        ),
+        case(
             "1.0 is an integer",
             text(r#"{"type":"measure","value":1.0}"#),
             Reply(json!({"type":"measured","value":1})),

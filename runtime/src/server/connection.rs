@@ -29,7 +29,7 @@ use tokio::time::{Instant, timeout};
 
 use super::Settings;
 use super::endpoint::Identity;
-use super::limits::{Bucket, Clock, Event, Rate, Shared, Tick};
+use super::limits::{Bucket, Clock, Event, Rate, Shared, Slot, Tick};
 use super::shutdown::{CLOSE_GOING_AWAY, Shutdown};
 use crate::context::{Context, encode};
 use crate::decode::{Decoded, decode};
@@ -55,6 +55,8 @@ const BATCH: usize = 64 * 1024;
 /// What the endpoint gives a connection besides its service, hub, route parameters and socket.
 #[derive(Default)]
 pub(crate) struct Extras {
+    /// The connection's place in the endpoint's limits, held until it ends.
+    pub(crate) slot: Option<Slot>,
     /// The axum router's state, for [`Context::app_state`].
     pub(crate) app_state: Option<Arc<dyn Any + Send + Sync>>,
     /// What the authentication hook returned, for [`Context::identity`].
@@ -63,6 +65,23 @@ pub(crate) struct Extras {
     pub(crate) shared: Arc<Shared>,
     /// The shutdown the connection takes part in.
     pub(crate) shutdown: Option<Shutdown>,
+}
+
+/// Runs a future for at most `limit` (`Option<Duration>`, `None`: no limit); evaluates to `None`
+/// if it took longer. A future that completes at its first poll (most handlers) gets no timer. A
+/// macro rather than an `async fn`, so that the future is stored once, in place, in the caller's
+/// state (an `async fn` keeps its argument and the pinned copy of it side by side).
+macro_rules! within {
+    ($limit:expr, $future:expr) => {{
+        let mut future = std::pin::pin!($future);
+        match $limit {
+            None => Some(future.as_mut().await),
+            Some(limit) => match future.as_mut().now_or_never() {
+                Some(output) => Some(output),
+                None => timeout(limit, future).await.ok(),
+            },
+        }
+    }};
 }
 
 /// Serves one WebSocket connection until it ends.
@@ -86,108 +105,137 @@ pub(crate) struct Extras {
 /// `too_large` and close code 1009. The rate limit, the handler timeout, the idle timeout and the
 /// pings of `settings` apply; the connection limits, the origin check and authentication belong
 /// to the upgrade, which [`Endpoint`](crate::Endpoint) does.
-pub async fn serve_connection<S, W, E>(
+pub fn serve_connection<S, W, E>(
     service: Arc<S>,
     hub: Hub,
     params: Vec<(String, String)>,
     socket: W,
     settings: Settings,
-) where
+) -> impl Future<Output = ()>
+where
     S: Service,
     W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
-    serve(service, hub, params, socket, settings, Extras::default()).await;
+    let setup = Setup {
+        service,
+        hub,
+        params,
+        settings: Arc::new(settings),
+        extras: Extras::default(),
+    };
+    serve(Box::new(setup), socket)
+}
+
+/// Everything a connection needs besides its socket. Boxed once per connection, and used in
+/// place: a connection's task holds each of these once (an `async fn` would keep its arguments
+/// and the locals they move into side by side, for the connection's whole life).
+pub(crate) struct Setup<S> {
+    pub(crate) service: Arc<S>,
+    pub(crate) hub: Hub,
+    pub(crate) params: Vec<(String, String)>,
+    /// Shared by the endpoint's connections.
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) extras: Extras,
 }
 
 /// [`serve_connection`], with what the endpoint adds (see [`Extras`]).
-pub(crate) async fn serve<S, W, E>(
-    service: Arc<S>,
-    hub: Hub,
-    params: Vec<(String, String)>,
-    socket: W,
-    settings: Settings,
-    extras: Extras,
-) where
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would keep its arguments next to the locals they move into, for the \
+              connection's whole life; the `async move` block uses the boxed setup and the socket \
+              in place"
+)]
+pub(crate) fn serve<S, W, E>(mut setup: Box<Setup<S>>, mut socket: W) -> impl Future<Output = ()>
+where
     S: Service,
     W: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin + Send,
     <W as Sink<Message>>::Error: Display,
     E: Display,
 {
-    let Extras {
-        app_state,
-        identity,
-        shared,
-        shutdown,
-    } = extras;
-    let outbox = hub.register(settings.max_pending_bytes, settings.slow_consumer);
-    let id = outbox.id();
-    // Until this drops, the shutdown waits for the connection.
-    let registered = shutdown.as_ref().map(|s| s.register(&outbox));
-    let ctx = Context::<S::Outgoing>::new(params, hub.clone(), Arc::clone(&outbox))
-        .with_app_state(app_state)
-        .with_identity(identity);
-    tracing::debug!(connection = %id, "connected");
-    let mut conn = Conn {
-        socket,
-        outbox: &outbox,
-        settings: &settings,
-        shared: &shared,
-        shutdown: registered.as_ref().map(|r| r.shutdown()),
-        id,
-        tag_field: <S::Incoming as Incoming>::TAG_FIELD,
-        batch: Vec::new(),
-        close: None,
-    };
-
-    let limit = settings.handler_timeout;
-    let accepted = match within(
-        limit,
-        AssertUnwindSafe(service.on_connect(&ctx)).catch_unwind(),
-    )
-    .await
-    {
-        Some(Ok(Ok(()))) => true,
-        Some(Ok(Err(reject))) => {
-            tracing::debug!(connection = %id, code = reject.code, reason = %reject.reason, "connection rejected");
-            conn.close(reject.code, &reject.reason, true).await;
-            false
-        }
-        Some(Err(panic)) => {
-            tracing::error!(connection = %id, panic = panic_message(&*panic), "on_connect panicked");
-            conn.close(CLOSE_INTERNAL, "internal error", true).await;
-            false
-        }
-        None => {
-            let total = shared.count(Event::HandlerTimeout);
-            tracing::warn!(connection = %id, ?limit, total, "on_connect timed out");
-            conn.close(CLOSE_INTERNAL, "timeout", false).await;
-            false
-        }
-    };
-    if accepted {
-        conn.run(&*service, &ctx).await;
-        drop(conn);
-        match within(
-            limit,
-            AssertUnwindSafe(service.on_disconnect(&ctx)).catch_unwind(),
+    async move {
+        let setup = &mut *setup;
+        let settings = &*setup.settings;
+        let service = &*setup.service;
+        let hub = &setup.hub;
+        let shared = &*setup.extras.shared;
+        let outbox = hub.register(settings.max_pending_bytes, settings.slow_consumer);
+        let id = outbox.id();
+        // Until this drops, the shutdown waits for the connection.
+        let registered = setup.extras.shutdown.as_ref().map(|s| s.register(&outbox));
+        let ctx = Context::<S::Outgoing>::new(
+            std::mem::take(&mut setup.params),
+            hub.clone(),
+            Arc::clone(&outbox),
         )
-        .await
-        {
-            Some(Ok(())) => {}
+        .with_app_state(setup.extras.app_state.take())
+        .with_identity(setup.extras.identity.take());
+        tracing::debug!(connection = %id, "connected");
+        let mut conn = Conn {
+            socket: &mut socket,
+            outbox: &outbox,
+            settings,
+            shared,
+            shutdown: registered.as_ref().map(|r| r.shutdown()),
+            id,
+            tag_field: <S::Incoming as Incoming>::TAG_FIELD,
+            batch: Vec::new(),
+            close: None,
+        };
+
+        let limit = settings.handler_timeout;
+        // One await each (no `within!`): the hook's future then shares its place in this task
+        // with the loop's, instead of taking its own.
+        let on_connect = AssertUnwindSafe(service.on_connect(&ctx)).catch_unwind();
+        let connected = match limit {
+            Some(limit) => timeout(limit, on_connect).await.ok(),
+            None => Some(on_connect.await),
+        };
+        let accepted = match connected {
+            Some(Ok(Ok(()))) => true,
+            Some(Ok(Err(reject))) => {
+                tracing::debug!(connection = %id, code = reject.code, reason = %reject.reason, "connection rejected");
+                conn.close(reject.code, &reject.reason, true).await;
+                false
+            }
             Some(Err(panic)) => {
-                tracing::error!(connection = %id, panic = panic_message(&*panic), "on_disconnect panicked");
+                tracing::error!(connection = %id, panic = panic_message(&*panic), "on_connect panicked");
+                conn.close(CLOSE_INTERNAL, "internal error", true).await;
+                false
             }
             None => {
                 let total = shared.count(Event::HandlerTimeout);
-                tracing::warn!(connection = %id, ?limit, total, "on_disconnect timed out");
+                tracing::warn!(connection = %id, ?limit, total, "on_connect timed out");
+                conn.close(CLOSE_INTERNAL, "timeout", false).await;
+                false
+            }
+        };
+        if accepted {
+            conn.run(service, &ctx).await;
+            drop(conn);
+            let on_disconnect = AssertUnwindSafe(service.on_disconnect(&ctx)).catch_unwind();
+            let disconnected = match limit {
+                Some(limit) => timeout(limit, on_disconnect).await.ok(),
+                None => Some(on_disconnect.await),
+            };
+            match disconnected {
+                Some(Ok(())) => {}
+                Some(Err(panic)) => {
+                    tracing::error!(connection = %id, panic = panic_message(&*panic), "on_disconnect panicked");
+                }
+                None => {
+                    let total = shared.count(Event::HandlerTimeout);
+                    tracing::warn!(connection = %id, ?limit, total, "on_disconnect timed out");
+                }
             }
         }
+        hub.unregister(id);
+        drop(registered);
+        // Its place in the endpoint's limits is free again.
+        drop(setup.extras.slot.take());
+        tracing::debug!(connection = %id, "disconnected");
     }
-    hub.unregister(id);
-    drop(registered);
-    tracing::debug!(connection = %id, "disconnected");
 }
 
 /// What the loop does after a write.
@@ -204,7 +252,7 @@ enum Flow {
 }
 
 struct Conn<'a, W> {
-    socket: W,
+    socket: &'a mut W,
     outbox: &'a Outbox,
     settings: &'a Settings,
     /// The endpoint's counters.
@@ -253,15 +301,20 @@ where
                             clock.seen(now, true);
                             match self.rate(&mut bucket, now) {
                                 Rate::Allowed => {
-                                    let handled = self
-                                        .while_writing(handle_text(
+                                    // Pinned here, so the handler's future is stored once;
+                                    // scoped, so that the handler's future is gone before
+                                    // the reply is written (it then shares its place in this
+                                    // task with the other arms').
+                                    let handled = {
+                                        let handler = std::pin::pin!(handle_text(
                                             service,
                                             ctx,
                                             text.as_str(),
                                             settings.handler_timeout,
                                             shared,
-                                        ))
-                                        .await;
+                                        ));
+                                        self.while_writing(handler).await
+                                    };
                                     if clock.times_idleness() {
                                         clock.handled(Instant::now());
                                     }
@@ -281,16 +334,17 @@ where
                                 Rate::Allowed => match <S::Incoming as Incoming>::from_binary(bytes) {
                                     // The API's binary message: handled like any other.
                                     Some(message) => {
-                                        let handled = self
-                                            .while_writing(handle_message(
+                                        let handled = {
+                                            let handler = std::pin::pin!(handle_message(
                                                 service,
                                                 ctx,
                                                 message,
                                                 None,
                                                 settings.handler_timeout,
                                                 shared,
-                                            ))
-                                            .await;
+                                            ));
+                                            self.while_writing(handler).await
+                                        };
                                         if clock.times_idleness() {
                                             clock.handled(Instant::now());
                                         }
@@ -451,14 +505,16 @@ where
     /// Runs a handler to completion, writing what the outbox gets meanwhile. A failed write
     /// stops the writing, never the handler. `None`: the shutdown's deadline forced the
     /// connection, and the handler was dropped.
-    async fn while_writing<F: Future>(&mut self, handler: F) -> Option<(F::Output, Flow)> {
+    async fn while_writing<F: Future>(
+        &mut self,
+        mut handler: std::pin::Pin<&mut F>,
+    ) -> Option<(F::Output, Flow)> {
         let outbox = self.outbox;
-        tokio::pin!(handler);
         let mut flow = Flow::Continue;
         loop {
             tokio::select! {
                 biased;
-                output = &mut handler => return Some((output, flow)),
+                output = handler.as_mut() => return Some((output, flow)),
                 () = outbox.ready() => {
                     if self.forced() {
                         return None;
@@ -705,12 +761,10 @@ async fn handle_message<S: Service>(
         .to_json_tagged(tag_field);
         Message::Text(text.into())
     };
-    let Some(handled) = within(
+    let Some(handled) = within!(
         limit,
-        AssertUnwindSafe(service.handle(ctx, message)).catch_unwind(),
-    )
-    .await
-    else {
+        AssertUnwindSafe(service.handle(ctx, message)).catch_unwind()
+    ) else {
         let total = shared.count(Event::HandlerTimeout);
         let limit = limit.unwrap_or_default();
         tracing::warn!(connection = %ctx.id(), ?limit, total, "handler timed out");
@@ -755,19 +809,6 @@ async fn handle_message<S: Service>(
             )))
         }
     }
-}
-
-/// Runs `future` for at most `limit` (`None`: no limit); `None` if it took longer. A future that
-/// completes at its first poll (most handlers) gets no timer.
-async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
-    let Some(limit) = limit else {
-        return Some(future.await);
-    };
-    tokio::pin!(future);
-    if let Some(output) = (&mut future).now_or_never() {
-        return Some(output);
-    }
-    timeout(limit, future).await.ok()
 }
 
 /// An instant the timer of a connection without pings or idle timeout is set to (it is never

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::MethodRouter;
 
-use super::connection::{Extras, serve};
+use super::connection::{Extras, Setup, serve};
 use super::limits::{EndpointStats, Event, NoSlot, Shared};
 use super::listener::PeerAddr;
 use super::settings::RateLimit;
@@ -349,6 +349,8 @@ impl<S: Service> Endpoint<S> {
     where
         St: Clone + Send + Sync + 'static,
     {
+        // Every connection of the route shares these.
+        let settings = Arc::new(self.settings.clone());
         let endpoint = Arc::new(self);
         axum::routing::get(
             move |State(state): State<St>,
@@ -358,10 +360,11 @@ impl<S: Service> Endpoint<S> {
                   uri: Uri,
                   headers: HeaderMap| {
                 let endpoint = Arc::clone(&endpoint);
+                let settings = Arc::clone(&settings);
                 let state: Arc<dyn Any + Send + Sync> = Arc::new(state);
                 async move {
                     endpoint
-                        .upgrade(ws, state, params, peer, uri, headers)
+                        .upgrade(&settings, ws, state, params, peer, uri, headers)
                         .await
                 }
             },
@@ -369,8 +372,10 @@ impl<S: Service> Endpoint<S> {
     }
 
     /// Checks the request and upgrades it, or refuses it.
+    #[allow(clippy::too_many_arguments)]
     async fn upgrade(
         &self,
+        settings: &Arc<Settings>,
         ws: WebSocketUpgrade,
         app_state: Arc<dyn Any + Send + Sync>,
         params: Vec<(String, String)>,
@@ -378,7 +383,6 @@ impl<S: Service> Endpoint<S> {
         uri: Uri,
         headers: HeaderMap,
     ) -> Response {
-        let settings = &self.settings;
         let shared = &self.shared;
         let refuse = |event: Event, status: StatusCode, why: &'static str| {
             let total = shared.count(event);
@@ -441,20 +445,22 @@ impl<S: Service> Endpoint<S> {
                 }
             }
         };
-        let service = Arc::clone(&self.service);
-        let hub = self.hub.clone();
-        let extras = Extras {
-            app_state: Some(app_state),
-            identity,
-            shared: Arc::clone(shared),
-            shutdown: Some(self.shutdown.clone()),
-        };
-        let settings = settings.clone();
-        settings.apply(ws).on_upgrade(move |socket| async move {
-            // Held for the connection's life: its place in the limits.
-            let _slot = slot;
-            serve(service, hub, params, socket, settings, extras).await;
-        })
+        let ws = settings.apply(ws);
+        let setup = Box::new(Setup {
+            service: Arc::clone(&self.service),
+            hub: self.hub.clone(),
+            params,
+            settings: Arc::clone(settings),
+            extras: Extras {
+                slot: Some(slot),
+                app_state: Some(app_state),
+                identity,
+                shared: Arc::clone(shared),
+                shutdown: Some(self.shutdown.clone()),
+            },
+        });
+        // The callback holds one pointer until the upgrade is done.
+        ws.on_upgrade(move |socket| serve(setup, socket))
     }
 }
 

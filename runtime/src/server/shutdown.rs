@@ -270,6 +270,12 @@ impl Drop for Registered {
         let empty = {
             let mut live = self.shutdown.live();
             live.remove(&self.id);
+            // A map that held many connections gives its table back as they go, so that a
+            // large table allocated late does not pin the memory below it.
+            if live.capacity() > 64 && live.len() < live.capacity() / 4 {
+                let keep = live.len() * 2;
+                live.shrink_to(keep);
+            }
             live.is_empty()
         };
         if empty {

@@ -344,7 +344,7 @@ pub fn length_header(len: u64, masked: bool) -> Vec<u8> {
 }
 
 /// A server frame (unmasked) at the start of `buf`, and the bytes it used.
-fn decode_frame(buf: &[u8]) -> Option<(Frame, usize)> {
+pub fn decode_frame(buf: &[u8]) -> Option<(Frame, usize)> {
     if buf.len() < 2 {
         return None;
     }
