@@ -208,12 +208,20 @@ impl Serialize for Tagged<'_> {
 struct WireError {
     #[serde(rename = "type")]
     _type: ErrorTag,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     id: Option<serde_json::Value>,
     code: Cow<'static, str>,
     message: String,
     #[serde(default)]
     errors: Vec<Violation>,
+}
+
+/// An id that is present is `Some`, even when it is `null` (a client may send `"id":null`, and
+/// the error then carries it); only an absent one is `None`.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -225,7 +233,7 @@ enum ErrorTag {
 /// [`WireError`] without its tag, for an API whose tag field is not `type`.
 #[derive(Deserialize)]
 struct WireBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     id: Option<serde_json::Value>,
     code: Cow<'static, str>,
     message: String,
@@ -568,6 +576,21 @@ mod tests {
         assert!(
             serde_json::from_str::<ErrorMessage>(r#"{"type":"pong","code":"c","message":"m"}"#)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_null_id_reads_back_as_null() {
+        let m = ErrorMessage::new(ErrorCode::UnknownTag, "nope").with_id(json!(null));
+        assert_eq!(
+            m.to_json(),
+            r#"{"type":"error","id":null,"code":"unknown_tag","message":"nope","errors":[]}"#
+        );
+        let back: ErrorMessage = serde_json::from_str(&m.to_json()).unwrap();
+        assert_eq!(back.id, Some(json!(null)));
+        assert_eq!(
+            ErrorMessage::from_json_tagged(&m.to_json_tagged("event"), "event"),
+            Some(m)
         );
     }
 
