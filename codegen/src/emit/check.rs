@@ -246,6 +246,8 @@ impl<'a> Checks<'a> {
     ) {
         let mut order = vec![];
         let mut direct = BTreeSet::new();
+        // The first walk's checks, which are final where they call no needed type.
+        let mut bodies: BTreeMap<String, TokenStream> = BTreeMap::new();
         while let Some(name) = self.queue.pop() {
             if !self.done.insert(name.clone()) {
                 continue;
@@ -258,9 +260,10 @@ impl<'a> Checks<'a> {
             };
             self.current.clone_from(&name);
             let body = self.type_body(&name, &schema);
-            if body.to_string() != "true" {
+            if !is_true(&body) {
                 direct.insert(name.clone());
             }
+            bodies.insert(name.clone(), body);
             order.push(name);
         }
         // Needed: a check of its own, or a call of a needed one (to a fixed point, since types
@@ -293,9 +296,18 @@ impl<'a> Checks<'a> {
             if !needed.contains(&name) && !payloads.contains(name.as_str()) {
                 continue;
             }
-            let schema = self.schemas[&name].clone();
-            self.current.clone_from(&name);
-            let body = self.type_body(&name, &schema);
+            let calls_needed = self
+                .calls
+                .get(&name)
+                .is_some_and(|calls| calls.iter().any(|c| needed.contains(c)));
+            let body = match bodies.remove(&name) {
+                Some(body) if !calls_needed => body,
+                _ => {
+                    let schema = self.schemas[&name].clone();
+                    self.current.clone_from(&name);
+                    self.type_body(&name, &schema)
+                }
+            };
             if self.aliases.contains(&name) {
                 string_checks.insert(name, body);
                 continue;
@@ -318,20 +330,20 @@ impl<'a> Checks<'a> {
         match &self.types[name] {
             TypeInfo::Struct(fields) => {
                 let Some(object) = schema.as_object() else {
-                    return self.fallback(&this, &schema);
+                    return self.fallback(&this, schema);
                 };
                 if !only(object, STRUCT_KEYWORDS)
                     || object
                         .get("additionalProperties")
                         .is_some_and(|a| !a.is_boolean())
                 {
-                    return self.fallback(&this, &schema);
+                    return self.fallback(&this, schema);
                 }
+                let empty = Map::new();
                 let properties = object
                     .get("properties")
                     .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
+                    .unwrap_or(&empty);
                 let required: Vec<&str> = object
                     .get("required")
                     .and_then(Value::as_array)
@@ -355,7 +367,7 @@ impl<'a> Checks<'a> {
                     // nullable must be read as its inner type.
                     let optional_not_null = wrapper == "Option"
                         && !required.contains(&field.wire.as_str())
-                        && !nullable(&property);
+                        && !nullable(property);
                     let fix = match (wrapper == "Option", date_time) {
                         (false, true) => Some(FieldFix::DateTime),
                         (true, true) if optional_not_null => Some(FieldFix::PresentDateTime),
@@ -397,7 +409,7 @@ impl<'a> Checks<'a> {
                             );
                         }
                         // The minimum size is checked while deserializing (above).
-                        let mut rest = self.resolve(property);
+                        let mut rest = self.resolve(property).clone();
                         if let Some(object) = rest.as_object_mut() {
                             object.remove("minItems");
                             object.remove("minProperties");
@@ -429,13 +441,13 @@ impl<'a> Checks<'a> {
                 } else {
                     Expr::place(quote!(self.0))
                 };
-                all(self.value(&this, &inner, &schema, true))
+                all(self.value(&this, &inner, schema, true))
             }
             TypeInfo::UnitEnum => match schema.as_object() {
                 Some(object) if only(object, &["type", "enum", "const"]) => quote!(true),
-                _ => self.fallback(&this, &schema),
+                _ => self.fallback(&this, schema),
             },
-            TypeInfo::DataEnum => self.fallback(&this, &schema),
+            TypeInfo::DataEnum => self.fallback(&this, schema),
         }
     }
 
@@ -451,12 +463,12 @@ impl<'a> Checks<'a> {
         // A reference to a shared schema: the named type has its own check.
         let is_ref = schema.get("$ref").is_some();
         let resolved = self.resolve(schema);
-        let Some(object) = resolved.as_object().cloned() else {
+        let Some(object) = resolved.as_object() else {
             // `true`/`false` schemas: typify maps `false` to a type that cannot be built.
             return vec![];
         };
         let Some((wrapper, args)) = type_parts(ty) else {
-            return vec![self.fallback(expr, &resolved)];
+            return vec![self.fallback(expr, resolved)];
         };
         match (wrapper.as_str(), args.as_slice()) {
             ("Option", [inner]) => {
@@ -483,10 +495,10 @@ impl<'a> Checks<'a> {
                 self.value(&inner_expr, inner, schema, newtype)
             }
             ("Vec", [inner]) => {
-                if !only(&object, ARRAY_KEYWORDS)
+                if !only(object, ARRAY_KEYWORDS)
                     || object.get("items").is_some_and(Value::is_array)
                 {
-                    return vec![self.fallback(expr, &resolved)];
+                    return vec![self.fallback(expr, resolved)];
                 }
                 let mut checks = vec![];
                 let call = expr.call();
@@ -517,8 +529,8 @@ impl<'a> Checks<'a> {
                 checks
             }
             ("HashMap" | "BTreeMap" | "Map", [_, inner]) => {
-                if !only(&object, MAP_KEYWORDS) {
-                    return vec![self.fallback(expr, &resolved)];
+                if !only(object, MAP_KEYWORDS) {
+                    return vec![self.fallback(expr, resolved)];
                 }
                 let mut checks = vec![];
                 let call = expr.call();
@@ -545,24 +557,24 @@ impl<'a> Checks<'a> {
                     &[]
                 };
                 let allowed: Vec<&str> = STRING_KEYWORDS.iter().chain(enforced).copied().collect();
-                if !only(&object, &allowed) {
-                    return vec![self.fallback(expr, &resolved)];
+                if !only(object, &allowed) {
+                    return vec![self.fallback(expr, resolved)];
                 }
-                string_checks(expr, &object, newtype)
+                string_checks(expr, object, newtype)
             }
             (
                 "DateTime" | "NaiveDate" | "Uuid" | "IpAddr" | "Ipv4Addr" | "Ipv6Addr" | "bool",
                 _,
             ) => {
-                if only(&object, &["type", "format"]) {
+                if only(object, &["type", "format"]) {
                     vec![]
                 } else {
-                    vec![self.fallback(expr, &resolved)]
+                    vec![self.fallback(expr, resolved)]
                 }
             }
             (number, []) if is_number(number) => {
-                if !only(&object, NUMBER_KEYWORDS) {
-                    return vec![self.fallback(expr, &resolved)];
+                if !only(object, NUMBER_KEYWORDS) {
+                    return vec![self.fallback(expr, resolved)];
                 }
                 let value = if number.starts_with("NonZero") {
                     let call = expr.call();
@@ -570,7 +582,7 @@ impl<'a> Checks<'a> {
                 } else {
                     expr.as_value()
                 };
-                number_checks(&value, number, &object)
+                number_checks(&value, number, object)
             }
             (name, []) if self.types.contains_key(name) => {
                 if !is_ref && !self.schemas.contains_key(name) {
@@ -593,7 +605,7 @@ impl<'a> Checks<'a> {
                 if object.keys().all(|k| is_annotation(k)) {
                     vec![]
                 } else {
-                    vec![self.fallback(expr, &resolved)]
+                    vec![self.fallback(expr, resolved)]
                 }
             }
         }
@@ -614,8 +626,11 @@ impl<'a> Checks<'a> {
     }
 
     /// Follows a `$ref` to a definition.
-    fn resolve(&self, schema: &Value) -> Value {
-        let mut current = schema.clone();
+    fn resolve<'s>(&self, schema: &'s Value) -> &'s Value
+    where
+        'a: 's,
+    {
+        let mut current = schema;
         for _ in 0..32 {
             let Some(name) = current
                 .get("$ref")
@@ -625,7 +640,7 @@ impl<'a> Checks<'a> {
                 break;
             };
             match self.api.definitions.get(name) {
-                Some(def) => current = def.schema.clone(),
+                Some(def) => current = &def.schema,
                 None => break,
             }
         }
@@ -960,6 +975,15 @@ fn closure(checks: Vec<TokenStream>) -> TokenStream {
     }
     let body = all(checks);
     quote!(|v| #body)
+}
+
+/// Whether a check is `true` (checks nothing).
+fn is_true(body: &TokenStream) -> bool {
+    let mut tokens = body.clone().into_iter();
+    matches!(
+        (tokens.next(), tokens.next()),
+        (Some(proc_macro2::TokenTree::Ident(ident)), None) if ident == "true"
+    )
 }
 
 /// `a && b && c`, or `true`.

@@ -36,27 +36,49 @@ pub(crate) struct Compacted {
 /// the types that must stay newtypes (the message payloads).
 pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted {
     let items = split_items(stream);
-    let built = constructed(&items);
+    let templates = Templates::new();
+    // First the candidates, then whether something else builds them.
+    let mut newtypes = vec![];
     let mut replace: BTreeMap<usize, TokenStream> = BTreeMap::new();
     let mut remove = vec![false; items.len()];
-    let mut strings = BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
-        let rewritten = match keyword(item).as_deref() {
-            Some("struct") => string_newtype(item, &items[i + 1..], keep, &built).map(
-                |(name, rules, tokens, used)| {
-                    strings.insert(name, rules);
-                    (tokens, used)
-                },
-            ),
-            Some("enum") => string_enum(item, &items[i + 1..]),
-            _ => None,
-        };
-        if let Some((tokens, used)) = rewritten {
-            replace.insert(i, tokens);
-            for j in used {
-                remove[i + 1 + j] = true;
+        match keyword(item).as_deref() {
+            Some("struct") => {
+                if let Some(newtype) = string_newtype(item, &items[i + 1..], keep, &templates) {
+                    for &j in &newtype.used {
+                        remove[i + 1 + j] = true;
+                    }
+                    newtypes.push((i, newtype));
+                }
             }
+            Some("enum") => {
+                if let Some((tokens, used)) = string_enum(item, &items[i + 1..]) {
+                    replace.insert(i, tokens);
+                    for j in used {
+                        remove[i + 1 + j] = true;
+                    }
+                }
+            }
+            _ => {}
         }
+    }
+    let built = constructed(
+        items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !remove[*i])
+            .map(|(_, item)| item),
+    );
+    let mut strings = BTreeMap::new();
+    for (i, newtype) in newtypes {
+        if built.contains(&newtype.name) {
+            for j in newtype.used {
+                remove[i + 1 + j] = false;
+            }
+            continue;
+        }
+        replace.insert(i, newtype.alias);
+        strings.insert(newtype.name, newtype.rules);
     }
     let mut out = TokenStream::new();
     for (i, item) in items.into_iter().enumerate() {
@@ -111,7 +133,7 @@ pub(crate) fn rules_module(
 
 /// The names that typify's code calls as constructors (`Name(...)`) in defaults: in a
 /// `defaults` module, a `Default` impl, or a `TryFrom` that compares with fixed values.
-fn constructed(items: &[Vec<TokenTree>]) -> BTreeSet<String> {
+fn constructed<'a>(items: impl Iterator<Item = &'a Vec<TokenTree>>) -> BTreeSet<String> {
     fn walk(tokens: TokenStream, out: &mut BTreeSet<String>) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         for (i, token) in tokens.iter().enumerate() {
@@ -203,27 +225,59 @@ fn text(tokens: &[TokenTree]) -> String {
     out
 }
 
-/// The positions in `following` (the items after a type) of the `expected` impls, if they
-/// come first and in this order. A `Default` impl among them (typify writes one for a `default`)
-/// is no part of them: it stays.
-fn exactly(following: &[Vec<TokenTree>], expected: Vec<TokenStream>) -> Option<Vec<usize>> {
+/// The positions in `following` (the items after a type) of the `expected` impls (as
+/// [`text`]), if they come first and in this order. A `Default` impl among them (typify writes
+/// one for a `default`) is no part of them: it stays.
+fn exactly(following: &[Vec<TokenTree>], expected: &[String]) -> Option<Vec<usize>> {
     let mut used = vec![];
     let mut at = 0;
-    for tokens in expected {
+    for expected in expected {
         if following
             .get(at)
             .is_some_and(|item| impl_of(item, "Default"))
         {
             at += 1;
         }
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-        if text(following.get(at)?) != text(&tokens) {
+        if text(following.get(at)?) != *expected {
             return None;
         }
         used.push(at);
         at += 1;
     }
     Some(used)
+}
+
+/// A name that no type has, for the texts of [`Templates`].
+const PLACEHOLDER: &str = "SocketsundsoPlaceholderName";
+
+/// What typify writes for every string newtype, as [`text`] for the name [`PLACEHOLDER`]: the
+/// struct without its docs, and the impls that do not depend on the rules (all but `FromStr`).
+struct Templates {
+    newtype: String,
+    impls: Vec<String>,
+}
+
+impl Templates {
+    fn new() -> Self {
+        let name = format_ident!("{}", PLACEHOLDER);
+        let text_of = |tokens: TokenStream| text(&tokens.into_iter().collect::<Vec<_>>());
+        Templates {
+            newtype: text_of(quote! {
+                #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+                #[serde(transparent)]
+                pub struct #name(::std::string::String);
+            }),
+            impls: newtype_impls(&name, &Rules::default())
+                .into_iter()
+                .map(text_of)
+                .collect(),
+        }
+    }
+
+    /// The text of the template `text` for the type `name`.
+    fn of(text: &str, name: &str) -> String {
+        text.replace(PLACEHOLDER, name)
+    }
 }
 
 /// The doc attributes, the derives (as written) and the other attributes of an item.
@@ -274,76 +328,76 @@ fn std_derives(derives: &[String]) -> TokenStream {
     quote!(#[derive(#(#paths),*)])
 }
 
-/// A typify string newtype with rules (`pub struct X(String)` and its seven impls): its name,
-/// its rules, the alias and the positions of the impls in `following`.
+/// A string newtype that can become an alias.
+struct Newtype {
+    name: String,
+    rules: Rules,
+    /// `pub type Name = ::socketsundso::Constrained<rules::Name>;` with the docs.
+    alias: TokenStream,
+    /// Where its impls are among the items after it.
+    used: Vec<usize>,
+}
+
+/// A typify string newtype with rules: `pub struct X(String)` and its seven impls, all as
+/// typify writes them, with nothing between them (a `Default` would build it by its
+/// constructor).
 fn string_newtype(
     item: &[TokenTree],
     following: &[Vec<TokenTree>],
     keep: &BTreeSet<String>,
-    constructed: &BTreeSet<String>,
-) -> Option<(String, Rules, TokenStream, Vec<usize>)> {
-    // Cheap first: only a tuple struct can be one.
-    if !item
+    templates: &Templates,
+) -> Option<Newtype> {
+    // The doc attributes first: `#` and `[doc = "..."]`.
+    let mut at = 0;
+    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
+        (item.get(at), item.get(at + 1))
+        && p.as_char() == '#'
+        && g.delimiter() == Delimiter::Bracket
+        && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc")
+    {
+        at += 2;
+    }
+    let (docs, rest) = item.split_at(at);
+    let name = rest
         .iter()
-        .any(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis))
-    {
+        .skip_while(|t| !matches!(t, TokenTree::Ident(i) if i == "struct"))
+        .nth(1)
+        .map(ToString::to_string)?;
+    if keep.contains(&name) || text(rest) != Templates::of(&templates.newtype, &name) {
         return None;
     }
-    let item: syn::ItemStruct = syn::parse2(item.iter().cloned().collect()).ok()?;
-    let name = item.ident.to_string();
-    if keep.contains(&name) || constructed.contains(&name) {
-        return None;
-    }
-    let syn::Fields::Unnamed(fields) = &item.fields else {
-        return None;
-    };
-    let [field] = fields.unnamed.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    if !matches!(field.vis, syn::Visibility::Inherited)
-        || !field.attrs.is_empty()
-        || squeeze(&field.ty.to_token_stream().to_string()) != "::std::string::String"
-        || !item.generics.params.is_empty()
-    {
-        return None;
-    }
-    let found = attrs(&item.attrs);
-    if found.other != ["#[serde(transparent)]"]
-        || !derives_are(
-            &found.derives,
-            &[
-                "::serde::Serialize",
-                "Clone",
-                "Debug",
-                "Eq",
-                "Hash",
-                "Ord",
-                "PartialEq",
-                "PartialOrd",
-            ],
-        )
-    {
-        return None;
-    }
-    let ident = &item.ident;
-    // The rules, read from `FromStr`, then checked by rebuilding all seven impls.
+    // The rules, read from `FromStr`, then checked by rebuilding all of it.
     let from_str = following
         .iter()
         .take(3)
         .find(|item| impl_of(item, "FromStr"))?;
     let rules = rules(from_str);
-    let used = exactly(following, newtype_impls(ident, &rules))?;
-    // A `Default` among them builds the newtype by its constructor.
+    let ident = format_ident!("{}", name);
+    let mut expected: Vec<String> = templates
+        .impls
+        .iter()
+        .map(|t| Templates::of(t, &name))
+        .collect();
+    expected[2] = text(
+        &from_str_impl(&ident, &rules)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    );
+    let used = exactly(following, &expected)?;
     if used.last().is_some_and(|&last| last + 1 != used.len()) {
         return None;
     }
-    let docs = &found.docs;
-    let vis = &item.vis;
-    let tokens = quote! {
-        #(#docs)*
-        #vis type #ident = ::socketsundso::Constrained<rules::#ident>;
+    let docs: TokenStream = docs.iter().cloned().collect();
+    let alias = quote! {
+        #docs
+        pub type #ident = ::socketsundso::Constrained<rules::#ident>;
     };
-    Some((name, rules, tokens, used))
+    Some(Newtype {
+        name,
+        rules,
+        alias,
+        used,
+    })
 }
 
 /// A string newtype's rules, as typify checks them.
@@ -396,36 +450,8 @@ fn rules(from_str: &[TokenTree]) -> Rules {
 
 /// What typify 0.8 writes for a string newtype with these rules (`output_newtype` with
 /// `TypeEntryNewtypeConstraints::String`), besides the struct.
-fn newtype_impls(name: &syn::Ident, rules: &Rules) -> Vec<TokenStream> {
-    let max = rules.max_length.map(|v| {
-        let v = v as usize;
-        let err = format!("longer than {v} characters");
-        quote! {
-            if value.chars().count() > #v {
-                return Err(#err.into());
-            }
-        }
-    });
-    let min = rules.min_length.map(|v| {
-        let v = v as usize;
-        let err = format!("shorter than {v} characters");
-        quote! {
-            if value.chars().count() < #v {
-                return Err(#err.into());
-            }
-        }
-    });
-    let pattern = rules.pattern.as_ref().map(|p| {
-        let err = format!("doesn't match pattern \"{p}\"");
-        quote! {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(|| {
-                ::regress::Regex::new(#p).unwrap()
-            });
-            if PATTERN.find(value).is_none() {
-                return Err(#err.into());
-            }
-        }
-    });
+fn newtype_impls(name: &Ident, rules: &Rules) -> Vec<TokenStream> {
+    let from_str = from_str_impl(name, rules);
     vec![
         quote! {
             impl ::std::ops::Deref for #name {
@@ -442,19 +468,7 @@ fn newtype_impls(name: &syn::Ident, rules: &Rules) -> Vec<TokenStream> {
                 }
             }
         },
-        quote! {
-            impl ::std::str::FromStr for #name {
-                type Err = self::error::ConversionError;
-
-                fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-                    #max
-                    #min
-                    #pattern
-
-                    Ok(Self(value.to_string()))
-                }
-            }
-        },
+        from_str,
         quote! {
             impl ::std::convert::TryFrom<&str> for #name {
                 type Error = self::error::ConversionError;
@@ -497,6 +511,52 @@ fn newtype_impls(name: &syn::Ident, rules: &Rules) -> Vec<TokenStream> {
         },
     ]
 }
+/// typify's `FromStr` of a string newtype with these rules.
+fn from_str_impl(name: &Ident, rules: &Rules) -> TokenStream {
+    let max = rules.max_length.map(|v| {
+        let v = v as usize;
+        let err = format!("longer than {v} characters");
+        quote! {
+            if value.chars().count() > #v {
+                return Err(#err.into());
+            }
+        }
+    });
+    let min = rules.min_length.map(|v| {
+        let v = v as usize;
+        let err = format!("shorter than {v} characters");
+        quote! {
+            if value.chars().count() < #v {
+                return Err(#err.into());
+            }
+        }
+    });
+    let pattern = rules.pattern.as_ref().map(|p| {
+        let err = format!("doesn't match pattern \"{p}\"");
+        quote! {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(|| {
+                ::regress::Regex::new(#p).unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(#err.into());
+            }
+        }
+    });
+    quote! {
+        impl ::std::str::FromStr for #name {
+            type Err = self::error::ConversionError;
+
+            fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+                #max
+                #min
+                #pattern
+
+                Ok(Self(value.to_string()))
+            }
+        }
+    }
+}
+
 /// A typify enum of strings: unit variants, serde's derives with a `rename` per variant where
 /// the name differs, and `Display`, `FromStr` and two `TryFrom`s.
 fn string_enum(
@@ -550,7 +610,11 @@ fn string_enum(
     }
     let ident = &item.ident;
     let idents: Vec<&syn::Ident> = item.variants.iter().map(|v| &v.ident).collect();
-    let used = exactly(following, enum_impls(ident, &idents, &values))?;
+    let expected: Vec<String> = enum_impls(ident, &idents, &values)
+        .into_iter()
+        .map(|tokens| text(&tokens.into_iter().collect::<Vec<_>>()))
+        .collect();
+    let used = exactly(following, &expected)?;
     let docs = &found.docs;
     let derive = std_derives(&found.derives);
     let vis = &item.vis;
