@@ -41,6 +41,48 @@ pub fn validator(document: &str) -> Validator {
     }
 }
 
+/// The schemas of a generated message enum, one per message, each compiled the first time it is
+/// needed (the validators are for bad messages and debug builds: most are never compiled).
+pub struct Validators<const N: usize> {
+    documents: [&'static str; N],
+    compiled: [std::sync::OnceLock<Validator>; N],
+}
+
+impl<const N: usize> Validators<N> {
+    /// The schema documents, as the generator wrote them.
+    #[must_use]
+    pub const fn new(documents: [&'static str; N]) -> Self {
+        Validators {
+            documents,
+            compiled: [const { std::sync::OnceLock::new() }; N],
+        }
+    }
+
+    /// The validator of schema `index`, compiled on first use; `None` past the end.
+    ///
+    /// # Panics
+    ///
+    /// As [`validator`], if the generator wrote an invalid schema document.
+    pub fn get(&'static self, index: usize) -> Option<&'static Validator> {
+        let document = self.documents.get(index)?;
+        Some(self.compiled[index].get_or_init(|| validator(document)))
+    }
+}
+
+/// `Deserialize` of a message's payload, for the arms of the generated
+/// `Incoming::deserialize_payload` (the type comes from the variant it is mapped to).
+///
+/// # Errors
+///
+/// The payload type's error.
+pub fn payload<'de, T, D>(payload: D) -> Result<T, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(payload)
+}
+
 /// Checks any serializable value against a schema: the generated checks use it for the parts of
 /// a schema that have no direct Rust check (composition, untyped values).
 pub fn check_value<T: serde::Serialize + ?Sized>(value: &T, schema: &Validator) -> bool {
@@ -413,3 +455,28 @@ macro_rules! __string_enum {
 
 pub use crate::__string_enum as string_enum;
 pub use crate::__string_rules as string_rules;
+
+#[cfg(test)]
+mod tests {
+    use super::Validators;
+
+    #[test]
+    fn validators_compile_once_on_first_use_and_end_with_none() {
+        static SCHEMAS: Validators<2> = Validators::new([
+            r#"{"schema":{"type":"string"},"definitions":{}}"#,
+            r#"{"schema":{"type":"integer","minimum":1},"definitions":{}}"#,
+        ]);
+        let second = SCHEMAS.get(1).expect("a second schema");
+        assert!(second.is_valid(&serde_json::json!(3)));
+        assert!(!second.is_valid(&serde_json::json!(0)));
+        assert!(!second.is_valid(&serde_json::json!("3")));
+        assert!(std::ptr::eq(second, SCHEMAS.get(1).expect("the same")));
+        assert!(
+            SCHEMAS
+                .get(0)
+                .expect("a first schema")
+                .is_valid(&serde_json::json!("3"))
+        );
+        assert!(SCHEMAS.get(2).is_none());
+    }
+}

@@ -119,7 +119,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         match tag {
 {%- for v in client %}
 {%- if !v.untagged %}
-            {{ v.tag_lit }} => <{{ v.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ v.name }}),
+            {{ v.tag_lit }} => ::socketsundso::codegen::payload(payload).map(Self::{{ v.name }}),
 {%- endif %}
 {%- endfor %}
             _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS)),
@@ -148,18 +148,13 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         let _ = tag;
         ::std::option::Option::None
 {%- else %}
-        match tag {
-{%- for v in client %}
-{%- if !v.untagged %}
-            {{ v.tag_lit }} => {
-                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-{%- endif %}
+        // The schema of each tag in `TAGS`, in that order.
+        static SCHEMAS: ::socketsundso::codegen::Validators<{{ client_schemas.len() }}> = ::socketsundso::codegen::Validators::new([
+{%- for schema in client_schemas %}
+            {{ schema }},
 {%- endfor %}
-            _ => ::std::option::Option::None,
-        }
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
 {%- endif %}
     }
 {%- if !client_untagged.is_empty() %}
@@ -176,23 +171,20 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match index {
 {%- for u in client_untagged %}
-            {{ loop.index0 }} => <{{ u.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ u.name }}),
+            {{ loop.index0 }} => ::socketsundso::codegen::payload(payload).map(Self::{{ u.name }}),
 {%- endfor %}
             _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::custom("no such untagged message")),
         }
     }
 
     fn untagged_validator(index: usize) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match index {
+        // The schema of each entry of `UNTAGGED`, in that order.
+        static SCHEMAS: ::socketsundso::codegen::Validators<{{ client_untagged.len() }}> = ::socketsundso::codegen::Validators::new([
 {%- for u in client_untagged %}
-            {{ loop.index0 }} => {
-                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ u.schema_lit }}));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
+            {{ u.schema_lit }},
 {%- endfor %}
-            _ => ::std::option::Option::None,
-        }
+        ]);
+        SCHEMAS.get(index)
     }
 {%- endif %}
 {%- if let Some(b) = binary_in %}
@@ -223,20 +215,29 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
 {%- if server.is_empty() %}
         match *self {}
 {%- else %}
-        match self {
-{%- for v in server %}
-{%- if v.binary %}
-            // Bytes: nothing to check.
-            Self::{{ v.name }}(_) => ::std::option::Option::None,
+{%- if server_schemas.is_empty() %}
+        // Bytes: nothing to check.
+        let _ = self;
+        ::std::option::Option::None
 {%- else %}
-            Self::{{ v.name }}(_) => {
-                static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                    ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ v.schema_lit }}));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
+        // The schema of each variant (but the binary ones), in order.
+        static SCHEMAS: ::socketsundso::codegen::Validators<{{ server_schemas.len() }}> = ::socketsundso::codegen::Validators::new([
+{%- for schema in server_schemas %}
+            {{ schema }},
+{%- endfor %}
+        ]);
+        let index = match self {
+{%- for v in server %}
+{%- if let Some(i) = v.schema_index %}
+            Self::{{ v.name }}(_) => {{ i }},
+{%- else %}
+            // Bytes: nothing to check.
+            Self::{{ v.name }}(_) => return ::std::option::Option::None,
 {%- endif %}
 {%- endfor %}
-        }
+        };
+        SCHEMAS.get(index)
+{%- endif %}
 {%- endif %}
     }
 {%- if !server_binary.is_empty() %}

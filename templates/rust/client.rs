@@ -113,7 +113,7 @@ pub mod client {
             match tag {
 {%- for t in tags %}
 {%- if t.variants.len() == 1 %}
-                {{ t.tag_lit }} => <super::{{ t.variants[0] }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ t.variants[0] }}),
+                {{ t.tag_lit }} => ::socketsundso::codegen::payload(payload).map(Self::{{ t.variants[0] }}),
 {%- else %}
                 // Several messages share this tag: the first that fits wins.
                 {{ t.tag_lit }} => ::socketsundso::codegen::client::one_of(payload, &[
@@ -149,16 +149,13 @@ pub mod client {
             let _ = tag;
             ::std::option::Option::None
 {%- else %}
-            match tag {
+            // The schema of each tag in `TAGS`, in that order.
+            static SCHEMAS: ::socketsundso::codegen::Validators<{{ tags.len() }}> = ::socketsundso::codegen::Validators::new([
 {%- for t in tags %}
-                {{ t.tag_lit }} => {
-                    static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                        ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ t.schema_lit }}));
-                    ::std::option::Option::Some(&*SCHEMA)
-                }
+                {{ t.schema_lit }},
 {%- endfor %}
-                _ => ::std::option::Option::None,
-            }
+            ]);
+            SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
 {%- endif %}
         }
 {%- if let Some(b) = binary %}
@@ -181,23 +178,20 @@ pub mod client {
         {
             match index {
 {%- for u in untagged %}
-                {{ loop.index0 }} => <super::{{ u.name }} as ::socketsundso::codegen::serde::Deserialize<'de>>::deserialize(payload).map(Self::{{ u.name }}),
+                {{ loop.index0 }} => ::socketsundso::codegen::payload(payload).map(Self::{{ u.name }}),
 {%- endfor %}
                 _ => ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::custom("no such untagged message")),
             }
         }
 
         fn untagged_validator(index: usize) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-            match index {
+            // The schema of each entry of `UNTAGGED`, in that order.
+            static SCHEMAS: ::socketsundso::codegen::Validators<{{ untagged.len() }}> = ::socketsundso::codegen::Validators::new([
 {%- for u in untagged %}
-                {{ loop.index0 }} => {
-                    static SCHEMA: ::std::sync::LazyLock<::socketsundso::codegen::Validator> =
-                        ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator({{ u.schema_lit }}));
-                    ::std::option::Option::Some(&*SCHEMA)
-                }
+                {{ u.schema_lit }},
 {%- endfor %}
-                _ => ::std::option::Option::None,
-            }
+            ]);
+            SCHEMAS.get(index)
         }
 {%- endif %}
     }

@@ -62,10 +62,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "testMessages" => {
-                <TestMessages as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::TestMessages)
+                ::socketsundso::codegen::payload(payload).map(Self::TestMessages)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -85,17 +82,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "testMessages" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"anyOf":[{"type":"object","properties":{"key":{"type":"string","additionalProperties":false}},"additionalProperties":false},{"type":"object","properties":{"key2":{"type":"string"}},"additionalProperties":false}]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"anyOf":[{"type":"object","properties":{"key":{"type":"string","additionalProperties":false}},"additionalProperties":false},{"type":"object","properties":{"key2":{"type":"string"}},"additionalProperties":false}]},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 

@@ -99,24 +99,15 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::ChatMessage(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"id":{"type":"string","description":"ID of the message."},"text":{"type":"string","description":"Original message in plain-text/markdown."},"html":{"type":"string","description":"HTML formatted message."},"sent":{"type":"string","format":"date-time","description":"ISO formatted date of the message."},"fromUser":{"type":"object","description":"User that sent the message.","properties":{"id":{"type":"string","description":"Gitter User ID."},"username":{"type":"string","description":"Gitter/GitHub username."},"displayName":{"type":"string","description":"Gitter/GitHub user real name."},"url":{"type":"string","description":"Path to the user on Gitter."},"avatarUrl":{"type":"string","format":"uri","description":"User avatar URI."},"avatarUrlSmall":{"type":"string","format":"uri","description":"User avatar URI (small)."},"avatarUrlMedium":{"type":"string","format":"uri","description":"User avatar URI (medium)."},"v":{"type":"number","description":"Version."},"gv":{"type":"string","description":"Stands for \"Gravatar version\" and is used for cache busting."}},"additionalProperties":false},"unread":{"type":"boolean","description":"Boolean that indicates if the current user has read the message."},"readBy":{"type":"number","description":"Number of users that have read the message."},"urls":{"type":"array","description":"List of URLs present in the message.","items":{"type":"string","format":"uri"}},"mentions":{"type":"array","description":"List of @Mentions in the message.","items":{"type":"object","properties":{"screenName":{"type":"string"},"userId":{"type":"string"},"userIds":{"type":"array","items":{"type":"string"}}},"additionalProperties":false}},"issues":{"type":"array","description":"List of #Issues referenced in the message.","items":{"type":"object","properties":{"number":{"type":"string"}},"additionalProperties":false}},"meta":{"type":"array","description":"Metadata. This is currently not used for anything.","items":{}},"v":{"type":"number","description":"Version."},"gv":{"type":"string","description":"Stands for \"Gravatar version\" and is used for cache busting."},"type":{"const":"chatMessage"}},"description":"A message represents an individual chat message sent to a room. They are a sub-resource of a room.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Heartbeat(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"string","enum":["\r\n"],"description":"Its purpose is to keep the connection alive."},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"id":{"type":"string","description":"ID of the message."},"text":{"type":"string","description":"Original message in plain-text/markdown."},"html":{"type":"string","description":"HTML formatted message."},"sent":{"type":"string","format":"date-time","description":"ISO formatted date of the message."},"fromUser":{"type":"object","description":"User that sent the message.","properties":{"id":{"type":"string","description":"Gitter User ID."},"username":{"type":"string","description":"Gitter/GitHub username."},"displayName":{"type":"string","description":"Gitter/GitHub user real name."},"url":{"type":"string","description":"Path to the user on Gitter."},"avatarUrl":{"type":"string","format":"uri","description":"User avatar URI."},"avatarUrlSmall":{"type":"string","format":"uri","description":"User avatar URI (small)."},"avatarUrlMedium":{"type":"string","format":"uri","description":"User avatar URI (medium)."},"v":{"type":"number","description":"Version."},"gv":{"type":"string","description":"Stands for \"Gravatar version\" and is used for cache busting."}},"additionalProperties":false},"unread":{"type":"boolean","description":"Boolean that indicates if the current user has read the message."},"readBy":{"type":"number","description":"Number of users that have read the message."},"urls":{"type":"array","description":"List of URLs present in the message.","items":{"type":"string","format":"uri"}},"mentions":{"type":"array","description":"List of @Mentions in the message.","items":{"type":"object","properties":{"screenName":{"type":"string"},"userId":{"type":"string"},"userIds":{"type":"array","items":{"type":"string"}}},"additionalProperties":false}},"issues":{"type":"array","description":"List of #Issues referenced in the message.","items":{"type":"object","properties":{"number":{"type":"string"}},"additionalProperties":false}},"meta":{"type":"array","description":"Metadata. This is currently not used for anything.","items":{}},"v":{"type":"number","description":"Version."},"gv":{"type":"string","description":"Stands for \"Gravatar version\" and is used for cache busting."},"type":{"const":"chatMessage"}},"description":"A message represents an individual chat message sent to a room. They are a sub-resource of a room.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"string","enum":["\r\n"],"description":"Its purpose is to keep the connection alive."},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::ChatMessage(_) => 0,
+            Self::Heartbeat(_) => 1,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -75,12 +75,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "book" => {
-                <Book as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Book)
-            }
+            "book" => ::socketsundso::codegen::payload(payload).map(Self::Book),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(
@@ -99,17 +94,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "book" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"@id":{"type":"string","format":"iri-reference"},"@type":{"type":"string","format":"iri-reference"},"name":{"type":"string"},"isbn":{"type":"string"},"abstract":{"type":"string"}},"description":"The content of a book resource.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"@id":{"type":"string","format":"iri-reference"},"@type":{"type":"string","format":"iri-reference"},"name":{"type":"string"},"isbn":{"type":"string"},"abstract":{"type":"string"}},"description":"The content of a book resource.","additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -118,16 +106,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Book(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"@id":{"type":"string","format":"iri-reference"},"@type":{"type":"string","format":"iri-reference"},"name":{"type":"string"},"isbn":{"type":"string"},"abstract":{"type":"string"},"type":{"const":"book"}},"description":"The content of a book resource.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"@id":{"type":"string","format":"iri-reference"},"@type":{"type":"string","format":"iri-reference"},"name":{"type":"string"},"isbn":{"type":"string"},"abstract":{"type":"string"},"type":{"const":"book"}},"description":"The content of a book resource.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::Book(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

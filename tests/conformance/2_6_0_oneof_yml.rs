@@ -81,10 +81,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "testMessages" => {
-                <TestMessages as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::TestMessages)
+                ::socketsundso::codegen::payload(payload).map(Self::TestMessages)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -104,17 +101,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "testMessages" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"oneOf":[{"type":"object","properties":{"key":{"type":"string"}},"additionalProperties":false},{"type":"object","properties":{"key2":{"type":"string"}},"additionalProperties":false}]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"oneOf":[{"type":"object","properties":{"key":{"type":"string"}},"additionalProperties":false},{"type":"object","properties":{"key2":{"type":"string"}},"additionalProperties":false}]},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -123,24 +113,15 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Test2Subscribe1(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"key":{"type":"string"},"type":{"const":"test2_subscribe1"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Test2Subscribe2(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"key2":{"type":"string"},"type":{"const":"test2_subscribe2"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"key":{"type":"string"},"type":{"const":"test2_subscribe1"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"key2":{"type":"string"},"type":{"const":"test2_subscribe2"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::Test2Subscribe1(_) => 0,
+            Self::Test2Subscribe2(_) => 1,
+        };
+        SCHEMAS.get(index)
     }
 }
 

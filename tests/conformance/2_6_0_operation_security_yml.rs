@@ -83,16 +83,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Message(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"metadata":{"$ref":"#/definitions/MetaData"},"notification":{"$ref":"#/definitions/Notification"},"type":{"const":"message"}},"additionalProperties":false,"required":["type"]},"definitions":{"AuthorizationRevocationData":{"type":"object","description":"The Authorization Revocation payload.","properties":{"username":{"type":"string","description":"The username for the user."},"userId":{"type":"string","description":"The immutable public userId for the user"},"eiasToken":{"type":"string","description":"The legacy eiasToken specific to the user"},"revokeReason":{"type":"string","enum":["REVOKED_BY_APP","REVOKED_BY_USER","REVOKED_BY_ADMIN","PASSWORD_CHANGE"],"description":"The reason for authorization revocation"},"revocationDate":{"type":"string","description":"Date and time when the authorization was revoked"}},"additionalProperties":false},"MetaData":{"type":"object","properties":{"topic":{"type":"string","description":"Topic subscribed to."},"schemaVersion":{"type":"string","description":"The schema for this topic."},"deprecated":{"type":"boolean","description":"If this is a deprecated schema or topic."}},"additionalProperties":false},"Notification":{"type":"object","properties":{"notificationId":{"type":"string","description":"The notification Id."},"eventDate":{"type":"string","description":"The event date associated with this notification in UTC."},"publishDate":{"type":"string","description":"The message publish date in UTC."},"publishAttemptCount":{"type":"integer","description":"The number of attempts made to publish this message."},"data":{"$ref":"#/definitions/AuthorizationRevocationData"}},"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"metadata":{"$ref":"#/definitions/MetaData"},"notification":{"$ref":"#/definitions/Notification"},"type":{"const":"message"}},"additionalProperties":false,"required":["type"]},"definitions":{"AuthorizationRevocationData":{"type":"object","description":"The Authorization Revocation payload.","properties":{"username":{"type":"string","description":"The username for the user."},"userId":{"type":"string","description":"The immutable public userId for the user"},"eiasToken":{"type":"string","description":"The legacy eiasToken specific to the user"},"revokeReason":{"type":"string","enum":["REVOKED_BY_APP","REVOKED_BY_USER","REVOKED_BY_ADMIN","PASSWORD_CHANGE"],"description":"The reason for authorization revocation"},"revocationDate":{"type":"string","description":"Date and time when the authorization was revoked"}},"additionalProperties":false},"MetaData":{"type":"object","properties":{"topic":{"type":"string","description":"Topic subscribed to."},"schemaVersion":{"type":"string","description":"The schema for this topic."},"deprecated":{"type":"boolean","description":"If this is a deprecated schema or topic."}},"additionalProperties":false},"Notification":{"type":"object","properties":{"notificationId":{"type":"string","description":"The notification Id."},"eventDate":{"type":"string","description":"The event date associated with this notification in UTC."},"publishDate":{"type":"string","description":"The message publish date in UTC."},"publishAttemptCount":{"type":"integer","description":"The number of attempts made to publish this message."},"data":{"$ref":"#/definitions/AuthorizationRevocationData"}},"additionalProperties":false}}}"##,
+        ]);
+        let index = match self {
+            Self::Message(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -72,10 +72,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "receiveSumResult" => {
-                <ReceiveSumResult as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::ReceiveSumResult)
+                ::socketsundso::codegen::payload(payload).map(Self::ReceiveSumResult)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -97,17 +94,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "receiveSumResult" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]}},"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]}},"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -116,16 +106,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::RequestSum(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]},"type":{"const":"requestSum"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]},"type":{"const":"requestSum"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::RequestSum(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -573,10 +573,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "message" => {
-                <OutgoingMessage as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::OutgoingMessage)
+                ::socketsundso::codegen::payload(payload).map(Self::OutgoingMessage)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -601,17 +598,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "message" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"id":{"type":"number"},"channel":{"type":"string"},"text":{"type":"string"}},"description":"A message was sent to a channel.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"id":{"type":"number"},"channel":{"type":"string"},"text":{"type":"string"}},"description":"A message was sent to a channel.","additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -620,376 +610,103 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Hello(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"type":{"const":"hello"}},"description":"First event received upon connection.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ConnectionError(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"error":{"type":"object","properties":{"code":{"type":"number"},"msg":{"type":"string"}},"additionalProperties":false},"type":{"const":"error"}},"description":"Event received when a connection error happens.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::AccountsChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"type":{"const":"accounts_changed"}},"description":"The list of accounts a user is signed into has changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::BotAdded(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"bot":{"type":"object","properties":{"id":{"type":"string"},"app_id":{"type":"string"},"name":{"type":"string"},"icons":{"type":"object","additionalProperties":{"type":"string"}}},"additionalProperties":false},"type":{"const":"bot_added"}},"description":"A bot user was added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::BotChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"bot":{"type":"object","properties":{"id":{"type":"string"},"app_id":{"type":"string"},"name":{"type":"string"},"icons":{"type":"object","additionalProperties":{"type":"string"}}},"additionalProperties":false},"type":{"const":"bot_added"}},"description":"A bot user was changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelArchive(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"channel_archive"}},"description":"A channel was archived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelCreated(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"channel_created"}},"description":"A channel was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelDeleted(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"channel_deleted"}},"description":"A channel was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelHistoryChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"latest":{"type":"string"},"ts":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"channel_history_changed"}},"description":"Bulk updates were made to a channel's history.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelJoined(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"channel_joined"}},"description":"You joined a channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelLeft(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"channel_left"}},"description":"You left a channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelMarked(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"channel_marked"}},"description":"Your channel read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelRename(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"}},"additionalProperties":false},"type":{"const":"channel_rename"}},"description":"A channel was renamed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ChannelUnarchive(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"channel_unarchive"}},"description":"A channel was unarchived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::CommandsChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"event_ts":{"type":"string"},"type":{"const":"commands_changed"}},"description":"A slash command has been added or changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::DndUpdated(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"dnd_status":{"type":"object","properties":{"dnd_enabled":{"type":"boolean"},"next_dnd_start_ts":{"type":"number"},"next_dnd_end_ts":{"type":"number"},"snooze_enabled":{"type":"boolean"},"snooze_endtime":{"type":"number"}},"additionalProperties":false},"type":{"const":"dnd_updated"}},"description":"Do not Disturb settings changed for the current user.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::DndUpdatedUser(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"dnd_status":{"type":"object","properties":{"dnd_enabled":{"type":"boolean"},"next_dnd_start_ts":{"type":"number"},"next_dnd_end_ts":{"type":"number"}},"additionalProperties":false},"type":{"const":"dnd_updated_user"}},"description":"Do not Disturb settings changed for a member.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::EmailDomainChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"email_domain":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"email_domain_changed"}},"description":"The workspace email domain has changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::EmojiRemoved(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"subtype":{"type":"string","enum":["remove"]},"names":{"type":"array","items":{"type":"string"}},"event_ts":{"type":"string"},"type":{"const":"emoji_changed"}},"description":"A custom emoji has been removed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::EmojiAdded(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"subtype":{"type":"string","enum":["add"]},"name":{"type":"string"},"value":{"type":"string","format":"uri"},"event_ts":{"type":"string"},"type":{"const":"emoji_changed"}},"description":"A custom emoji has been added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileChange(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_change"}},"description":"A file was changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileCommentAdded(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"comment":{},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_added"}},"description":"A file comment was added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileCommentDeleted(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"comment":{"type":"string"},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_deleted"}},"description":"A file comment was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileCommentEdited(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"comment":{},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_edited"}},"description":"A file comment was edited.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileCreated(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_created"}},"description":"A file was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileDeleted(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"file_deleted"}},"description":"A file was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FilePublic(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_public"}},"description":"A file was made public.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileShared(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_shared"}},"description":"A file was shared.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::FileUnshared(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_unshared"}},"description":"A file was unshared.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Goodbye(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"type":{"const":"goodbye"}},"description":"The server intends to close the connection soon.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupArchive(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"group_archive"}},"description":"A private channel was archived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupClose(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"type":{"const":"group_close"}},"description":"You closed a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupHistoryChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"latest":{"type":"string"},"ts":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"group_history_changed"}},"description":"Bulk updates were made to a private channel's history.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupJoined(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"group_joined"}},"description":"You joined a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupLeft(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"group_left"}},"description":"You left a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupMarked(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"group_marked"}},"description":"A private channel read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupOpen(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"type":{"const":"group_open"}},"description":"You opened a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupRename(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"}},"additionalProperties":false},"type":{"const":"group_rename"}},"description":"A private channel was renamed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::GroupUnarchive(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"group_unarchive"}},"description":"A private channel was unarchived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ImClose(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"im_close"}},"description":"You closed a DM.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ImCreated(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"user":{"type":"string"},"type":{"const":"im_created"}},"description":"A DM was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ImMarked(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"im_marked"}},"description":"A direct message read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ImOpen(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"im_open"}},"description":"You opened a DM.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::ManualPresenceChange(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"presence":{"type":"string"},"type":{"const":"manual_presence_change"}},"description":"You manually updated your presence.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::MemberJoinedChannel(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"channel_type":{"type":"string","enum":["C","G"]},"team":{"type":"string"},"inviter":{"type":"string"},"type":{"const":"member_joined_channel"}},"description":"A user joined a public or private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Message(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"text":{"type":"string"},"ts":{"type":"string"},"attachments":{"type":"array","items":{"$ref":"#/definitions/Attachment"}},"edited":{"type":"object","properties":{"user":{"type":"string"},"ts":{"type":"string"}},"additionalProperties":false},"type":{"const":"message"}},"description":"A message was sent to a channel.","additionalProperties":false,"required":["type"]},"definitions":{"Attachment":{"type":"object","properties":{"fallback":{"type":"string"},"color":{"type":"string"},"pretext":{"type":"string"},"author_name":{"type":"string"},"author_link":{"type":"string","format":"uri"},"author_icon":{"type":"string","format":"uri"},"title":{"type":"string"},"title_link":{"type":"string","format":"uri"},"text":{"type":"string"},"fields":{"type":"array","items":{"type":"object","properties":{"title":{"type":"string"},"value":{"type":"string"},"short":{"type":"boolean"}},"additionalProperties":false}},"image_url":{"type":"string","format":"uri"},"thumb_url":{"type":"string","format":"uri"},"footer":{"type":"string"},"footer_icon":{"type":"string","format":"uri"},"ts":{"type":"number"}},"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<46> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"type":{"const":"hello"}},"description":"First event received upon connection.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"error":{"type":"object","properties":{"code":{"type":"number"},"msg":{"type":"string"}},"additionalProperties":false},"type":{"const":"error"}},"description":"Event received when a connection error happens.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"type":{"const":"accounts_changed"}},"description":"The list of accounts a user is signed into has changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"bot":{"type":"object","properties":{"id":{"type":"string"},"app_id":{"type":"string"},"name":{"type":"string"},"icons":{"type":"object","additionalProperties":{"type":"string"}}},"additionalProperties":false},"type":{"const":"bot_added"}},"description":"A bot user was added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"bot":{"type":"object","properties":{"id":{"type":"string"},"app_id":{"type":"string"},"name":{"type":"string"},"icons":{"type":"object","additionalProperties":{"type":"string"}}},"additionalProperties":false},"type":{"const":"bot_added"}},"description":"A bot user was changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"channel_archive"}},"description":"A channel was archived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"channel_created"}},"description":"A channel was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"channel_deleted"}},"description":"A channel was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"latest":{"type":"string"},"ts":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"channel_history_changed"}},"description":"Bulk updates were made to a channel's history.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"channel_joined"}},"description":"You joined a channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"channel_left"}},"description":"You left a channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"channel_marked"}},"description":"Your channel read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"}},"additionalProperties":false},"type":{"const":"channel_rename"}},"description":"A channel was renamed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"channel_unarchive"}},"description":"A channel was unarchived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"event_ts":{"type":"string"},"type":{"const":"commands_changed"}},"description":"A slash command has been added or changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"dnd_status":{"type":"object","properties":{"dnd_enabled":{"type":"boolean"},"next_dnd_start_ts":{"type":"number"},"next_dnd_end_ts":{"type":"number"},"snooze_enabled":{"type":"boolean"},"snooze_endtime":{"type":"number"}},"additionalProperties":false},"type":{"const":"dnd_updated"}},"description":"Do not Disturb settings changed for the current user.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"dnd_status":{"type":"object","properties":{"dnd_enabled":{"type":"boolean"},"next_dnd_start_ts":{"type":"number"},"next_dnd_end_ts":{"type":"number"}},"additionalProperties":false},"type":{"const":"dnd_updated_user"}},"description":"Do not Disturb settings changed for a member.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"email_domain":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"email_domain_changed"}},"description":"The workspace email domain has changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"subtype":{"type":"string","enum":["remove"]},"names":{"type":"array","items":{"type":"string"}},"event_ts":{"type":"string"},"type":{"const":"emoji_changed"}},"description":"A custom emoji has been removed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"subtype":{"type":"string","enum":["add"]},"name":{"type":"string"},"value":{"type":"string","format":"uri"},"event_ts":{"type":"string"},"type":{"const":"emoji_changed"}},"description":"A custom emoji has been added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_change"}},"description":"A file was changed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"comment":{},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_added"}},"description":"A file comment was added.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"comment":{"type":"string"},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_deleted"}},"description":"A file comment was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"comment":{},"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_comment_edited"}},"description":"A file comment was edited.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_created"}},"description":"A file was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"file_deleted"}},"description":"A file was deleted.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_public"}},"description":"A file was made public.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_shared"}},"description":"A file was shared.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"file_id":{"type":"string"},"file":{"type":"object","properties":{"id":{"type":"string"}},"additionalProperties":false},"type":{"const":"file_unshared"}},"description":"A file was unshared.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"type":{"const":"goodbye"}},"description":"The server intends to close the connection soon.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"group_archive"}},"description":"A private channel was archived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"type":{"const":"group_close"}},"description":"You closed a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"latest":{"type":"string"},"ts":{"type":"string"},"event_ts":{"type":"string"},"type":{"const":"group_history_changed"}},"description":"Bulk updates were made to a private channel's history.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"type":{"const":"group_joined"}},"description":"You joined a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"type":{"const":"group_left"}},"description":"You left a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"group_marked"}},"description":"A private channel read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"type":{"const":"group_open"}},"description":"You opened a private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"}},"additionalProperties":false},"type":{"const":"group_rename"}},"description":"A private channel was renamed.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"group_unarchive"}},"description":"A private channel was unarchived.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"im_close"}},"description":"You closed a DM.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created":{"type":"number"},"creator":{"type":"string"}},"additionalProperties":false},"user":{"type":"string"},"type":{"const":"im_created"}},"description":"A DM was created.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"ts":{"type":"string"},"type":{"const":"im_marked"}},"description":"A direct message read marker was updated.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"channel":{"type":"string"},"user":{"type":"string"},"type":{"const":"im_open"}},"description":"You opened a DM.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"presence":{"type":"string"},"type":{"const":"manual_presence_change"}},"description":"You manually updated your presence.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"channel_type":{"type":"string","enum":["C","G"]},"team":{"type":"string"},"inviter":{"type":"string"},"type":{"const":"member_joined_channel"}},"description":"A user joined a public or private channel.","additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+            r##"{"schema":{"type":"object","properties":{"user":{"type":"string"},"channel":{"type":"string"},"text":{"type":"string"},"ts":{"type":"string"},"attachments":{"type":"array","items":{"$ref":"#/definitions/Attachment"}},"edited":{"type":"object","properties":{"user":{"type":"string"},"ts":{"type":"string"}},"additionalProperties":false},"type":{"const":"message"}},"description":"A message was sent to a channel.","additionalProperties":false,"required":["type"]},"definitions":{"Attachment":{"type":"object","properties":{"fallback":{"type":"string"},"color":{"type":"string"},"pretext":{"type":"string"},"author_name":{"type":"string"},"author_link":{"type":"string","format":"uri"},"author_icon":{"type":"string","format":"uri"},"title":{"type":"string"},"title_link":{"type":"string","format":"uri"},"text":{"type":"string"},"fields":{"type":"array","items":{"type":"object","properties":{"title":{"type":"string"},"value":{"type":"string"},"short":{"type":"boolean"}},"additionalProperties":false}},"image_url":{"type":"string","format":"uri"},"thumb_url":{"type":"string","format":"uri"},"footer":{"type":"string"},"footer_icon":{"type":"string","format":"uri"},"ts":{"type":"number"}},"additionalProperties":false}}}"##,
+        ]);
+        let index = match self {
+            Self::Hello(_) => 0,
+            Self::ConnectionError(_) => 1,
+            Self::AccountsChanged(_) => 2,
+            Self::BotAdded(_) => 3,
+            Self::BotChanged(_) => 4,
+            Self::ChannelArchive(_) => 5,
+            Self::ChannelCreated(_) => 6,
+            Self::ChannelDeleted(_) => 7,
+            Self::ChannelHistoryChanged(_) => 8,
+            Self::ChannelJoined(_) => 9,
+            Self::ChannelLeft(_) => 10,
+            Self::ChannelMarked(_) => 11,
+            Self::ChannelRename(_) => 12,
+            Self::ChannelUnarchive(_) => 13,
+            Self::CommandsChanged(_) => 14,
+            Self::DndUpdated(_) => 15,
+            Self::DndUpdatedUser(_) => 16,
+            Self::EmailDomainChanged(_) => 17,
+            Self::EmojiRemoved(_) => 18,
+            Self::EmojiAdded(_) => 19,
+            Self::FileChange(_) => 20,
+            Self::FileCommentAdded(_) => 21,
+            Self::FileCommentDeleted(_) => 22,
+            Self::FileCommentEdited(_) => 23,
+            Self::FileCreated(_) => 24,
+            Self::FileDeleted(_) => 25,
+            Self::FilePublic(_) => 26,
+            Self::FileShared(_) => 27,
+            Self::FileUnshared(_) => 28,
+            Self::Goodbye(_) => 29,
+            Self::GroupArchive(_) => 30,
+            Self::GroupClose(_) => 31,
+            Self::GroupHistoryChanged(_) => 32,
+            Self::GroupJoined(_) => 33,
+            Self::GroupLeft(_) => 34,
+            Self::GroupMarked(_) => 35,
+            Self::GroupOpen(_) => 36,
+            Self::GroupRename(_) => 37,
+            Self::GroupUnarchive(_) => 38,
+            Self::ImClose(_) => 39,
+            Self::ImCreated(_) => 40,
+            Self::ImMarked(_) => 41,
+            Self::ImOpen(_) => 42,
+            Self::ManualPresenceChange(_) => 43,
+            Self::MemberJoinedChannel(_) => 44,
+            Self::Message(_) => 45,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -76,10 +76,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "commentLiked" => {
-                <CommentLiked as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::CommentLiked)
+                ::socketsundso::codegen::payload(payload).map(Self::CommentLiked)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -99,17 +96,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "commentLiked" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]}}},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]}}},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -118,16 +108,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::CommentChanged(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"commentChangedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."},"type":{"const":"commentChanged"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"commentChangedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."},"type":{"const":"commentChanged"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        let index = match self {
+            Self::CommentChanged(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

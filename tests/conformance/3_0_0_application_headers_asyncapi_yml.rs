@@ -63,10 +63,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "lightMeasured" => {
-                <LightMeasured as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::LightMeasured)
+                ::socketsundso::codegen::payload(payload).map(Self::LightMeasured)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -88,17 +85,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "lightMeasured" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 

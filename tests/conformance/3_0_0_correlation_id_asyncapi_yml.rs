@@ -76,10 +76,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "lightMeasured" => {
-                <LightMeasured as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::LightMeasured)
+                ::socketsundso::codegen::payload(payload).map(Self::LightMeasured)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -101,17 +98,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "lightMeasured" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -123,16 +113,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::DimLight(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"percentage":{"type":"integer","description":"Percentage to which the light should be dimmed to.","minimum":0,"maximum":100},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"dimLight"}},"description":"Command a particular streetlight to dim the lights.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"percentage":{"type":"integer","description":"Percentage to which the light should be dimmed to.","minimum":0,"maximum":100},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"dimLight"}},"description":"Command a particular streetlight to dim the lights.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+        ]);
+        let index = match self {
+            Self::DimLight(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

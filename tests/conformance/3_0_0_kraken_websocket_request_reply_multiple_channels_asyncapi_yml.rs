@@ -181,23 +181,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "ping" => {
-                <Ping as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Ping)
-            }
-            "subscribe" => {
-                <Subscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Subscribe)
-            }
+            "ping" => ::socketsundso::codegen::payload(payload).map(Self::Ping),
+            "subscribe" => ::socketsundso::codegen::payload(payload).map(Self::Subscribe),
             "unsubscribe" => {
-                <Unsubscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Unsubscribe)
+                ::socketsundso::codegen::payload(payload).map(Self::Unsubscribe)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -222,33 +209,12 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "ping" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"}},"required":[],"description":"Ping server to determine whether connection is alive\n\nClient can ping server to determine whether connection is alive, server responds with pong. This is an application level ping as opposed to default ping in websockets standard which is server initiated","additionalProperties":false},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "subscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"subscription":{"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"name":{"$ref":"#/definitions/Name"},"ratecounter":{"$ref":"#/definitions/Ratecounter"},"snapshot":{"$ref":"#/definitions/Snapshot"},"token":{"$ref":"#/definitions/Token"}},"required":["name"],"additionalProperties":false}},"required":[],"description":"Subscribe to a topic on a single or multiple currency pairs.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Ratecounter":{"type":"boolean","default":false,"description":"Whether to send rate-limit counter in updates (supported only for openOrders subscriptions)"},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Snapshot":{"type":"boolean","default":true,"description":"Whether to send historical feed data snapshot upon subscription (supported only for ownTrades subscriptions)"},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "unsubscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"subscription":{"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"required":["name"],"additionalProperties":false}},"required":[],"description":"Unsubscribe, can specify a channelID or multiple currency pairs.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<3> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"}},"required":[],"description":"Ping server to determine whether connection is alive\n\nClient can ping server to determine whether connection is alive, server responds with pong. This is an application level ping as opposed to default ping in websockets standard which is server initiated","additionalProperties":false},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"subscription":{"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"name":{"$ref":"#/definitions/Name"},"ratecounter":{"$ref":"#/definitions/Ratecounter"},"snapshot":{"$ref":"#/definitions/Snapshot"},"token":{"$ref":"#/definitions/Token"}},"required":["name"],"additionalProperties":false}},"required":[],"description":"Subscribe to a topic on a single or multiple currency pairs.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Ratecounter":{"type":"boolean","default":false,"description":"Whether to send rate-limit counter in updates (supported only for openOrders subscriptions)"},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Snapshot":{"type":"boolean","default":true,"description":"Whether to send historical feed data snapshot upon subscription (supported only for ownTrades subscriptions)"},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"subscription":{"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"required":["name"],"additionalProperties":false}},"required":[],"description":"Unsubscribe, can specify a channelID or multiple currency pairs.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -263,48 +229,21 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Pong(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"event":{"const":"pong"}},"description":"Pong is a response to ping message\n\nServer pong response to a ping to determine whether connection is alive. This is an application level pong as opposed to default pong in websockets standard which is sent by client in response to a ping","additionalProperties":false,"required":["event"]},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Heartbeat(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"event":{"const":"heartbeat"}},"description":"Server heartbeat sent if no subscription traffic within 1 second (approximately)","additionalProperties":false,"required":["event"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::SystemStatus(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"connectionID":{"type":"integer","description":"The ID of the connection"},"status":{"$ref":"#/definitions/Status"},"version":{"type":"string"},"event":{"const":"systemStatus"}},"description":"Status sent on connection or system status changes.","additionalProperties":false,"required":["event"]},"definitions":{"Status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::SubscriptionStatus(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"oneOf":[{"properties":{"errorMessage":{"type":"string"},"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"$ref":"#/definitions/Status"},"subscription":{"required":["name"],"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"maxratecount":{"$ref":"#/definitions/Maxratecount"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"additionalProperties":false},"event":{"const":"subscriptionStatus"}},"required":["event","errorMessage"],"type":"object","additionalProperties":false},{"properties":{"channelID":{"type":"integer","description":"ChannelID on successful subscription, applicable to public messages only."},"channelName":{"type":"string","description":"Channel Name on successful subscription. For payloads 'ohlc' and 'book', respective interval or depth will be added as suffix."},"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"$ref":"#/definitions/Status"},"subscription":{"required":["name"],"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"maxratecount":{"$ref":"#/definitions/Maxratecount"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"additionalProperties":false},"event":{"const":"subscriptionStatus"}},"required":["event","channelID","channelName"],"type":"object","additionalProperties":false}],"description":"Subscription status response to subscribe, unsubscribe or exchange initiated unsubscribe."},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Maxratecount":{"type":"integer","description":"Max rate-limit budget. Compare to the ratecounter field in the openOrders updates to check whether you are approaching the rate limit."},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::DummyCurrencyInfo(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"data":{"type":"object","additionalProperties":false},"event":{"const":"currencyInfo"}},"required":["event"],"description":"Dummy message with no real life details\n\nIt is here in this example to showcase that there is an additional message that normally is of a complex structure. It represents actually currency exchange value to show a reply to operation receiveSubscribeRequest with more than one possible message.","additionalProperties":false},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<5> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"event":{"const":"pong"}},"description":"Pong is a response to ping message\n\nServer pong response to a ping to determine whether connection is alive. This is an application level pong as opposed to default pong in websockets standard which is sent by client in response to a ping","additionalProperties":false,"required":["event"]},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
+            r#"{"schema":{"type":"object","properties":{"event":{"const":"heartbeat"}},"description":"Server heartbeat sent if no subscription traffic within 1 second (approximately)","additionalProperties":false,"required":["event"]},"definitions":{}}"#,
+            r##"{"schema":{"type":"object","properties":{"connectionID":{"type":"integer","description":"The ID of the connection"},"status":{"$ref":"#/definitions/Status"},"version":{"type":"string"},"event":{"const":"systemStatus"}},"description":"Status sent on connection or system status changes.","additionalProperties":false,"required":["event"]},"definitions":{"Status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]}}}"##,
+            r##"{"schema":{"oneOf":[{"properties":{"errorMessage":{"type":"string"},"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"$ref":"#/definitions/Status"},"subscription":{"required":["name"],"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"maxratecount":{"$ref":"#/definitions/Maxratecount"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"additionalProperties":false},"event":{"const":"subscriptionStatus"}},"required":["event","errorMessage"],"type":"object","additionalProperties":false},{"properties":{"channelID":{"type":"integer","description":"ChannelID on successful subscription, applicable to public messages only."},"channelName":{"type":"string","description":"Channel Name on successful subscription. For payloads 'ohlc' and 'book', respective interval or depth will be added as suffix."},"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"$ref":"#/definitions/Status"},"subscription":{"required":["name"],"type":"object","properties":{"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"maxratecount":{"$ref":"#/definitions/Maxratecount"},"name":{"$ref":"#/definitions/Name"},"token":{"$ref":"#/definitions/Token"}},"additionalProperties":false},"event":{"const":"subscriptionStatus"}},"required":["event","channelID","channelName"],"type":"object","additionalProperties":false}],"description":"Subscription status response to subscribe, unsubscribe or exchange initiated unsubscribe."},"definitions":{"Depth":{"type":"integer","default":10,"enum":[10,25,100,500,1000],"description":"Depth associated with book subscription in number of levels each side."},"Interval":{"type":"integer","description":"Time interval associated with ohlc subscription in minutes.","default":1,"enum":[1,5,15,30,60,240,1440,10080,21600]},"Maxratecount":{"type":"integer","description":"Max rate-limit budget. Compare to the ratecounter field in the openOrders updates to check whether you are approaching the rate limit."},"Name":{"type":"string","description":"The name of the channel you subscribe too.","enum":["book","ohlc","openOrders","ownTrades","spread","ticker","trade"]},"Pair":{"type":"array","description":"Array of currency pairs.","items":{"type":"string","description":"Format of each pair is \"A/B\", where A and B are ISO 4217-A3 for standardized assets and popular unique symbol if not standardized.","pattern":"[A-Z\\s]+\\/[A-Z\\s]+"}},"Reqid":{"type":"integer","description":"client originated ID reflected in response message."},"Status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]},"Token":{"type":"string","description":"base64-encoded authentication token for private-data endpoints."}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"data":{"type":"object","additionalProperties":false},"event":{"const":"currencyInfo"}},"required":["event"],"description":"Dummy message with no real life details\n\nIt is here in this example to showcase that there is an additional message that normally is of a complex structure. It represents actually currency exchange value to show a reply to operation receiveSubscribeRequest with more than one possible message.","additionalProperties":false},"definitions":{"Reqid":{"type":"integer","description":"client originated ID reflected in response message."}}}"##,
+        ]);
+        let index = match self {
+            Self::Pong(_) => 0,
+            Self::Heartbeat(_) => 1,
+            Self::SystemStatus(_) => 2,
+            Self::SubscriptionStatus(_) => 3,
+            Self::DummyCurrencyInfo(_) => 4,
+        };
+        SCHEMAS.get(index)
     }
 }
 

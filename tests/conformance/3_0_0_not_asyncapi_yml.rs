@@ -61,10 +61,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "testMessages" => {
-                <TestMessages as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::TestMessages)
+                ::socketsundso::codegen::payload(payload).map(Self::TestMessages)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -84,17 +81,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "testMessages" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"key":{"not":{"type":"integer"}}},"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"key":{"not":{"type":"integer"}}},"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 

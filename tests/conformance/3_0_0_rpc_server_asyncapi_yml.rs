@@ -71,12 +71,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "sum" => {
-                <Sum as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Sum)
-            }
+            "sum" => ::socketsundso::codegen::payload(payload).map(Self::Sum),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(
@@ -95,17 +90,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "sum" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]}},"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"numbers":{"type":"array","items":{"type":"number"},"examples":[[4,3]]}},"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -114,16 +102,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::SendSumResult(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]},"type":{"const":"sendSumResult"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"result":{"type":"number","examples":[7]},"type":{"const":"sendSumResult"}},"additionalProperties":false,"required":["type"]},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::SendSumResult(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -98,16 +98,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "likeComment" => {
-                <LikeComment as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::LikeComment)
+                ::socketsundso::codegen::payload(payload).map(Self::LikeComment)
             }
             "commentChanged" => {
-                <CommentChanged as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::CommentChanged)
+                ::socketsundso::codegen::payload(payload).map(Self::CommentChanged)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -130,25 +124,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "likeComment" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"likeCommentPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that should be liked"}]},"likedBy":{"allOf":[{"$ref":"#/definitions/UserId"},{"description":"The id of the user that have liked the comment"}]}}},"definitions":{"CommentId":{"type":"string"},"UserId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "commentChanged" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"commentChangedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."}}},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"likeCommentPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that should be liked"}]},"likedBy":{"allOf":[{"$ref":"#/definitions/UserId"},{"description":"The id of the user that have liked the comment"}]}}},"definitions":{"CommentId":{"type":"string"},"UserId":{"type":"string"}}}"##,
+            r##"{"schema":{"type":"object","title":"commentChangedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."}}},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -157,24 +137,15 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::CommentLiked(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]},"type":{"const":"commentLiked"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::UpdateCommentLikes(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"updateCommentLikesPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."},"type":{"const":"updateCommentLikes"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]},"type":{"const":"commentLiked"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
+            r##"{"schema":{"type":"object","title":"updateCommentLikesPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."},"type":{"const":"updateCommentLikes"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        let index = match self {
+            Self::CommentLiked(_) => 0,
+            Self::UpdateCommentLikes(_) => 1,
+        };
+        SCHEMAS.get(index)
     }
 }
 

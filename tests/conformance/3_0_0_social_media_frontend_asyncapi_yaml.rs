@@ -76,10 +76,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "updateCommentLikes" => {
-                <UpdateCommentLikes as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::UpdateCommentLikes)
+                ::socketsundso::codegen::payload(payload).map(Self::UpdateCommentLikes)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -101,17 +98,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "updateCommentLikes" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"updateCommentLikesPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."}}},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"updateCommentLikesPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was changed, such as when someone liked it."}]},"likeCount":{"type":"integer","description":"The new like count of how many have liked the comment."}}},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -120,16 +110,13 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::LikeComment(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"likeCommentPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that should be liked"}]},"likedBy":{"allOf":[{"$ref":"#/definitions/UserId"},{"description":"The id of the user that have liked the comment"}]},"type":{"const":"likeComment"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"},"UserId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"likeCommentPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that should be liked"}]},"likedBy":{"allOf":[{"$ref":"#/definitions/UserId"},{"description":"The id of the user that have liked the comment"}]},"type":{"const":"likeComment"}},"required":["type"]},"definitions":{"CommentId":{"type":"string"},"UserId":{"type":"string"}}}"##,
+        ]);
+        let index = match self {
+            Self::LikeComment(_) => 0,
+        };
+        SCHEMAS.get(index)
     }
 }
 

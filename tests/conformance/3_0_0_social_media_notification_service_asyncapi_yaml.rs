@@ -63,10 +63,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "commentLiked" => {
-                <CommentLiked as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::CommentLiked)
+                ::socketsundso::codegen::payload(payload).map(Self::CommentLiked)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -86,17 +83,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "commentLiked" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]}}},"definitions":{"CommentId":{"type":"string"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","title":"commentLikedPayload","additionalProperties":false,"properties":{"commentId":{"allOf":[{"$ref":"#/definitions/CommentId"},{"description":"Id of the comment that was liked"}]}}},"definitions":{"CommentId":{"type":"string"}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 

@@ -87,10 +87,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     {
         match tag {
             "lightMeasured" => {
-                <LightMeasured as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::LightMeasured)
+                ::socketsundso::codegen::payload(payload).map(Self::LightMeasured)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -112,17 +109,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "lightMeasured" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"lumens":{"type":"integer","minimum":0,"description":"Light intensity measured in lumens."},"sentAt":{"$ref":"#/definitions/SentAt"}},"description":"Inform about environmental lighting conditions of a particular streetlight.","additionalProperties":false},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -131,24 +121,15 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::TurnOnOff(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"command":{"type":"string","enum":["on","off"],"description":"Whether to turn on or off the light."},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"turnOnOff"}},"description":"Command a particular streetlight to turn the lights on or off.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::DimLight(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"percentage":{"type":"integer","description":"Percentage to which the light should be dimmed to.","minimum":0,"maximum":100},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"dimLight"}},"description":"Command a particular streetlight to dim the lights.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"command":{"type":"string","enum":["on","off"],"description":"Whether to turn on or off the light."},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"turnOnOff"}},"description":"Command a particular streetlight to turn the lights on or off.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+            r##"{"schema":{"type":"object","properties":{"percentage":{"type":"integer","description":"Percentage to which the light should be dimmed to.","minimum":0,"maximum":100},"sentAt":{"$ref":"#/definitions/SentAt"},"type":{"const":"dimLight"}},"description":"Command a particular streetlight to dim the lights.","additionalProperties":false,"required":["type"]},"definitions":{"SentAt":{"type":"string","format":"date-time","description":"Date and time when the message was sent."}}}"##,
+        ]);
+        let index = match self {
+            Self::TurnOnOff(_) => 0,
+            Self::DimLight(_) => 1,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -111,18 +111,8 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "echo" => {
-                <Echo as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Echo)
-            }
-            "whoIsHere" => {
-                <WhoIsHere as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::WhoIsHere)
-            }
+            "echo" => ::socketsundso::codegen::payload(payload).map(Self::Echo),
+            "whoIsHere" => ::socketsundso::codegen::payload(payload).map(Self::WhoIsHere),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(
@@ -142,25 +132,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "echo" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"text":{"type":"string","maxLength":4096}},"required":["text"],"description":"Text to send back.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "whoIsHere" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{},"required":[],"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"text":{"type":"string","maxLength":4096}},"required":["text"],"description":"Text to send back.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{},"required":[],"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -169,40 +145,19 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Echoed(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"text":{"type":"string"},"at":{"type":"string","format":"date-time"},"type":{"const":"echoed"}},"required":["type","text","at"],"description":"The text, as it was received.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Here(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"users":{"type":"array","items":{"$ref":"#/definitions/User"}},"type":{"const":"here"}},"required":["type","users"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Joined(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"user":{"$ref":"#/definitions/User"},"count":{"type":"integer","minimum":1},"type":{"const":"joined"}},"required":["type","user","count"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Left(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"user":{"$ref":"#/definitions/User"},"count":{"type":"integer","minimum":0},"type":{"const":"left"}},"required":["type","user","count"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<4> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"text":{"type":"string"},"at":{"type":"string","format":"date-time"},"type":{"const":"echoed"}},"required":["type","text","at"],"description":"The text, as it was received.","additionalProperties":false},"definitions":{}}"#,
+            r##"{"schema":{"type":"object","properties":{"users":{"type":"array","items":{"$ref":"#/definitions/User"}},"type":{"const":"here"}},"required":["type","users"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","properties":{"user":{"$ref":"#/definitions/User"},"count":{"type":"integer","minimum":1},"type":{"const":"joined"}},"required":["type","user","count"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","properties":{"user":{"$ref":"#/definitions/User"},"count":{"type":"integer","minimum":0},"type":{"const":"left"}},"required":["type","user","count"],"additionalProperties":false},"definitions":{"User":{"type":"object","properties":{"id":{"type":"string","pattern":"^u-[0-9]+$"},"name":{"type":"string","minLength":1}},"required":["id","name"],"additionalProperties":false}}}"##,
+        ]);
+        let index = match self {
+            Self::Echoed(_) => 0,
+            Self::Here(_) => 1,
+            Self::Joined(_) => 2,
+            Self::Left(_) => 3,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -210,24 +210,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "subscribe" => {
-                <Subscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Subscribe)
-            }
+            "subscribe" => ::socketsundso::codegen::payload(payload).map(Self::Subscribe),
             "unsubscribe" => {
-                <Unsubscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Unsubscribe)
+                ::socketsundso::codegen::payload(payload).map(Self::Unsubscribe)
             }
-            "ping" => {
-                <Ping as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Ping)
-            }
+            "ping" => ::socketsundso::codegen::payload(payload).map(Self::Ping),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(
@@ -251,33 +238,12 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "subscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/Pair"}},"subscription":{"$ref":"#/definitions/Subscription"}},"required":["subscription"],"description":"Subscribes to a feed.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "unsubscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/Pair"}},"subscription":{"$ref":"#/definitions/Subscription"},"channelID":{"$ref":"#/definitions/ChannelId"}},"required":["subscription"],"description":"Ends a subscription.","additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "ping" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"}},"required":[],"additionalProperties":false},"definitions":{"Reqid":{"type":"integer","minimum":0,"maximum":4294967295}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<3> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/Pair"}},"subscription":{"$ref":"#/definitions/Subscription"}},"required":["subscription"],"description":"Subscribes to a feed.","additionalProperties":false},"definitions":{"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/Pair"}},"subscription":{"$ref":"#/definitions/Subscription"},"channelID":{"$ref":"#/definitions/ChannelId"}},"required":["subscription"],"description":"Ends a subscription.","additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"}},"required":[],"additionalProperties":false},"definitions":{"Reqid":{"type":"integer","minimum":0,"maximum":4294967295}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
 }
 
@@ -289,104 +255,35 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::SubscriptionStatus(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"oneOf":[{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"channelID":{"$ref":"#/definitions/ChannelId"},"channelName":{"type":"string"},"pair":{"$ref":"#/definitions/Pair"},"status":{"type":"string","enum":["subscribed","unsubscribed"]},"subscription":{"$ref":"#/definitions/Subscription"},"event":{"const":"subscriptionStatus"}},"required":["event","channelName","status","subscription"],"additionalProperties":false},{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"type":"string","const":"error"},"errorMessage":{"type":"string"},"subscription":{"$ref":"#/definitions/Subscription"},"event":{"const":"subscriptionStatus"}},"required":["event","status","errorMessage"],"additionalProperties":false}],"description":"The result of a subscribe or unsubscribe request."},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::TickerUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"Best bid and ask, last trade and daily volume.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"bid":{"$ref":"#/definitions/Level"},"ask":{"$ref":"#/definitions/Level"},"last":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"vwap":{"$ref":"#/definitions/Price"},"event":{"const":"ticker"}},"required":["event","channelID","bid","ask","last","volume"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Level":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"}},"required":["price","volume"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::OhlcUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"Open, high, low and close prices of the current interval.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"interval":{"$ref":"#/definitions/Interval"},"open":{"$ref":"#/definitions/Price"},"high":{"$ref":"#/definitions/Price"},"low":{"$ref":"#/definitions/Price"},"close":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"count":{"type":"integer","minimum":0},"event":{"const":"ohlc"}},"required":["event","channelID","interval","open","high","low","close","volume"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::TradeUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"Trades as they happen, oldest first.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"trades":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/Trade"}},"event":{"const":"trade"}},"required":["event","channelID","trades"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"},"Trade":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"time":{"$ref":"#/definitions/Time"},"side":{"type":"string","enum":["buy","sell"]},"orderType":{"type":"string","enum":["market","limit"]}},"required":["price","volume","time","side","orderType"],"additionalProperties":false},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::SpreadUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"The best bid and ask, on every change.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"bid":{"$ref":"#/definitions/Price"},"ask":{"$ref":"#/definitions/Price"},"time":{"$ref":"#/definitions/Time"},"event":{"const":"spread"}},"required":["event","channelID","bid","ask","time"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::BookUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"Changes to the order book, level by level.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"depth":{"$ref":"#/definitions/Depth"},"bids":{"type":"array","items":{"$ref":"#/definitions/Level"}},"asks":{"type":"array","items":{"$ref":"#/definitions/Level"}},"checksum":{"type":"integer","minimum":0,"maximum":4294967295},"event":{"const":"book"}},"required":["event","channelID","bids","asks"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Level":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"}},"required":["price","volume"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::OwnTradesUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"The account's own trades (needs a token).","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"trades":{"type":"array","items":{"$ref":"#/definitions/Trade"}},"sequence":{"type":"integer","minimum":1},"event":{"const":"ownTrades"}},"required":["event","channelID","trades","sequence"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"},"Trade":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"time":{"$ref":"#/definitions/Time"},"side":{"type":"string","enum":["buy","sell"]},"orderType":{"type":"string","enum":["market","limit"]}},"required":["price","volume","time","side","orderType"],"additionalProperties":false},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::OpenOrdersUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"The account's open orders and their changes (needs a token).","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"orders":{"type":"array","items":{"$ref":"#/definitions/Order"}},"sequence":{"type":"integer","minimum":1},"event":{"const":"openOrders"}},"required":["event","channelID","orders","sequence"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Order":{"type":"object","properties":{"orderId":{"type":"string","minLength":1},"pair":{"$ref":"#/definitions/Pair"},"side":{"type":"string","enum":["buy","sell"]},"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"filled":{"$ref":"#/definitions/Volume"},"status":{"type":"string","enum":["pending","open","closed","canceled","expired"]}},"required":["orderId","pair","side","volume","status"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::InstrumentUpdate(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","description":"The pairs that trade, and their precision.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"pairs":{"type":"array","items":{"$ref":"#/definitions/Instrument"}},"event":{"const":"instrument"}},"required":["event","channelID","pairs"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Instrument":{"type":"object","properties":{"pair":{"$ref":"#/definitions/Pair"},"pricePrecision":{"type":"integer","minimum":0,"maximum":18},"volumePrecision":{"type":"integer","minimum":0,"maximum":18},"status":{"type":"string","enum":["online","cancel_only","post_only","limit_only","reduce_only","delisted"]}},"required":["pair","pricePrecision","volumePrecision","status"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Pong(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"event":{"const":"pong"}},"required":["event"],"additionalProperties":false},"definitions":{"Reqid":{"type":"integer","minimum":0,"maximum":4294967295}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::SystemStatus(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"connectionID":{"type":"integer","minimum":0},"status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]},"version":{"type":"string"},"event":{"const":"systemStatus"}},"required":["event","status","version"],"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Heartbeat(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"event":{"const":"heartbeat"}},"required":["event"],"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<12> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"oneOf":[{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"channelID":{"$ref":"#/definitions/ChannelId"},"channelName":{"type":"string"},"pair":{"$ref":"#/definitions/Pair"},"status":{"type":"string","enum":["subscribed","unsubscribed"]},"subscription":{"$ref":"#/definitions/Subscription"},"event":{"const":"subscriptionStatus"}},"required":["event","channelName","status","subscription"],"additionalProperties":false},{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"pair":{"$ref":"#/definitions/Pair"},"status":{"type":"string","const":"error"},"errorMessage":{"type":"string"},"subscription":{"$ref":"#/definitions/Subscription"},"event":{"const":"subscriptionStatus"}},"required":["event","status","errorMessage"],"additionalProperties":false}],"description":"The result of a subscribe or unsubscribe request."},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Feed":{"type":"string","enum":["ticker","ohlc","trade","spread","book","ownTrades","openOrders","instrument"]},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Reqid":{"type":"integer","minimum":0,"maximum":4294967295},"Subscription":{"type":"object","properties":{"name":{"$ref":"#/definitions/Feed"},"depth":{"$ref":"#/definitions/Depth"},"interval":{"$ref":"#/definitions/Interval"},"snapshot":{"type":"boolean","default":true},"token":{"type":"string","minLength":1}},"required":["name"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","description":"Best bid and ask, last trade and daily volume.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"bid":{"$ref":"#/definitions/Level"},"ask":{"$ref":"#/definitions/Level"},"last":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"vwap":{"$ref":"#/definitions/Price"},"event":{"const":"ticker"}},"required":["event","channelID","bid","ask","last","volume"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Level":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"}},"required":["price","volume"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"Open, high, low and close prices of the current interval.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"interval":{"$ref":"#/definitions/Interval"},"open":{"$ref":"#/definitions/Price"},"high":{"$ref":"#/definitions/Price"},"low":{"$ref":"#/definitions/Price"},"close":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"count":{"type":"integer","minimum":0},"event":{"const":"ohlc"}},"required":["event","channelID","interval","open","high","low","close","volume"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Interval":{"type":"integer","enum":[1,5,15,30,60,240,1440,10080,21600]},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"Trades as they happen, oldest first.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"trades":{"type":"array","minItems":1,"items":{"$ref":"#/definitions/Trade"}},"event":{"const":"trade"}},"required":["event","channelID","trades"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"},"Trade":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"time":{"$ref":"#/definitions/Time"},"side":{"type":"string","enum":["buy","sell"]},"orderType":{"type":"string","enum":["market","limit"]}},"required":["price","volume","time","side","orderType"],"additionalProperties":false},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"The best bid and ask, on every change.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"bid":{"$ref":"#/definitions/Price"},"ask":{"$ref":"#/definitions/Price"},"time":{"$ref":"#/definitions/Time"},"event":{"const":"spread"}},"required":["event","channelID","bid","ask","time"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"}}}"##,
+            r##"{"schema":{"type":"object","description":"Changes to the order book, level by level.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"depth":{"$ref":"#/definitions/Depth"},"bids":{"type":"array","items":{"$ref":"#/definitions/Level"}},"asks":{"type":"array","items":{"$ref":"#/definitions/Level"}},"checksum":{"type":"integer","minimum":0,"maximum":4294967295},"event":{"const":"book"}},"required":["event","channelID","bids","asks"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Depth":{"type":"integer","enum":[10,25,100,500,1000]},"Level":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"}},"required":["price","volume"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"The account's own trades (needs a token).","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"trades":{"type":"array","items":{"$ref":"#/definitions/Trade"}},"sequence":{"type":"integer","minimum":1},"event":{"const":"ownTrades"}},"required":["event","channelID","trades","sequence"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Time":{"type":"string","format":"date-time"},"Trade":{"type":"object","properties":{"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"time":{"$ref":"#/definitions/Time"},"side":{"type":"string","enum":["buy","sell"]},"orderType":{"type":"string","enum":["market","limit"]}},"required":["price","volume","time","side","orderType"],"additionalProperties":false},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"The account's open orders and their changes (needs a token).","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"orders":{"type":"array","items":{"$ref":"#/definitions/Order"}},"sequence":{"type":"integer","minimum":1},"event":{"const":"openOrders"}},"required":["event","channelID","orders","sequence"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Order":{"type":"object","properties":{"orderId":{"type":"string","minLength":1},"pair":{"$ref":"#/definitions/Pair"},"side":{"type":"string","enum":["buy","sell"]},"price":{"$ref":"#/definitions/Price"},"volume":{"$ref":"#/definitions/Volume"},"filled":{"$ref":"#/definitions/Volume"},"status":{"type":"string","enum":["pending","open","closed","canceled","expired"]}},"required":["orderId","pair","side","volume","status"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"},"Price":{"type":"string","description":"A decimal number, as text so that no digit is lost.","pattern":"^[0-9]+(\\.[0-9]+)?$"},"Volume":{"$ref":"#/definitions/Price"}}}"##,
+            r##"{"schema":{"type":"object","description":"The pairs that trade, and their precision.","properties":{"channelID":{"$ref":"#/definitions/ChannelId"},"pair":{"$ref":"#/definitions/Pair"},"pairs":{"type":"array","items":{"$ref":"#/definitions/Instrument"}},"event":{"const":"instrument"}},"required":["event","channelID","pairs"],"additionalProperties":false},"definitions":{"ChannelId":{"type":"integer","minimum":0},"Instrument":{"type":"object","properties":{"pair":{"$ref":"#/definitions/Pair"},"pricePrecision":{"type":"integer","minimum":0,"maximum":18},"volumePrecision":{"type":"integer","minimum":0,"maximum":18},"status":{"type":"string","enum":["online","cancel_only","post_only","limit_only","reduce_only","delisted"]}},"required":["pair","pricePrecision","volumePrecision","status"],"additionalProperties":false},"Pair":{"type":"string","pattern":"^[A-Z0-9]{2,6}/[A-Z0-9]{2,6}$"}}}"##,
+            r##"{"schema":{"type":"object","properties":{"reqid":{"$ref":"#/definitions/Reqid"},"event":{"const":"pong"}},"required":["event"],"additionalProperties":false},"definitions":{"Reqid":{"type":"integer","minimum":0,"maximum":4294967295}}}"##,
+            r#"{"schema":{"type":"object","properties":{"connectionID":{"type":"integer","minimum":0},"status":{"type":"string","enum":["online","maintenance","cancel_only","limit_only","post_only"]},"version":{"type":"string"},"event":{"const":"systemStatus"}},"required":["event","status","version"],"additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"event":{"const":"heartbeat"}},"required":["event"],"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::SubscriptionStatus(_) => 0,
+            Self::TickerUpdate(_) => 1,
+            Self::OhlcUpdate(_) => 2,
+            Self::TradeUpdate(_) => 3,
+            Self::SpreadUpdate(_) => 4,
+            Self::BookUpdate(_) => 5,
+            Self::OwnTradesUpdate(_) => 6,
+            Self::OpenOrdersUpdate(_) => 7,
+            Self::InstrumentUpdate(_) => 8,
+            Self::Pong(_) => 9,
+            Self::SystemStatus(_) => 10,
+            Self::Heartbeat(_) => 11,
+        };
+        SCHEMAS.get(index)
     }
 }
 

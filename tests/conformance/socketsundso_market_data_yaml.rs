@@ -126,17 +126,9 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "subscribe" => {
-                <Subscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Subscribe)
-            }
+            "subscribe" => ::socketsundso::codegen::payload(payload).map(Self::Subscribe),
             "unsubscribe" => {
-                <Unsubscribe as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Unsubscribe)
+                ::socketsundso::codegen::payload(payload).map(Self::Unsubscribe)
             }
             _ => {
                 ::std::result::Result::Err(
@@ -158,25 +150,11 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "subscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"params":{"$ref":"#/definitions/Params"}},"required":["params"],"additionalProperties":false},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Params":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"type":"array","items":{"$ref":"#/definitions/Pair"},"minItems":1,"uniqueItems":true},"depth":{"type":"integer","enum":[10,25,100,500,1000]}},"required":["channel","symbol"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "unsubscribe" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"object","properties":{"params":{"$ref":"#/definitions/Params"}},"required":["params"],"additionalProperties":false},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Params":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"type":"array","items":{"$ref":"#/definitions/Pair"},"minItems":1,"uniqueItems":true},"depth":{"type":"integer","enum":[10,25,100,500,1000]}},"required":["channel","symbol"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<2> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"type":"object","properties":{"params":{"$ref":"#/definitions/Params"}},"required":["params"],"additionalProperties":false},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Params":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"type":"array","items":{"$ref":"#/definitions/Pair"},"minItems":1,"uniqueItems":true},"depth":{"type":"integer","enum":[10,25,100,500,1000]}},"required":["channel","symbol"],"additionalProperties":false}}}"##,
+            r##"{"schema":{"type":"object","properties":{"params":{"$ref":"#/definitions/Params"}},"required":["params"],"additionalProperties":false},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Params":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"type":"array","items":{"$ref":"#/definitions/Pair"},"minItems":1,"uniqueItems":true},"depth":{"type":"integer","enum":[10,25,100,500,1000]}},"required":["channel","symbol"],"additionalProperties":false}}}"##,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
     const UNTAGGED: &'static [::socketsundso::codegen::Untagged] = &[
         ::socketsundso::codegen::Untagged {
@@ -194,12 +172,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match index {
-            0 => {
-                <Ping as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Ping)
-            }
+            0 => ::socketsundso::codegen::payload(payload).map(Self::Ping),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::custom(
@@ -212,17 +185,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn untagged_validator(
         index: usize,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match index {
-            0 => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"string","const":"ping","description":"A keep-alive, the JSON string `\"ping\"`."},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<1> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"string","const":"ping","description":"A keep-alive, the JSON string `\"ping\"`."},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(index)
     }
 }
 
@@ -231,40 +197,19 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::SubscriptionResult(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"oneOf":[{"type":"object","properties":{"success":{"const":true},"result":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"$ref":"#/definitions/Pair"}},"required":["channel","symbol"],"additionalProperties":false},"time_in":{"$ref":"#/definitions/Time"},"time_out":{"$ref":"#/definitions/Time"},"method":{"const":"subscribe"}},"required":["method","success","result","time_in","time_out"],"additionalProperties":false},{"type":"object","properties":{"success":{"const":false},"error":{"type":"string"},"time_in":{"$ref":"#/definitions/Time"},"time_out":{"$ref":"#/definitions/Time"},"method":{"const":"subscribe"}},"required":["method","success","error","time_in","time_out"],"additionalProperties":false}],"description":"The result of a subscribe request, success or failure."},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Time":{"type":"string","format":"date-time"}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::UnsubscriptionResult(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"oneOf":[{"type":"object","title":"unsubscribed","properties":{"success":{"const":true},"result":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"$ref":"#/definitions/Pair"}},"required":["channel","symbol"],"additionalProperties":false},"method":{"const":"unsubscribe"}},"required":["method","success","result"],"additionalProperties":false},{"type":"object","title":"unsubscriptionFailed","properties":{"success":{"const":false},"error":{"type":"string"},"method":{"const":"unsubscribe"}},"required":["method","success","error"],"additionalProperties":false}],"description":"The result of an unsubscribe request, success or failure."},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Tickers(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r##"{"schema":{"type":"array","items":{"$ref":"#/definitions/Ticker"},"description":"The subscribed tickers."},"definitions":{"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Ticker":{"type":"object","properties":{"symbol":{"$ref":"#/definitions/Pair"},"bid":{"type":"number","exclusiveMinimum":0},"ask":{"type":"number","exclusiveMinimum":0},"last":{"type":"number","exclusiveMinimum":0},"volume":{"type":"number","minimum":0}},"required":["symbol","bid","ask","last","volume"],"additionalProperties":false}}}"##,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Pong(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"string","const":"pong","description":"The answer to a keep-alive."},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<4> = ::socketsundso::codegen::Validators::new([
+            r##"{"schema":{"oneOf":[{"type":"object","properties":{"success":{"const":true},"result":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"$ref":"#/definitions/Pair"}},"required":["channel","symbol"],"additionalProperties":false},"time_in":{"$ref":"#/definitions/Time"},"time_out":{"$ref":"#/definitions/Time"},"method":{"const":"subscribe"}},"required":["method","success","result","time_in","time_out"],"additionalProperties":false},{"type":"object","properties":{"success":{"const":false},"error":{"type":"string"},"time_in":{"$ref":"#/definitions/Time"},"time_out":{"$ref":"#/definitions/Time"},"method":{"const":"subscribe"}},"required":["method","success","error","time_in","time_out"],"additionalProperties":false}],"description":"The result of a subscribe request, success or failure."},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Time":{"type":"string","format":"date-time"}}}"##,
+            r##"{"schema":{"oneOf":[{"type":"object","title":"unsubscribed","properties":{"success":{"const":true},"result":{"type":"object","properties":{"channel":{"$ref":"#/definitions/Channel"},"symbol":{"$ref":"#/definitions/Pair"}},"required":["channel","symbol"],"additionalProperties":false},"method":{"const":"unsubscribe"}},"required":["method","success","result"],"additionalProperties":false},{"type":"object","title":"unsubscriptionFailed","properties":{"success":{"const":false},"error":{"type":"string"},"method":{"const":"unsubscribe"}},"required":["method","success","error"],"additionalProperties":false}],"description":"The result of an unsubscribe request, success or failure."},"definitions":{"Channel":{"type":"string","enum":["ticker","book","trade"]},"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]}}}"##,
+            r##"{"schema":{"type":"array","items":{"$ref":"#/definitions/Ticker"},"description":"The subscribed tickers."},"definitions":{"Pair":{"type":"string","pattern":"^[A-Z]{2,5}/[A-Z]{2,5}$","examples":["BTC/USD"]},"Ticker":{"type":"object","properties":{"symbol":{"$ref":"#/definitions/Pair"},"bid":{"type":"number","exclusiveMinimum":0},"ask":{"type":"number","exclusiveMinimum":0},"last":{"type":"number","exclusiveMinimum":0},"volume":{"type":"number","minimum":0}},"required":["symbol","bid","ask","last","volume"],"additionalProperties":false}}}"##,
+            r#"{"schema":{"type":"string","const":"pong","description":"The answer to a keep-alive."},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::SubscriptionResult(_) => 0,
+            Self::UnsubscriptionResult(_) => 1,
+            Self::Tickers(_) => 2,
+            Self::Pong(_) => 3,
+        };
+        SCHEMAS.get(index)
     }
 }
 

@@ -165,30 +165,12 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
         match tag {
-            "Configure" => {
-                <Configure as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Configure)
-            }
-            "KeepAlive" => {
-                <KeepAlive as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::KeepAlive)
-            }
+            "Configure" => ::socketsundso::codegen::payload(payload).map(Self::Configure),
+            "KeepAlive" => ::socketsundso::codegen::payload(payload).map(Self::KeepAlive),
             "CloseStream" => {
-                <CloseStream as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::CloseStream)
+                ::socketsundso::codegen::payload(payload).map(Self::CloseStream)
             }
-            "Speak" => {
-                <Speak as ::socketsundso::codegen::serde::Deserialize<
-                    'de,
-                >>::deserialize(payload)
-                    .map(Self::Speak)
-            }
+            "Speak" => ::socketsundso::codegen::payload(payload).map(Self::Speak),
             _ => {
                 ::std::result::Result::Err(
                     <D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(
@@ -211,41 +193,13 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     fn validator(
         tag: &str,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match tag {
-            "Configure" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"language":{"type":"string","pattern":"^[a-z]{2}(-[A-Z]{2})?$","default":"en-US"},"encoding":{"type":"string","enum":["linear16","mulaw","opus"],"default":"linear16"},"sample_rate":{"type":"integer","enum":[8000,16000,24000,48000]},"channels":{"type":"integer","minimum":1,"maximum":8,"default":1},"interim_results":{"type":"boolean","default":false}},"required":["sample_rate"],"description":"Sets up the stream; send it before the audio.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "KeepAlive" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{},"required":[],"description":"Keeps an idle stream open.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "CloseStream" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{},"required":[],"description":"Ends the audio; the server sends what it still has, then `Metadata`.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            "Speak" => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"text":{"type":"string","minLength":1,"maxLength":2000}},"required":["text"],"additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            _ => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<4> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"language":{"type":"string","pattern":"^[a-z]{2}(-[A-Z]{2})?$","default":"en-US"},"encoding":{"type":"string","enum":["linear16","mulaw","opus"],"default":"linear16"},"sample_rate":{"type":"integer","enum":[8000,16000,24000,48000]},"channels":{"type":"integer","minimum":1,"maximum":8,"default":1},"interim_results":{"type":"boolean","default":false}},"required":["sample_rate"],"description":"Sets up the stream; send it before the audio.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{},"required":[],"description":"Keeps an idle stream open.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{},"required":[],"description":"Ends the audio; the server sends what it still has, then `Metadata`.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"text":{"type":"string","minLength":1,"maxLength":2000}},"required":["text"],"additionalProperties":false},"definitions":{}}"#,
+        ]);
+        SCHEMAS.get(Self::TAGS.iter().position(|t| *t == tag)?)
     }
     fn from_binary(
         bytes: ::socketsundso::codegen::Bytes,
@@ -267,33 +221,18 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-        match self {
-            Self::Results(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"is_final":{"type":"boolean"},"start":{"type":"number","minimum":0},"duration":{"type":"number","minimum":0},"channel":{"type":"object","properties":{"alternatives":{"type":"array","minItems":1,"items":{"type":"object","properties":{"transcript":{"type":"string"},"confidence":{"type":"number","minimum":0,"maximum":1}},"required":["transcript","confidence"],"additionalProperties":false}}},"required":["alternatives"],"additionalProperties":false},"type":{"const":"Results"}},"required":["type","is_final","start","duration","channel"],"description":"A transcript of the audio so far; final once `is_final` is true.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Metadata(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"request_id":{"type":"string","format":"uuid"},"duration":{"type":"number","minimum":0},"channels":{"type":"integer","minimum":1},"type":{"const":"Metadata"}},"required":["type","request_id","duration","channels"],"description":"The summary of a stream, after `CloseStream`.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::SpeechStarted(_) => {
-                static SCHEMA: ::std::sync::LazyLock<
-                    ::socketsundso::codegen::Validator,
-                > = ::std::sync::LazyLock::new(|| ::socketsundso::codegen::validator(
-                    r#"{"schema":{"type":"object","properties":{"timestamp":{"type":"number","minimum":0},"type":{"const":"SpeechStarted"}},"required":["type","timestamp"],"description":"Someone started to speak.","additionalProperties":false},"definitions":{}}"#,
-                ));
-                ::std::option::Option::Some(&*SCHEMA)
-            }
-            Self::Speech(_) => ::std::option::Option::None,
-        }
+        static SCHEMAS: ::socketsundso::codegen::Validators<3> = ::socketsundso::codegen::Validators::new([
+            r#"{"schema":{"type":"object","properties":{"is_final":{"type":"boolean"},"start":{"type":"number","minimum":0},"duration":{"type":"number","minimum":0},"channel":{"type":"object","properties":{"alternatives":{"type":"array","minItems":1,"items":{"type":"object","properties":{"transcript":{"type":"string"},"confidence":{"type":"number","minimum":0,"maximum":1}},"required":["transcript","confidence"],"additionalProperties":false}}},"required":["alternatives"],"additionalProperties":false},"type":{"const":"Results"}},"required":["type","is_final","start","duration","channel"],"description":"A transcript of the audio so far; final once `is_final` is true.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"request_id":{"type":"string","format":"uuid"},"duration":{"type":"number","minimum":0},"channels":{"type":"integer","minimum":1},"type":{"const":"Metadata"}},"required":["type","request_id","duration","channels"],"description":"The summary of a stream, after `CloseStream`.","additionalProperties":false},"definitions":{}}"#,
+            r#"{"schema":{"type":"object","properties":{"timestamp":{"type":"number","minimum":0},"type":{"const":"SpeechStarted"}},"required":["type","timestamp"],"description":"Someone started to speak.","additionalProperties":false},"definitions":{}}"#,
+        ]);
+        let index = match self {
+            Self::Results(_) => 0,
+            Self::Metadata(_) => 1,
+            Self::SpeechStarted(_) => 2,
+            Self::Speech(_) => return ::std::option::Option::None,
+        };
+        SCHEMAS.get(index)
     }
     fn binary(&self) -> ::std::option::Option<::socketsundso::codegen::Bytes> {
         match self {

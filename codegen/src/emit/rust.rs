@@ -559,6 +559,8 @@ struct Variant {
     doc: String,
     /// The runtime validator's schema document, as a raw string literal.
     schema_lit: String,
+    /// Where that is in the enum's table of schemas (`None` for binary messages).
+    schema_index: Option<usize>,
     /// A later message with the same tag: it serializes with that tag, but deserializing (as a
     /// client would) can only ever produce the first one.
     skip_de: bool,
@@ -614,6 +616,10 @@ struct Glue {
     sent_declares_id: Vec<String>,
     client: Vec<Variant>,
     server: Vec<Variant>,
+    /// The schemas of the tagged `ClientMessage` variants, in the order of `TAGS`.
+    client_schemas: Vec<String>,
+    /// The schemas of the `ServerMessage` variants that are not binary, in order.
+    server_schemas: Vec<String>,
     handlers: Vec<HandlerView>,
     /// The received messages without a tag.
     client_untagged: Vec<UntaggedView>,
@@ -631,7 +637,7 @@ struct Glue {
 
 impl Glue {
     fn new(api: &Api) -> Self {
-        let variant = |m: &Message| Variant {
+        let variant = |m: &Message, schema: &serde_json::Value| Variant {
             name: m.rust_name.clone(),
             tag_lit: lit(&m.tag),
             doc: doc_attrs(&[
@@ -642,7 +648,8 @@ impl Glue {
                 m.summary.clone(),
                 m.description.clone(),
             ]),
-            schema_lit: raw_lit(&validator_document(api, &m.payload.schema).to_string()),
+            schema_lit: raw_lit(&validator_document(api, schema).to_string()),
+            schema_index: None,
             skip_de: false,
             untagged: !m.tagged(),
             binary: m.binary(),
@@ -660,7 +667,9 @@ impl Glue {
                     .map(|r| r.message)
                     .filter(|&i| !api.messages[i].tagged()),
             );
-        let mut client: Vec<Variant> = received.map(|i| variant(&api.messages[i])).collect();
+        let mut client: Vec<Variant> = received
+            .map(|i| variant(&api.messages[i], &api.messages[i].payload.schema))
+            .collect();
         let mut seen_tags = BTreeSet::new();
         let mut server: Vec<Variant> = tagged_first(api, &api.sent)
             .into_iter()
@@ -674,12 +683,21 @@ impl Glue {
                     message.payload.schema.clone()
                 };
                 Variant {
-                    schema_lit: raw_lit(&validator_document(api, &schema).to_string()),
                     skip_de,
-                    ..variant(message)
+                    ..variant(message, &schema)
                 }
             })
             .collect();
+        let client_schemas: Vec<String> = client
+            .iter()
+            .filter(|v| !v.untagged)
+            .map(|v| v.schema_lit.clone())
+            .collect();
+        let mut server_schemas = vec![];
+        for v in server.iter_mut().filter(|v| !v.binary) {
+            v.schema_index = Some(server_schemas.len());
+            server_schemas.push(v.schema_lit.clone());
+        }
         let client_untagged = untagged_views(api, api.received.iter().map(|r| r.message));
         // `From<Bytes>` only once per enum: two binary messages would both be `Bytes`.
         for variants in [&mut client, &mut server] {
@@ -809,6 +827,8 @@ impl Glue {
             server,
             handlers,
             client_untagged,
+            client_schemas,
+            server_schemas,
             binary_in,
             binary_in_only,
             server_binary,
