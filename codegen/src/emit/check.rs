@@ -495,8 +495,7 @@ impl<'a> Checks<'a> {
                 self.value(&inner_expr, inner, schema, newtype)
             }
             ("Vec", [inner]) => {
-                if !only(object, ARRAY_KEYWORDS)
-                    || object.get("items").is_some_and(Value::is_array)
+                if !only(object, ARRAY_KEYWORDS) || object.get("items").is_some_and(Value::is_array)
                 {
                     return vec![self.fallback(expr, resolved)];
                 }
