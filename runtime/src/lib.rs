@@ -38,6 +38,14 @@
 //!   with the `redis` feature).
 //! - Closing: [`Context::close`] and [`Reject`] send a close frame and wait up to
 //!   [`Settings::close_timeout`] for the client's answer.
+//! - Facing the open internet (the table on [`Settings`]): connection limits, server-wide and per
+//!   client address (HTTP 503 and 429); an `Origin` allow-list (403); an authentication hook
+//!   ([`Endpoint::authenticate`], 401/403, the identity in [`Context::identity`]); a message rate
+//!   per connection ([`RateLimit`]: `rate_limited`, then 1008); the handler timeout (`timeout`);
+//!   the idle timeout and pings (1001); the handshake timeout of [`serve`] /
+//!   [`HandshakeListener`]. Each is counted in [`Endpoint::stats`] and logged with its total.
+//! - Graceful shutdown: [`Shutdown`] closes every connection with 1001 after its reply in flight,
+//!   within a deadline.
 #![deny(missing_docs)]
 
 use std::future::Future;
