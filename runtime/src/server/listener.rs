@@ -221,17 +221,30 @@ impl<T> HandshakeIo<T> {
         self.phase = Phase::Head { matched };
     }
 
-    /// Bytes written: a `101` response ends the timing, any other one starts the next head's.
+    /// The next request head's time starts now.
+    fn restart(&mut self) {
+        if let Some(deadline) = &mut self.deadline {
+            deadline.as_mut().reset(Instant::now() + self.timeout);
+        }
+    }
+
+    /// Bytes written: a `101` response ends the timing, any other one starts the next head's
+    /// (from its last byte, so a long response is never cut).
     fn wrote(&mut self, bytes: &[u8]) {
-        let Phase::Response { mut matched } = self.phase else {
-            return;
+        let matched = match self.phase {
+            Phase::Response { matched } => matched,
+            // Still writing the previous response: the next head's time starts at its end.
+            Phase::Head { .. } => {
+                self.restart();
+                return;
+            }
+            Phase::Open => return,
         };
+        let mut matched = matched;
         for &b in bytes {
             if b != SWITCHING[usize::from(matched)] {
                 self.phase = Phase::Head { matched: 0 };
-                if let Some(deadline) = &mut self.deadline {
-                    deadline.as_mut().reset(Instant::now() + self.timeout);
-                }
+                self.restart();
                 return;
             }
             matched += 1;
