@@ -6,7 +6,10 @@
 //! database, or a back-pressured broadcast to a room that includes its own connection, does not
 //! stall this connection's own deliveries). Each write is a batch of up to [`BATCH`] bytes from
 //! the outbox, then the reply if it is the last batch, then one flush, all within the write
-//! timeout (see [`Settings::write_timeout`]).
+//! timeout (see [`Settings::write_timeout`]). A reply to a message is not flushed at once when
+//! the client's next message is already here: its flush waits until the read would wait (or a
+//! handler does, or [`MAX_DEFERRED`] replies wait), so a pipelining client gets its replies in
+//! one write.
 //!
 //! The limits that act on a running connection live here too: the message rate (a token bucket
 //! per connection, checked before a message is decoded), the handler timeout, and one lazy timer
@@ -51,6 +54,12 @@ const CLOSE_INVALID_PAYLOAD: u16 = 1007;
 
 /// How many bytes of queued messages one write takes from the outbox before it flushes.
 const BATCH: usize = 64 * 1024;
+
+/// How many replies may wait for one flush. A reply's flush is deferred while the client's next
+/// message is already here (a pipelining client gets its replies in one write, as the
+/// references' servers cannot), and happens when the read would wait, when a handler waits,
+/// before anything else is written, or after this many replies.
+const MAX_DEFERRED: u32 = 64;
 
 /// What the endpoint gives a connection besides its service, hub, route parameters and socket.
 #[derive(Default)]
@@ -182,6 +191,8 @@ where
             tag_field: <S::Incoming as Incoming>::TAG_FIELD,
             batch: Vec::new(),
             close: None,
+            defer: false,
+            unflushed: 0,
         };
 
         let limit = settings.handler_timeout;
@@ -266,6 +277,11 @@ struct Conn<'a, W> {
     batch: Vec<Outbound>,
     /// A close request taken from the outbox: it takes effect after the current reply.
     close: Option<(u16, String)>,
+    /// Set while a reply to a client's message is written: its flush may wait (see
+    /// [`MAX_DEFERRED`]).
+    defer: bool,
+    /// Replies written since the last flush (they wait in the WebSocket layer's buffer).
+    unflushed: u32,
 }
 
 impl<W, E> Conn<'_, W>
@@ -290,11 +306,32 @@ where
         let timer = tokio::time::sleep_until(clock.next().unwrap_or_else(far_future));
         tokio::pin!(timer);
         loop {
+            // Replies wait for their flush while the next message is already here.
+            let mut ready = None;
+            if self.unflushed > 0 {
+                match self.socket.next().now_or_never() {
+                    Some(frame) => ready = Some(frame),
+                    None => match self.flush_deferred().await {
+                        Flow::Continue => {}
+                        Flow::Slow(why) => {
+                            self.close(CLOSE_POLICY, why.reason(), false).await;
+                            return;
+                        }
+                        _ => return,
+                    },
+                }
+            }
+            let waiting = ready.is_none();
             // Reading first: while messages keep arriving, the outbox is still written before
             // every reply, so neither side starves.
             let flow = tokio::select! {
                 biased;
-                frame = self.socket.next() => {
+                frame = async {
+                    match ready.take() {
+                        Some(frame) => frame,
+                        None => self.socket.next().await,
+                    }
+                } => {
                     let now = Instant::now();
                     match frame {
                         Some(Ok(Message::Text(text))) => {
@@ -319,7 +356,7 @@ where
                                         clock.handled(Instant::now());
                                     }
                                     match handled {
-                                        Some((reply, Flow::Continue)) => self.write(reply).await,
+                                        Some((reply, Flow::Continue)) => self.write_reply(reply).await,
                                         Some((_, other)) => other,
                                         None => Flow::Drop(CLOSE_GOING_AWAY, "server shutting down"),
                                     }
@@ -349,7 +386,7 @@ where
                                             clock.handled(Instant::now());
                                         }
                                         match handled {
-                                            Some((reply, Flow::Continue)) => self.write(reply).await,
+                                            Some((reply, Flow::Continue)) => self.write_reply(reply).await,
                                             Some((_, other)) => other,
                                             None => Flow::Drop(CLOSE_GOING_AWAY, "server shutting down"),
                                         }
@@ -390,17 +427,21 @@ where
                             self.read_failed(&e).await;
                             return;
                         }
-                        None => return,
+                        // The client stopped sending (it may still read): what waits goes out.
+                        None => {
+                            let _ = self.flush_deferred().await;
+                            return;
+                        }
                     }
                 },
-                () = outbox.ready() => {
+                () = outbox.ready(), if waiting => {
                     if self.forced() {
                         Flow::Drop(CLOSE_GOING_AWAY, "server shutting down")
                     } else {
                         self.write(None).await
                     }
                 }
-                () = &mut timer, if timed => {
+                () = &mut timer, if timed && waiting => {
                     let flow = match clock.tick(Instant::now()) {
                         Tick::Wait => Flow::Continue,
                         Tick::Ping => self.ping().await,
@@ -511,6 +552,13 @@ where
     ) -> Option<(F::Output, Flow)> {
         let outbox = self.outbox;
         let mut flow = Flow::Continue;
+        if self.unflushed > 0 {
+            // The earlier replies go out before this handler waits for anything.
+            if let Some(output) = handler.as_mut().now_or_never() {
+                return Some((output, flow));
+            }
+            flow = self.flush_deferred().await;
+        }
         loop {
             tokio::select! {
                 biased;
@@ -523,6 +571,34 @@ where
                         flow = self.write_queued(None).await;
                     }
                 }
+            }
+        }
+    }
+
+    /// [`Conn::write`] for the reply to a client's message: its flush may be deferred.
+    async fn write_reply(&mut self, reply: Option<Message>) -> Flow {
+        self.defer = true;
+        let flow = self.write(reply).await;
+        self.defer = false;
+        flow
+    }
+
+    /// Flushes the replies that wait for it, within the write timeout.
+    async fn flush_deferred(&mut self) -> Flow {
+        if self.unflushed == 0 {
+            return Flow::Continue;
+        }
+        self.unflushed = 0;
+        match timeout(self.settings.write_timeout, self.socket.flush()).await {
+            Ok(Ok(())) => Flow::Continue,
+            Ok(Err(e)) => {
+                tracing::warn!(connection = %self.id, error = %e, "write failed");
+                Flow::Stop
+            }
+            Err(_) => {
+                tracing::debug!(connection = %self.id, limit = ?self.settings.write_timeout, "write timed out");
+                self.outbox.mark_slow(Slow::Deadline);
+                Flow::Slow(Slow::Deadline)
             }
         }
     }
@@ -627,9 +703,17 @@ where
         self.batch = batch;
         result?;
         let last = last || self.close.is_some();
+        let mut deferred = false;
         if last && let Some(reply) = reply.take() {
             self.feed(reply).await?;
+            deferred = self.defer && self.close.is_none() && self.unflushed < MAX_DEFERRED;
         }
+        if deferred {
+            // Flushed when the read would wait (see `run`).
+            self.unflushed += 1;
+            return Ok(last);
+        }
+        self.unflushed = 0;
         if let Err(e) = self.socket.flush().await {
             tracing::warn!(connection = %self.id, error = %e, "write failed");
             return Err(Flow::Stop);

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,8 @@ pub struct Shutdown {
 #[derive(Default)]
 struct Inner {
     triggered: AtomicBool,
+    /// How many connections were open when it was triggered.
+    at_trigger: AtomicUsize,
     forced: AtomicBool,
     /// The live connections' outboxes.
     live: Mutex<HashMap<ConnectionId, Arc<Outbox>>>,
@@ -97,7 +99,7 @@ impl fmt::Debug for Shutdown {
 /// What [`Shutdown::wait`] saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShutdownReport {
-    /// Connections that were open when the shutdown began (or when `wait` was called).
+    /// Connections that were open when the shutdown was triggered.
     pub connections: usize,
     /// Those still open at the deadline: their handlers were dropped and their sockets closed
     /// without waiting for the client's close frame.
@@ -145,6 +147,7 @@ impl Shutdown {
         }
         self.inner.trigger.notify_waiters();
         let live: Vec<Arc<Outbox>> = self.live().values().cloned().collect();
+        self.inner.at_trigger.store(live.len(), Ordering::SeqCst);
         tracing::info!(connections = live.len(), "shutting down");
         for outbox in live {
             outbox.push_close(CLOSE_GOING_AWAY, REASON.to_owned());
@@ -166,8 +169,8 @@ impl Shutdown {
     /// this waits up to 1 s more for them.
     pub async fn wait(&self, deadline: Duration) -> ShutdownReport {
         let started = Instant::now();
-        let connections = self.connections();
         self.trigger();
+        let connections = self.inner.at_trigger.load(Ordering::SeqCst);
         let until = tokio::time::Instant::now() + deadline;
         let forced = if tokio::time::timeout_at(until, self.all_ended())
             .await
