@@ -246,6 +246,8 @@ impl Service for TestService {
 struct Gate {
     blocked: AtomicBool,
     waker: Mutex<Option<Waker>>,
+    /// Flushes that went through.
+    flushes: AtomicUsize,
 }
 
 struct TestSocket {
@@ -285,7 +287,11 @@ impl Sink<Message> for TestSocket {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
-        self.poll_gate(cx)
+        let ready = self.poll_gate(cx);
+        if ready.is_ready() {
+            self.gate.flushes.fetch_add(1, Ordering::SeqCst);
+        }
+        ready
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<Result<(), String>> {
@@ -870,4 +876,49 @@ fn a_connections_task_stays_small() {
     let size = std::mem::size_of_val(&task);
     eprintln!("the connection's future: {size} bytes (its handler's: {handler} bytes)");
     assert!(size <= 3 * 1024 + handler, "{size} bytes");
+}
+
+#[tokio::test]
+async fn pipelined_replies_share_their_flushes() {
+    let (service, hub) = setup();
+    let mut c = connect(&service, &hub, &[]);
+    // The client's first message, alone: its reply is flushed once the read would wait.
+    c.send_json(json!({"type": "echo", "text": "alone"}));
+    assert_eq!(c.json().await, json!({"type": "echo", "text": "alone"}));
+    eventually("the lone reply was flushed", || {
+        c.gate.flushes.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    let before = c.gate.flushes.load(Ordering::SeqCst);
+    // 200 messages already there when the loop reads: 200 replies, in order, in a few flushes
+    // (at most 64 replies wait for one).
+    for i in 0..200 {
+        c.send_json(json!({"type": "echo", "text": format!("m{i}")}));
+    }
+    for i in 0..200 {
+        assert_eq!(
+            c.json().await,
+            json!({"type": "echo", "text": format!("m{i}")})
+        );
+    }
+    eventually("the last replies were flushed", || {
+        c.gate.flushes.load(Ordering::SeqCst) > before
+    })
+    .await;
+    let flushes = c.gate.flushes.load(Ordering::SeqCst) - before;
+    assert!(
+        (4..=10).contains(&flushes),
+        "{flushes} flushes for 200 replies"
+    );
+    // The end of the client's stream flushes what waits.
+    c.send_json(json!({"type": "echo", "text": "last"}));
+    drop(c.tx);
+    assert_eq!(
+        timeout(WAIT, c.rx.recv()).await.expect("the last reply"),
+        Some(Message::Text(r#"{"type":"echo","text":"last"}"#.into()))
+    );
+    timeout(WAIT, c.task)
+        .await
+        .expect("ended")
+        .expect("no panic");
 }

@@ -1,0 +1,92 @@
+//! Pipelining on a real socket: a client that sends many messages before it reads gets every
+//! reply in order (the server defers a reply's flush while the next message is already there);
+//! a reply never waits for a slow handler that comes after it; and a client that stops sending
+//! (half-closes) still gets the replies to what it sent.
+
+mod guarded;
+mod raw;
+
+use std::time::{Duration, Instant};
+
+use raw::{Frame, Raw, TEXT};
+use serde_json::{Value, json};
+
+fn echo(text: &str) -> Vec<u8> {
+    raw::encode_frame(
+        true,
+        0,
+        TEXT,
+        json!({"type": "echo", "text": text}).to_string().as_bytes(),
+        true,
+    )
+}
+
+fn echoed(text: &str) -> Value {
+    json!({"type": "echoed", "text": text})
+}
+
+#[tokio::test]
+async fn a_thousand_pipelined_messages_get_their_replies_in_order() {
+    let server = guarded::start(|e| e).await;
+    let mut c = Raw::connect(server.addr, "/ws/pipeline").await;
+    let burst: Vec<u8> = (0..1000).flat_map(|i| echo(&format!("m{i}"))).collect();
+    c.write(&burst).await;
+    for i in 0..1000 {
+        assert_eq!(c.json().await, echoed(&format!("m{i}")));
+    }
+}
+
+#[tokio::test]
+async fn a_reply_does_not_wait_for_the_slow_handler_after_it() {
+    let server = guarded::start(|e| e).await;
+    let mut c = Raw::connect(server.addr, "/ws/pipeline").await;
+    let started = Instant::now();
+    c.write(&[echo("first"), echo("sleep:1500")].concat()).await;
+    assert_eq!(c.json().await, echoed("first"));
+    let first = started.elapsed();
+    assert!(
+        first < Duration::from_millis(1000),
+        "the first reply took {first:?}"
+    );
+    assert_eq!(c.json().await, echoed("sleep:1500"));
+}
+
+#[tokio::test]
+async fn a_client_that_stops_sending_still_gets_its_replies() {
+    let server = guarded::start(|e| e).await;
+    let mut stream = raw::tcp(None, server.addr).await;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    stream
+        .write_all(raw::upgrade_request(server.addr, "/ws/half", "").as_bytes())
+        .await
+        .expect("the upgrade request");
+    stream
+        .write_all(&[echo("a"), echo("b"), echo("c")].concat())
+        .await
+        .expect("the messages");
+    stream.shutdown().await.expect("half-close");
+    let mut out = Vec::new();
+    tokio::time::timeout(raw::WAIT, stream.read_to_end(&mut out))
+        .await
+        .expect("the server ends the connection")
+        .expect("reading");
+    let head_end = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("the 101 response")
+        + 4;
+    let mut rest = &out[head_end..];
+    let mut texts = Vec::new();
+    while let Some((frame, used)) = raw::decode_frame(rest) {
+        rest = &rest[used..];
+        if let Frame {
+            opcode: TEXT,
+            payload,
+            ..
+        } = frame
+        {
+            texts.push(serde_json::from_slice::<Value>(&payload).expect("JSON"));
+        }
+    }
+    assert_eq!(texts, [echoed("a"), echoed("b"), echoed("c")]);
+}
