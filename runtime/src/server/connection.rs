@@ -338,19 +338,19 @@ where
                             clock.seen(now, true);
                             match self.rate(&mut bucket, now) {
                                 Rate::Allowed => {
-                                    // Pinned here, so the handler's future is stored once;
-                                    // scoped, so that the handler's future is gone before
-                                    // the reply is written (it then shares its place in this
-                                    // task with the other arms').
+                                    // Boxed: the handler's state (the generated match over
+                                    // every handler) lives on the heap while a message is
+                                    // handled, not in every idle connection's task: one
+                                    // allocation per message, about 1 KiB less per connection.
                                     let handled = {
-                                        let handler = std::pin::pin!(handle_text(
+                                        let mut handler = Box::pin(handle_text(
                                             service,
                                             ctx,
                                             text.as_str(),
                                             settings.handler_timeout,
                                             shared,
                                         ));
-                                        self.while_writing(handler).await
+                                        self.while_writing(handler.as_mut()).await
                                     };
                                     if clock.times_idleness() {
                                         clock.handled(Instant::now());
@@ -372,7 +372,7 @@ where
                                     // The API's binary message: handled like any other.
                                     Some(message) => {
                                         let handled = {
-                                            let handler = std::pin::pin!(handle_message(
+                                            let mut handler = Box::pin(handle_message(
                                                 service,
                                                 ctx,
                                                 message,
@@ -380,7 +380,7 @@ where
                                                 settings.handler_timeout,
                                                 shared,
                                             ));
-                                            self.while_writing(handler).await
+                                            self.while_writing(handler.as_mut()).await
                                         };
                                         if clock.times_idleness() {
                                             clock.handled(Instant::now());

@@ -848,8 +848,9 @@ fn close_reasons_are_truncated_at_a_char_boundary() {
 }
 
 /// What an idle connection's task holds is mostly this future: the loop, its timer, and room for
-/// the handler's future and the write of its reply. It was 6.3 KiB when `async fn`s kept their
-/// arguments next to the locals those moved into; keep it within 3 KiB plus the handler's future.
+/// the write of a reply (the handler's future is boxed while a message is handled). It was
+/// 6.3 KiB when `async fn`s kept their arguments next to the locals those moved into, and 3.4 KiB
+/// with the handler's future inline; keep it within 2.5 KiB.
 #[test]
 fn a_connections_task_stays_small() {
     let (service, hub) = setup();
@@ -874,8 +875,8 @@ fn a_connections_task_stays_small() {
         Settings::default(),
     );
     let size = std::mem::size_of_val(&task);
-    eprintln!("the connection's future: {size} bytes (its handler's: {handler} bytes)");
-    assert!(size <= 3 * 1024 + handler, "{size} bytes");
+    eprintln!("the connection's future: {size} bytes (its handler's, boxed: {handler} bytes)");
+    assert!(size <= 2560, "{size} bytes");
 }
 
 #[tokio::test]
