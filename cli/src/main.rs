@@ -446,6 +446,7 @@ fn generate(
 ) -> Result<Output, Diagnostic> {
     let config = config(spec, options.role)
         .rust_client(options.rust_client)
+        .typescript(targets.ts.is_some())
         .docs(targets.docs.is_some());
     let docs_only = targets.rust.is_none() && targets.ts.is_none() && targets.docs.is_some();
     let output = if docs_only {

@@ -135,3 +135,48 @@ fn bad_specs_fail_with_their_located_errors() {
         expectorate::assert_contents(spec.with_extension("txt"), &text);
     }
 }
+
+/// `typescript(false)` (what `socketsundso generate --rust` and `compile()` without a TypeScript
+/// directory ask for) leaves the TypeScript out and changes nothing in the Rust.
+#[test]
+fn rust_alone_is_the_same_rust() {
+    for (spec, client) in [
+        ("../examples/chat/asyncapi.yaml", true),
+        ("../tests/fixtures/kraken-like.yaml", false),
+        ("../tests/fixtures/composite.yaml", false),
+    ] {
+        let both = Config::new(spec)
+            .rust_client(client)
+            .generate()
+            .expect("generates");
+        let alone = Config::new(spec)
+            .rust_client(client)
+            .typescript(false)
+            .generate()
+            .expect("generates without the TypeScript");
+        assert!(
+            alone.typescript.is_empty(),
+            "{spec}: TypeScript not asked for"
+        );
+        assert_eq!(both.rust, alone.rust, "{spec}: the Rust differs");
+        assert_eq!(both.warnings, alone.warnings, "{spec}: the warnings differ");
+        assert_eq!(
+            both.typescript.len(),
+            2,
+            "{spec}: the TypeScript by default"
+        );
+    }
+    let out = std::env::temp_dir().join(format!("socketsundso-rust-alone-{}", std::process::id()));
+    let compiled = Config::new("../tests/fixtures/composite.yaml")
+        .out_dir(&out)
+        .emit_rerun_if_changed(false)
+        .compile()
+        .expect("compiles");
+    assert!(
+        compiled.typescript.is_empty(),
+        "compile() without a TypeScript directory"
+    );
+    let written = std::fs::read_to_string(out.join("composite.rs")).expect("the Rust is written");
+    assert_eq!(written, compiled.rust);
+    let _ = std::fs::remove_dir_all(&out);
+}

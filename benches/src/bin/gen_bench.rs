@@ -1,8 +1,9 @@
 //! `gen-bench`: the generator's figures, on `benches/specs/large-200.yaml` (200 messages of 10
 //! fields; written by `large-spec`).
 //!
-//! 1. The time to generate the Rust code in this (release) process with the codegen library,
-//!    as `socketsundso generate` or a build script does: the median of `--runs` (5).
+//! 1. The time to generate the Rust code (alone, no TypeScript) in this (release) process with
+//!    the codegen library, as `socketsundso generate --rust` or a build script does: the median
+//!    of `--runs` (5), wall and CPU time.
 //! 2. The generated Rust lines per message.
 //! 3. The incremental `cargo build` of a crate that generates the same document in its
 //!    `build.rs` and implements its handlers, after one message changes: a crate under
@@ -41,32 +42,52 @@ fn main() {
     let messages = message_names(&spec).len();
 
     let mut times = Vec::new();
+    let mut cpu_times = Vec::new();
     let mut rust = String::new();
     for _ in 0..runs {
+        let cpu = thread_cpu();
         let started = Instant::now();
         let output = socketsundso_codegen::Config::new(SPEC)
+            .typescript(false)
             .generate()
             .unwrap_or_else(|e| fail(&format!("generate: {e}")));
         times.push(started.elapsed());
+        if let (Some(before), Some(after)) = (cpu, thread_cpu()) {
+            cpu_times.push(after.saturating_sub(before));
+        }
         rust = output.rust;
     }
     let generate = median(&mut times);
+    let cpu = (!cpu_times.is_empty()).then(|| median(&mut cpu_times));
     let lines = rust.lines().count();
     println!(
-        "generate {} ({messages} messages): median {:.2} s of {runs} (all: {}); {lines} Rust lines, {:.0} per message",
+        "generate {} ({messages} messages): median {:.3} s of {runs} (all: {}), CPU {}; {lines} Rust lines, {:.0} per message",
         Path::new(SPEC)
             .file_name()
             .unwrap_or_default()
             .to_string_lossy(),
         generate.as_secs_f64(),
         list(&times),
+        cpu.map_or("unknown".to_owned(), |cpu| format!(
+            "median {:.3} s (all: {})",
+            cpu.as_secs_f64(),
+            list(&cpu_times)
+        )),
         lines as f64 / messages as f64,
+    );
+    let met = generate < Duration::from_millis(150);
+    println!(
+        "- generation < 150 ms: {:.0} ms ({})",
+        generate.as_secs_f64() * 1000.0,
+        if met { "met" } else { "MISSED" }
     );
     let mut json = serde_json::json!({
         "spec": "benches/specs/large-200.yaml",
         "messages": messages,
         "generate_s": generate.as_secs_f64(),
         "generate_runs_s": times.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+        "generate_cpu_s": cpu.map(|cpu| cpu.as_secs_f64()),
+        "generate_target_met": met,
         "rust_lines": lines,
         "rust_lines_per_message": lines as f64 / messages as f64,
     });
@@ -81,9 +102,9 @@ fn main() {
             figures.generation.as_secs_f64(),
             figures.cold.as_secs_f64(),
         );
-        let met = figures.median < Duration::from_secs(10);
+        let met = figures.median <= Duration::from_secs(4);
         println!(
-            "- incremental rebuild of a build.rs user < 10 s: {:.1} s ({})",
+            "- incremental rebuild of a build.rs user <= 4 s: {:.1} s ({})",
             figures.median.as_secs_f64(),
             if met { "met" } else { "MISSED" }
         );
@@ -99,6 +120,14 @@ fn main() {
         json["incremental_target_met"] = met.into();
     }
     println!("{json}");
+}
+
+/// The CPU time of this thread so far (`/proc/thread-self/schedstat`, Linux; nanoseconds). The
+/// generator runs on the calling thread alone when only the Rust is asked for.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 fn count(arg: Option<String>) -> usize {
@@ -121,7 +150,7 @@ fn median(times: &mut [Duration]) -> Duration {
 fn list(times: &[Duration]) -> String {
     times
         .iter()
-        .map(|t| format!("{:.2}", t.as_secs_f64()))
+        .map(|t| format!("{:.3}", t.as_secs_f64()))
         .collect::<Vec<_>>()
         .join(", ")
 }
