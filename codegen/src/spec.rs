@@ -271,22 +271,51 @@ impl Document {
             return Err(self.error(at, "`$ref` must be a string"));
         };
         let fragment = reference.strip_prefix('#').unwrap_or(reference);
-        // A pointer may pass through a `$ref` (`#/channels/echo/messages/echo` where
-        // `#/channels/echo` is a `$ref` into another file); the AsyncAPI parser follows it.
-        if self.get(fragment).is_none()
-            && let Some(target) = self.through_refs(fragment)
-        {
-            return Ok(target);
-        }
         if self.get(fragment).is_none() {
             let (file, local) = self.source_of(fragment);
+            // A pointer may pass through a `$ref` (`#/channels/echo/messages/echo` where
+            // `#/channels/echo` is a `$ref` into another file); the AsyncAPI parser follows it.
+            let reached = match self.through_refs(fragment) {
+                Through::Found(target) => return Ok(target),
+                Through::Cycle(at_ref) => {
+                    return Err(self
+                        .error(
+                            at,
+                            format!(
+                                "`$ref: #{local}` in {} passes through `{}`, whose `$ref`s go round in a cycle",
+                                file.path.display(),
+                                self.display_pointer(&at_ref)
+                            ),
+                        )
+                        .help("a `$ref` chain must end at a real node"));
+                }
+                Through::Missing(reached) => reached,
+            };
             let (best, keys) = nearest_existing(&self.root, fragment);
+            // Where the pointer stops at a `$ref`, the keys that matter are those of its target.
+            let stops_at_ref = self
+                .get(&best)
+                .and_then(|node| node.get("$ref"))
+                .is_some_and(Value::is_string);
+            let (best, keys) = if stops_at_ref && reached != best {
+                (reached.clone(), object_keys(self.get(&reached)))
+            } else {
+                (best, keys)
+            };
             let best = self.display_pointer(&best);
             let hint = if let Some(fixed) = escaped_slashes(&self.root, fragment) {
                 // A key with a `/` in it (`user/signedup`), written as is: the pointer splits it.
-                let (_, fixed) = self.source_of(&fixed);
+                // Spelled as the `$ref` at `at` must write it: with the file, when that is
+                // another one.
+                let (from, _) = self.source_of(at);
+                let (to, fixed) = self.source_of(&fixed);
+                let file = if from.prefix == to.prefix {
+                    String::new()
+                } else {
+                    relative_path(from.path.parent().unwrap_or(Path::new("")), &to.path)
+                };
                 format!(
-                    "a `/` inside a key is written `~1` in a JSON Pointer (and `~` as `~0`): `$ref: '#{fixed}'`"
+                    "a `/` inside a key is written `~1` in a JSON Pointer (and `~` as `~0`): `$ref: '{file}#{fixed}'`"
                 )
             } else if keys.is_empty() {
                 format!("`{best}` exists, but nothing below it does")
@@ -307,23 +336,38 @@ impl Document {
     }
 }
 
+/// Where a pointer reaches when every `$ref` on its way is followed.
+enum Through {
+    /// The node it reaches.
+    Found(String),
+    /// It reaches nothing; the deepest node it reached on the way.
+    Missing(String),
+    /// It goes round a cycle of `$ref`s, at the node given.
+    Cycle(String),
+}
+
 impl Document {
     /// The pointer of the node that `pointer` reaches when every `$ref` on its way is followed
-    /// (a node with a `$ref` stands for its target), or `None` when it reaches nothing.
-    fn through_refs(&self, pointer: &str) -> Option<String> {
+    /// (a node with a `$ref` stands for its target), see [`Through`].
+    fn through_refs(&self, pointer: &str) -> Through {
         let mut current = String::new();
+        let mut reached = String::new();
         // Each hop through a `$ref` counts, so that a cycle of `$ref`s ends.
         let mut hops = 0;
         for segment in pointer.split('/').skip(1) {
+            let start = current.clone();
             loop {
-                let node = self.get(&current)?;
+                let Some(node) = self.get(&current) else {
+                    return Through::Missing(reached);
+                };
+                reached.clone_from(&current);
                 match node.get("$ref").and_then(Value::as_str) {
                     Some(reference)
                         if segment != "$ref" && node.get(unescape(segment)).is_none() =>
                     {
                         hops += 1;
                         if hops > 64 {
-                            return None;
+                            return Through::Cycle(start);
                         }
                         current = reference.strip_prefix('#').unwrap_or(reference).to_owned();
                     }
@@ -333,8 +377,40 @@ impl Document {
             current.push('/');
             current.push_str(segment);
         }
-        self.get(&current).map(|_| current)
+        match self.get(&current) {
+            Some(_) => Through::Found(current),
+            None => Through::Missing(reached),
+        }
     }
+}
+
+/// `to` as a `$ref` in a file in `from_dir` writes it (both relative to the same directory).
+fn relative_path(from_dir: &Path, to: &Path) -> String {
+    use std::path::Component;
+    let from: Vec<Component<'_>> = from_dir.components().collect();
+    let target: Vec<Component<'_>> = to.components().collect();
+    let common = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for component in &target[common..] {
+        out.push(component.as_os_str());
+    }
+    out.to_string_lossy().replace('\\', "/")
+}
+
+/// The keys of an object node, for a help text: `` `a`, `b` ``.
+fn object_keys(node: Option<&Value>) -> String {
+    node.and_then(Value::as_object)
+        .map(|o| {
+            o.keys()
+                .filter(|k| *k != MOUNT)
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// The pointer that `fragment` meant when some of its `/`s are part of a key (`#/channels/

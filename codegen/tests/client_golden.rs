@@ -19,7 +19,7 @@ use socketsundso_codegen::Config;
 /// only sends (`send-only`), tags that several sent messages share (`slack-rtm`), a document
 /// written from the client's side (`role-client`), an API without correlation ids
 /// (`no-correlation`: no `request_*` methods), messages without a tag in both directions,
-/// told apart by their shape (`untagged`), and binary messages both ways (`speech`).
+/// told apart by their shape (`untagged`), none with a tag at all (`untagged-only`), and binary messages both ways (`speech`).
 const CASES: &[(&str, &str)] = &[
     ("../examples/basics/asyncapi.yaml", "example-basics"),
     ("../examples/chat/asyncapi.yaml", "example-chat"),
@@ -34,6 +34,7 @@ const CASES: &[(&str, &str)] = &[
         "no-correlation",
     ),
     ("../tests/fixtures/untagged.yaml", "untagged"),
+    ("../tests/fixtures/untagged-only.yaml", "untagged-only"),
     ("../tests/asyncapi/socketsundso/speech.yaml", "speech"),
     (
         "../tests/asyncapi/3.0.0/slack-rtm-asyncapi.yml",

@@ -154,6 +154,45 @@ fn decode_untagged_slow<T: Incoming>(
     }
 }
 
+/// Decodes `text` as untagged message `index` (into [`Incoming::UNTAGGED`]), as a client checks a
+/// message before it sends it: valid under that message's own schema, and read by its shape as
+/// that message (not as another one, nor as a tagged one). What JSON changes counts: a `NaN`
+/// sent as a number is `null` on the wire.
+#[cfg(feature = "client")]
+#[allow(clippy::result_large_err)] // see `decode`
+pub(crate) fn decode_untagged_as<T: Incoming>(
+    text: &str,
+    index: usize,
+) -> Result<Decoded<T>, ErrorMessage> {
+    let value = match parse_strict(text) {
+        Ok(value) => value,
+        // Not JSON, or a repeated key: the same error as the server's.
+        Err(_) => return decode_slow::<T>(text),
+    };
+    let tagged = match &value {
+        Value::Object(object) => {
+            object.contains_key(T::TAG_FIELD.split('.').next().unwrap_or_default())
+        }
+        _ => false,
+    };
+    let read = if tagged { None } else { shape_of::<T>(&value) };
+    let decoded = decode_untagged_slow::<T>(index, value)?;
+    if read == Some(index) {
+        return Ok(decoded);
+    }
+    let name = T::UNTAGGED.get(index).map_or("", |u| u.name);
+    let read_as = match read {
+        _ if tagged => format!("a tagged message (it has the `{}` field)", T::TAG_FIELD),
+        Some(other) => format!("`{}`", T::UNTAGGED[other].name),
+        None => "no message".to_owned(),
+    };
+    Err(validation_failed(vec![Violation::new(
+        String::new(),
+        "type",
+        format!("the server would read this value as {read_as}, not as `{name}`"),
+    )]))
+}
+
 /// A decoded message and the correlation id it carried, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded<T> {

@@ -176,6 +176,12 @@ pub trait Incoming: Sized + Send + 'static {
         None
     }
 
+    /// Which entry of [`Incoming::UNTAGGED`] this message is, if it has no tag: a client checks
+    /// what it sends as that message, not as whichever one its value happens to fit.
+    fn untagged_index(&self) -> Option<usize> {
+        None
+    }
+
     /// The message a binary frame is: the API's binary message (`contentType:
     /// application/octet-stream`, or a payload of `format: binary`), holding the frame's bytes.
     /// `None` when the API has none: then a binary frame gets `unsupported_frame`.

@@ -112,7 +112,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     where
         D: ::socketsundso::codegen::serde::Deserializer<'de>,
     {
-{%- if client.is_empty() %}
+{%- if client_schemas.is_empty() %}
         let _ = payload;
         ::std::result::Result::Err(<D::Error as ::socketsundso::codegen::serde::de::Error>::unknown_variant(tag, Self::TAGS))
 {%- else %}
@@ -144,7 +144,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     }
 
     fn validator(tag: &str) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {
-{%- if client.is_empty() %}
+{%- if client_schemas.is_empty() %}
         let _ = tag;
         ::std::option::Option::None
 {%- else %}
@@ -185,6 +185,17 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 {%- endfor %}
         ]);
         SCHEMAS.get(index)
+    }
+
+    fn untagged_index(&self) -> ::std::option::Option<usize> {
+        match self {
+{%- for u in client_untagged %}
+            Self::{{ u.name }}(_) => ::std::option::Option::Some({{ loop.index0 }}),
+{%- endfor %}
+{%- if client_untagged.len() < client.len() %}
+            _ => ::std::option::Option::None,
+{%- endif %}
+        }
     }
 {%- endif %}
 {%- if let Some(b) = binary_in %}

@@ -85,6 +85,24 @@ function checkUntagged(shape: Shape, message: unknown): ErrorMessage | null {
   if (id !== undefined) error.id = id as CorrelationId;
   return error;
 }
+
+/**
+ * Checks `message` (JSON text `text`) as the message without a tag called `name`: against its
+ * own schema, and that the server, which tells these messages apart by their shape, reads it as
+ * that message and not as another one.
+ */
+function checkUntaggedAs(name: string, message: unknown, text: string): ErrorMessage | null {
+  const unreadable = notJson(text);
+  if (unreadable !== null) return errorObject("invalid_json", `the message is not JSON: ${unreadable}`, []);
+  const shape = SENT_SHAPES.find((s) => s.name === name) as Shape;
+  const error = checkUntagged(shape, message);
+  if (error !== null) return error;
+  const tagged = isObject(message) && Object.prototype.hasOwnProperty.call(message, TAG_FIELD.split(".")[0] as string);
+  const read = tagged ? undefined : shapeOf(message, SENT_SHAPES);
+  if (read === shape) return null;
+  const as = tagged ? `a tagged message (it has the \`${TAG_FIELD}\` field)` : read === undefined ? "no message" : `\`${read.name}\``;
+  return validationFailed([{ path: "", kind: "type", message: `the server would read this value as ${as}, not as \`${name}\`` }]);
+}
 {%- endif %}
 {%- if !received_shapes.is_empty() %}
 
@@ -445,8 +463,10 @@ export class Client {
 {%- for m in sent %}
 {%- if m.binary %}
       {{ m.method }}: (payload) => this.#sendBinary(payload),
+{%- else if m.untagged %}
+      {{ m.method }}: (payload) => this.#sendUntagged({{ m.tag_lit }}, payload),
 {%- else %}
-      {{ m.method }}: (payload) => this.#send({% if m.untagged %}null{% else %}{{ m.tag_lit }}{% endif %}, payload, null),
+      {{ m.method }}: (payload) => this.#send({{ m.tag_lit }}, payload, null),
 {%- endif %}
 {%- endfor %}
     };
@@ -718,18 +738,10 @@ export class Client {
 
 {%- if !sent.is_empty() %}
 {%- if has_tagged || has_untagged %}
-{%- if has_untagged %}
-  /** Checks and sends a message (`tag` `null`: a message without a tag, sent as it is); returns its correlation key. */
-  #send(tag: string | null, payload: unknown, id: string | number | null): string | null {
-{%- else %}
+{%- if has_tagged %}
   /** Checks and sends a message; returns its correlation key. */
   #send(tag: string, payload: unknown, id: string | number | null): string | null {
-{%- endif %}
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
-{%- if has_tagged %}
-{%- if has_untagged %}
-    if (tag === null) return this.#deliver(JSON.stringify(payload), null);
-{%- endif %}
     // Spread, not assigned: a member called `__proto__` stays a member.
 {%- if nested_tag %}
     // The payload carries its tag (`{{ tag_field }}`) itself.
@@ -755,21 +767,33 @@ export class Client {
     }
 {%- endif %}
     return this.#deliver(JSON.stringify(message), key);
-{%- else %}
-    // No message the client sends carries a tag: each goes as it is.
-    void tag;
-    void id;
-    return this.#deliver(JSON.stringify(payload), null);
-{%- endif %}
   }
+{%- endif %}
+{%- if has_untagged %}
+
+  /** Checks and sends the message without a tag called `name`, as it is. */
+  #sendUntagged(name: string, payload: unknown): void {
+    if (this.#state === "closed") throw clientError("closed", "the client was closed");
+    this.#deliver(JSON.stringify(payload), null, name);
+  }
+{%- endif %}
 
   /** Checks `text` as the server will read it, then sends or queues it. */
+{%- if has_untagged %}
+  #deliver(text: string | undefined, key: string | null, untagged: string | null = null): string | null {
+{%- else %}
   #deliver(text: string | undefined, key: string | null): string | null {
+{%- endif %}
     // `undefined` (or a function) has no JSON text at all.
     if (text === undefined) throw new ApiError(errorObject("invalid_json", "the message is not JSON: it has no JSON form", []));
     if (this.#validate) {
       // Checked as the server will read it: what JSON drops (`undefined`) or changes (`NaN`) counts.
+{%- if has_untagged %}
+      // A message without a tag must be the one it was sent as, not another that its value fits.
+      const error = untagged === null ? checkWire(JSON.parse(text), text) : checkUntaggedAs(untagged, JSON.parse(text), text);
+{%- else %}
       const error = checkWire(JSON.parse(text), text);
+{%- endif %}
       if (error !== null) throw new ApiError(error);
     }
     return this.#transmit(text, key);

@@ -190,6 +190,12 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
         ]);
         SCHEMAS.get(index)
     }
+    fn untagged_index(&self) -> ::std::option::Option<usize> {
+        match self {
+            Self::Ping(_) => ::std::option::Option::Some(0),
+            _ => ::std::option::Option::None,
+        }
+    }
 }
 
 /// Lets debug builds check every message the server sends against its schema.

@@ -116,3 +116,53 @@ test("the client's checks of untagged messages give the server's own error objec
     assert.deepEqual(ingest.checkClientMessage(frame), expected, JSON.stringify(frame));
   }
 });
+
+test("a message without a tag goes out only as itself, never as another one its value fits (untagged-only.yaml)", async () => {
+  const feed = await buildClient("untagged-only", "tests/fixtures/untagged-only.yaml");
+  const client = await feed.connect(server.ws("/feed"), { WebSocket, reconnect: false });
+  try {
+    const refused = (send) => {
+      try {
+        send();
+      } catch (e) {
+        assert.ok(e instanceof feed.ApiError, String(e));
+        return e.error;
+      }
+      assert.fail("sent");
+    };
+    // NaN and Infinity are `null` in JSON: that is a reset, not a level.
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const error = refused(() => client.send.level(bad));
+      assert.equal(error.code, "validation_failed");
+      assert.deepEqual(
+        error.errors.map((e) => [e.path, e.kind]),
+        [["", "type"]],
+        JSON.stringify(error),
+      );
+    }
+    // Values of another message's shape are refused as this one's.
+    assert.equal(refused(() => client.send.ping(true)).errors[0].kind, "const");
+    assert.equal(refused(() => client.send.reset(3)).errors[0].kind, "type");
+    assert.equal(refused(() => client.send.pause(null)).errors[0].kind, "type");
+    // None of that reached the server: the next messages answer these.
+    const pong = next(client, "pong");
+    client.send.ping("ping");
+    assert.equal(await pong, "pong");
+    let seen = next(client, "seen");
+    client.send.level(0.5);
+    assert.equal(await seen, 1);
+    seen = next(client, "seen");
+    client.send.reset(null);
+    assert.equal(await seen, 3);
+    // Told apart by the property each requires, though the `state` it gets declares both.
+    const state = next(client, "state");
+    client.send.resume({ session: "s-2" });
+    assert.deepEqual(await state, { user: "ada", session: "s-2" });
+    // An `allOf` of an array schema and a size limit arrives as an array.
+    const tickers = next(client, "tickers");
+    client.send.subscribe(["BTC-USD"]);
+    assert.deepEqual(await tickers, [{ s: "BTC-USD", p: 1.5 }]);
+  } finally {
+    client.close();
+  }
+});

@@ -293,3 +293,199 @@ async fn the_rust_client_sends_and_routes_untagged_messages() {
     }
     client.close().await;
 }
+
+// A document where no message has a tag, in either direction (`fixtures/untagged-only.yaml`):
+// its code compiles under `#![deny(warnings)]` and clippy (the golden is a module of the tests
+// library), the server tells every message apart by its shape, and sends an `allOf` of arrays.
+
+mod only {
+    use std::num::NonZeroU64;
+
+    use serde_json::json;
+    use socketsundso::HandlerError;
+    use socketsundso_tests::untagged_only as api;
+
+    pub struct Feed;
+
+    fn seen(n: u64) -> api::Seen {
+        api::Seen(NonZeroU64::new(n).expect("not zero"))
+    }
+
+    impl api::Handler for Feed {
+        async fn on_ping(
+            &self,
+            _ctx: &api::Context,
+            _message: api::Ping,
+        ) -> Result<api::Pong, HandlerError> {
+            Ok(api::Pong(json!("pong")))
+        }
+
+        async fn on_subscribe(
+            &self,
+            ctx: &api::Context,
+            message: api::Subscribe,
+        ) -> Result<(), HandlerError> {
+            let tickers: Vec<_> = message
+                .0
+                .iter()
+                .map(|symbol| json!({"s": symbol, "p": 1.5}))
+                .collect();
+            ctx.send(api::Tickers(tickers.into()))
+                .expect("an array of tickers fits");
+            Ok(())
+        }
+
+        async fn on_login(
+            &self,
+            _ctx: &api::Context,
+            message: api::Login,
+        ) -> Result<api::State, HandlerError> {
+            Ok(api::State {
+                user: message.user,
+                session: "s-1".into(),
+            })
+        }
+
+        async fn on_resume(
+            &self,
+            _ctx: &api::Context,
+            message: api::Resume,
+        ) -> Result<api::State, HandlerError> {
+            Ok(api::State {
+                user: "ada".into(),
+                session: message.session,
+            })
+        }
+
+        async fn on_level(
+            &self,
+            _ctx: &api::Context,
+            _message: api::Level,
+        ) -> Result<api::Seen, HandlerError> {
+            Ok(seen(1))
+        }
+
+        async fn on_pause(
+            &self,
+            _ctx: &api::Context,
+            _message: api::Pause,
+        ) -> Result<api::Seen, HandlerError> {
+            Ok(seen(2))
+        }
+
+        async fn on_reset(
+            &self,
+            _ctx: &api::Context,
+            _message: api::Reset,
+        ) -> Result<api::Seen, HandlerError> {
+            Ok(seen(3))
+        }
+    }
+
+    pub async fn server() -> std::net::SocketAddr {
+        super::serve(axum::Router::new().route("/feed", api::Server::new(Feed).into_route())).await
+    }
+}
+
+#[tokio::test]
+async fn a_server_without_any_tag_tells_every_message_apart_by_its_shape() {
+    let addr = only::server().await;
+    let mut client = Client::connect(&url(addr, "/feed")).await;
+    client.send_text(r#""ping""#).await;
+    assert_eq!(client.recv_text().await, r#""pong""#);
+    // An `allOf` of a shared array schema and a size limit goes out as an array.
+    client.send_text(r#"["BTC-USD","ETH-USD"]"#).await;
+    assert_eq!(
+        client.recv_json().await,
+        json!([{"s": "BTC-USD", "p": 1.5}, {"s": "ETH-USD", "p": 1.5}])
+    );
+    // Told apart by the property each requires; the `state` the server sends declares both,
+    // but the server never reads it, so it does not make them ambiguous.
+    client.send_json(&json!({"user": "ada"})).await;
+    assert_eq!(
+        client.recv_json().await,
+        json!({"user": "ada", "session": "s-1"})
+    );
+    client.send_json(&json!({"session": "s-7"})).await;
+    assert_eq!(
+        client.recv_json().await,
+        json!({"user": "ada", "session": "s-7"})
+    );
+    for (text, seen) in [("2.5", "1"), ("true", "2"), ("null", "3")] {
+        client.send_text(text).await;
+        assert_eq!(client.recv_text().await, seen, "{text}");
+    }
+    // A tag means nothing here: there is no tagged message.
+    client.send_json(&json!({"type": "ping"})).await;
+    let error = client.recv_json().await;
+    assert_eq!(error["code"], "unknown_tag", "{error}");
+    assert!(client.close().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_clients_send_an_untagged_message_only_as_itself() {
+    use socketsundso_tests::client_untagged_only as feed;
+    let addr = only::server().await;
+    let (client, mut events) = feed::client::Client::connect(url(addr, "/feed"))
+        .await
+        .expect("connects");
+    let mut next = async || {
+        tokio::time::timeout(WAIT, events.next())
+            .await
+            .expect("an event in time")
+            .expect("the connection is open")
+            .expect("a message")
+    };
+    let refused = |result: Result<(), feed::client::ClientError>| match result {
+        Err(feed::client::ClientError::Invalid(error)) => {
+            serde_json::to_value(&*error).expect("serializes")
+        }
+        other => panic!("sent: {other:?}"),
+    };
+    // NaN is `null` in JSON: that is a reset, not a level.
+    let error = refused(client.send_level(feed::Level(f64::NAN)).await);
+    assert_eq!(error["code"], "validation_failed", "{error}");
+    assert_eq!(error["errors"][0]["path"], "", "{error}");
+    assert_eq!(error["errors"][0]["kind"], "type", "{error}");
+    refused(client.send_level(feed::Level(f64::INFINITY)).await);
+    // A value that is another message's shape is refused as this one's.
+    let error = refused(client.send_ping(feed::Ping(json!(true))).await);
+    assert_eq!(error["errors"][0]["kind"], "const", "{error}");
+    refused(client.send_reset(feed::Reset(json!(5))).await);
+    // Nothing of that reached the server: the next event is the pong.
+    client
+        .send_ping(feed::Ping(json!("ping")))
+        .await
+        .expect("sends");
+    assert_eq!(
+        next().await,
+        feed::ServerMessage::Pong(feed::Pong(json!("pong")))
+    );
+    client.send_level(feed::Level(0.5)).await.expect("sends");
+    assert_eq!(
+        next().await,
+        feed::ServerMessage::Seen(feed::Seen(std::num::NonZeroU64::new(1).expect("one")))
+    );
+    client
+        .send_resume(feed::Resume {
+            session: "s-2".into(),
+        })
+        .await
+        .expect("sends");
+    assert_eq!(
+        next().await,
+        feed::ServerMessage::State(feed::State {
+            user: "ada".into(),
+            session: "s-2".into(),
+        })
+    );
+    client
+        .send_subscribe(feed::Subscribe(vec!["BTC-USD".into()]))
+        .await
+        .expect("sends");
+    assert_eq!(
+        next().await,
+        feed::ServerMessage::Tickers(feed::Tickers(json!([{"s": "BTC-USD", "p": 1.5}])))
+    );
+    client.close().await;
+}

@@ -987,13 +987,19 @@ impl<'a> Builder<'a> {
     ) -> Result<usize> {
         // The same message in several channels (large documents repeat `subscribe` with the same
         // payload `$ref` in each, or the same key with the same inline payload) is one message.
-        // Two different messages with one tag stay two, and `check_tags` reports them.
+        // Two different messages with one tag stay two, and `check_tags` reports them. A message
+        // without a tag has only a name (its key, which AsyncAPI 2 derives from the channel):
+        // the same payload `$ref` without a tag is the same message, whatever its name.
         if let Some(index) = (0..self.messages.len()).find(|&i| {
             let message = &self.messages[i];
-            message.tag == tag
+            let same_payload = message.payload.pointer == payload_at;
+            let untagged_both = matches!(
+                (&message.wire, &wire),
+                (Wire::Untagged(_), Wire::Untagged(_))
+            );
+            (message.tag == tag || (untagged_both && same_payload))
                 && std::mem::discriminant(&message.wire) == std::mem::discriminant(&wire)
-                && (message.payload.pointer == payload_at
-                    || (message.key == key && self.stated[i] == schema))
+                && (same_payload || (message.key == key && self.stated[i] == schema))
         }) {
             return Ok(index);
         }
@@ -1301,27 +1307,35 @@ impl Builder<'_> {
     /// tell apart what it receives (an error otherwise); what it sends only the clients must (a
     /// warning). An untagged object that declares the tag field would be read as a tagged one.
     fn check_shapes(&mut self) {
-        // The property that picks each untagged object among the others.
+        // The property that picks each untagged object among the others of its direction (the
+        // server never decodes what it sends, the clients never what they send). A message that
+        // goes both ways needs a property that picks it in both.
+        let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
+        let object = |m: &Message| {
+            m.untagged()
+                .is_some_and(|u| u.types.iter().any(|t| t == "object"))
+        };
         let objects: Vec<usize> = (0..self.messages.len())
-            .filter(|&i| {
-                self.messages[i]
-                    .untagged()
-                    .is_some_and(|u| u.types.iter().any(|t| t == "object"))
-            })
+            .filter(|&i| object(&self.messages[i]))
             .collect();
         for &i in &objects {
+            let directions = [&received, &self.sent];
+            let others: BTreeSet<usize> = directions
+                .iter()
+                .filter(|list| list.contains(&i))
+                .flat_map(|list| list.iter().copied())
+                .filter(|&j| j != i && object(&self.messages[j]))
+                .collect();
             let required = string_list(self.messages[i].payload.schema.get("required"));
             let key = required.into_iter().find(|name| {
-                objects
+                others
                     .iter()
-                    .filter(|&&j| j != i)
                     .all(|&j| !payload::declares(&self.messages[j].payload.schema, name))
             });
             if let Wire::Untagged(untagged) = &mut self.messages[i].wire {
                 untagged.key = key;
             }
         }
-        let received: Vec<usize> = self.received.iter().map(|r| r.message).collect();
         for (receives, list) in [(true, received), (false, self.sent.clone())] {
             let binary: Vec<usize> = list
                 .iter()
@@ -1388,7 +1402,9 @@ impl Builder<'_> {
                     } else {
                         format!(
                             "without a tag only the JSON type tells such messages apart: wrap one in an object with a `{}` tag (`{{{}: {}, ...}}`), or make them one message",
-                            self.tag_field, self.tag_field, self.messages[b].key
+                            self.tag_field,
+                            self.tag_field,
+                            suggested_tag(&self.messages[b].key)
                         )
                     };
                     self.shape_problem(receives, b, message, &help);
@@ -1459,6 +1475,17 @@ fn binary_content_type(content_type: &str) -> bool {
         || ["audio/", "video/", "image/"]
             .iter()
             .any(|prefix| essence.starts_with(prefix))
+}
+
+/// A tag to suggest for a message named `key` (which may be a 2.x channel name such as
+/// `/futures_publish`): its words in snake case.
+fn suggested_tag(key: &str) -> String {
+    let tag = identifier(key).to_snake_case();
+    if tag.is_empty() {
+        "name".to_owned()
+    } else {
+        tag
+    }
 }
 
 /// `an array`, `a string`, ...

@@ -74,7 +74,16 @@ pub(crate) fn shape(
     };
     let merged = merge_all_of(doc, &at, object)?;
     // Any JSON value can be a message; only an object has a place for the tag.
-    if let Some(types) = json_types(doc, &Value::Object(merged.clone()), 0)
+    let types = json_types(doc, &Value::Object(merged.clone()), 0);
+    if types.as_ref().is_some_and(Vec::is_empty) {
+        return Err(doc
+            .error(
+                &at,
+                format!("the payload of message `{key}` allows no JSON value: the parts of its `allOf` (or its `type` and `enum`) have no type in common"),
+            )
+            .help("make the parts agree on the `type` (an `allOf` of an array and an object matches nothing)"));
+    }
+    if let Some(types) = types
         && types != ["object"]
     {
         return Ok(Shape::Value {
@@ -210,14 +219,34 @@ pub(crate) fn binary_payload(doc: &Document, pointer: &str) -> bool {
 }
 
 /// The JSON types (`object`, `array`, `string`, `number`, `integer`, `boolean`, `null`) that a
-/// schema allows, as its `type`, `const`, `enum`, `oneOf`/`anyOf` branches or `$ref` target say;
-/// `None` when it does not say (then any value fits). Sorted, without repeats.
+/// schema allows, as its `type`, `const`, `enum`, `oneOf`/`anyOf` branches or `$ref` target say,
+/// narrowed by each part of its `allOf`; `None` when it does not say (then any value fits).
+/// Sorted, without repeats; empty when nothing fits (parts that allow no type in common).
 pub(crate) fn json_types(doc: &Document, schema: &Value, depth: usize) -> Option<Vec<String>> {
     let object = schema.as_object()?;
     if depth > 16 {
         return None;
     }
-    let mut types: Vec<String> = match object.get("type") {
+    let mut types = own_types(doc, object, depth);
+    if let Some(Value::Array(parts)) = object.get("allOf") {
+        for part in parts {
+            if let Some(part_types) = json_types(doc, part, depth + 1) {
+                types = Some(match types {
+                    None => part_types,
+                    Some(types) => intersect(&types, &part_types),
+                });
+            }
+        }
+    }
+    let mut types = types?;
+    types.sort();
+    types.dedup();
+    Some(types)
+}
+
+/// [`json_types`] without the `allOf`.
+fn own_types(doc: &Document, object: &Map<String, Value>, depth: usize) -> Option<Vec<String>> {
+    Some(match object.get("type") {
         Some(Value::String(ty)) => vec![ty.clone()],
         Some(Value::Array(list)) => list
             .iter()
@@ -244,10 +273,21 @@ pub(crate) fn json_types(doc: &Document, schema: &Value, depth: usize) -> Option
                 return None;
             }
         }
-    };
-    types.sort();
-    types.dedup();
-    Some(types)
+    })
+}
+
+/// The types that both lists allow: a whole `number` is an `integer`.
+fn intersect(a: &[String], b: &[String]) -> Vec<String> {
+    let has = |list: &[String], ty: &str| list.iter().any(|t| t == ty);
+    let mut out = vec![];
+    for ty in a {
+        if has(b, ty) {
+            out.push(ty.clone());
+        } else if (ty == "integer" && has(b, "number")) || (ty == "number" && has(b, "integer")) {
+            out.push("integer".to_owned());
+        }
+    }
+    out
 }
 
 /// The JSON type of a value; a whole number is an `integer`.

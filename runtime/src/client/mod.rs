@@ -290,7 +290,7 @@ where
             return self.enqueue(Outbound::Frame(Message::Binary(bytes))).await;
         }
         let text = serde_json::to_string(&message).map_err(ClientError::Serialize)?;
-        self.check(&text)?;
+        self.check_as(&text, message.untagged_index())?;
         self.enqueue(Outbound::Frame(Message::Text(text.into())))
             .await
     }
@@ -320,7 +320,7 @@ where
                 id
             }
         };
-        self.check(&text)?;
+        self.check_as(&text, message.untagged_index())?;
         let key = id.to_string();
         let (tx, rx) = oneshot::channel();
         let state = &*self.inner.state;
@@ -370,13 +370,21 @@ where
 
     /// Checks `text` as the server will: with the server's decoding.
     fn check(&self, text: &str) -> Result<(), ClientError> {
+        self.check_as(text, None)
+    }
+
+    /// [`Connection::check`] of a message that is `untagged` (its index into
+    /// [`Incoming::UNTAGGED`]), if it has no tag: the server must read it as that message, not as
+    /// another one that its value fits.
+    fn check_as(&self, text: &str, untagged: Option<usize>) -> Result<(), ClientError> {
         if !self.inner.settings.check_outgoing {
             return Ok(());
         }
-        match decode::<C>(text) {
-            Ok(_) => Ok(()),
-            Err(error) => Err(ClientError::Invalid(Box::new(error))),
-        }
+        let result = match untagged {
+            Some(index) => crate::decode::decode_untagged_as::<C>(text, index).map(drop),
+            None => decode::<C>(text).map(drop),
+        };
+        result.map_err(|error| ClientError::Invalid(Box::new(error)))
     }
 }
 

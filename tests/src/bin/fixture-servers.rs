@@ -2,9 +2,11 @@
 //! client: `fixture-servers --listen 127.0.0.1:0` prints `listening on ws://ADDR` and serves
 //!
 //! - `/ingest`: `fixtures/untagged.yaml`, messages without a tag in both directions;
+//! - `/feed`: `fixtures/untagged-only.yaml`, no message with a tag at all;
 //! - `/v1/listen`: `asyncapi/socketsundso/speech.yaml`, binary frames both ways.
 //!
-//! The handlers do what `tests/tests/untagged.rs` and `tests/tests/speech.rs` describe.
+//! The handlers do what `tests/tests/untagged.rs` and `tests/tests/speech.rs` describe (the
+//! `/feed` one as the `only` module there).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use socketsundso::{Bytes, HandlerError};
 use socketsundso_tests::conformance_socketsundso_speech_yaml as speech;
 use socketsundso_tests::untagged as ingest;
+use socketsundso_tests::untagged_only as feed;
 
 struct Ingest;
 
@@ -176,6 +179,84 @@ impl speech::Handler for Speech {
     }
 }
 
+struct Feed;
+
+fn seen(n: u64) -> Result<feed::Seen, HandlerError> {
+    std::num::NonZeroU64::new(n)
+        .map(feed::Seen)
+        .ok_or_else(|| HandlerError::new("zero"))
+}
+
+impl feed::Handler for Feed {
+    async fn on_ping(
+        &self,
+        _ctx: &feed::Context,
+        _message: feed::Ping,
+    ) -> Result<feed::Pong, HandlerError> {
+        Ok(feed::Pong("pong".into()))
+    }
+
+    async fn on_subscribe(
+        &self,
+        ctx: &feed::Context,
+        message: feed::Subscribe,
+    ) -> Result<(), HandlerError> {
+        let tickers: Vec<socketsundso::codegen::serde_json::Value> = message
+            .0
+            .iter()
+            .map(|symbol| socketsundso::codegen::serde_json::json!({"s": symbol, "p": 1.5}))
+            .collect();
+        ctx.send(feed::Tickers(tickers.into()))
+            .map_err(|e| HandlerError::new(e.to_string()))
+    }
+
+    async fn on_login(
+        &self,
+        _ctx: &feed::Context,
+        message: feed::Login,
+    ) -> Result<feed::State, HandlerError> {
+        Ok(feed::State {
+            user: message.user,
+            session: "s-1".into(),
+        })
+    }
+
+    async fn on_resume(
+        &self,
+        _ctx: &feed::Context,
+        message: feed::Resume,
+    ) -> Result<feed::State, HandlerError> {
+        Ok(feed::State {
+            user: "ada".into(),
+            session: message.session,
+        })
+    }
+
+    async fn on_level(
+        &self,
+        _ctx: &feed::Context,
+        _message: feed::Level,
+    ) -> Result<feed::Seen, HandlerError> {
+        seen(1)
+    }
+
+    async fn on_pause(
+        &self,
+        _ctx: &feed::Context,
+        _message: feed::Pause,
+    ) -> Result<feed::Seen, HandlerError> {
+        seen(2)
+    }
+
+    async fn on_reset(
+        &self,
+        _ctx: &feed::Context,
+        _message: feed::Reset,
+    ) -> Result<feed::Seen, HandlerError> {
+        seen(3)
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut listen: SocketAddr = ([127, 0, 0, 1], 0).into();
@@ -195,6 +276,7 @@ fn main() -> std::io::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(async move {
         let app = axum::Router::new()
             .route("/ingest", ingest::Server::new(Ingest).into_route())
+            .route("/feed", feed::Server::new(Feed).into_route())
             .route("/v1/listen", speech::Server::new(Speech).into_route());
         let listener = tokio::net::TcpListener::bind(listen).await?;
         eprintln!(
