@@ -18,11 +18,12 @@
 //! read out of them and compared token by token, and anything else (another typify version, a
 //! type with more rules) stays as it is. This works on typify's tokens before anything is
 //! parsed: the impls it drops are most of the output, and not parsing them is much of the time it
-//! saves.
+//! saves. The tokens are taken apart once into a tree of their own ([`Tok`]), so that comparing
+//! and reading them neither copies them nor formats them as text.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::{Delimiter, Ident, Literal, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 
 /// typify's output, shorter.
@@ -35,16 +36,16 @@ pub(crate) struct Compacted {
 /// Rewrites the newtypes and enums in typify's output that have exactly typify's shape. `keep`:
 /// the types that must stay newtypes (the message payloads).
 pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted {
-    let items = split_items(stream);
-    let templates = Templates::new();
+    let items = split_items(own(stream));
+    let mut templates = Templates::new();
     // First the candidates, then whether something else builds them.
     let mut newtypes = vec![];
     let mut replace: BTreeMap<usize, TokenStream> = BTreeMap::new();
     let mut remove = vec![false; items.len()];
     for (i, item) in items.iter().enumerate() {
-        match keyword(item).as_deref() {
+        match keyword(item) {
             Some("struct") => {
-                if let Some(newtype) = string_newtype(item, &items[i + 1..], keep, &templates) {
+                if let Some(newtype) = string_newtype(item, &items[i + 1..], keep, &mut templates) {
                     for &j in &newtype.used {
                         remove[i + 1 + j] = true;
                     }
@@ -80,18 +81,101 @@ pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted
         replace.insert(i, newtype.alias);
         strings.insert(newtype.name, newtype.rules);
     }
-    let mut out = TokenStream::new();
+    let mut out: Vec<TokenTree> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         if let Some(tokens) = replace.remove(&i) {
             out.extend(tokens);
         } else if !remove[i] {
-            out.extend(item);
+            give_back(item, &mut out);
         }
     }
     Compacted {
-        tokens: out,
+        tokens: out.into_iter().collect(),
         strings,
     }
+}
+
+/// A token of typify's output, owned: a group holds its tokens in a `Vec` that can be read
+/// without copying them (a `proc_macro2::Group` copies its stream to iterate it).
+enum Tok {
+    Ident(Ident),
+    Punct(Punct),
+    Literal(Literal),
+    Group(Delimiter, Span, Vec<Tok>),
+}
+
+/// Takes `stream` apart into [`Tok`]s. A group whose stream nobody else holds gives it up
+/// without a copy.
+fn own(stream: TokenStream) -> Vec<Tok> {
+    stream
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Ident(ident) => Tok::Ident(ident),
+            TokenTree::Punct(punct) => Tok::Punct(punct),
+            TokenTree::Literal(literal) => Tok::Literal(literal),
+            TokenTree::Group(group) => {
+                let (delimiter, span, stream) = (group.delimiter(), group.span(), group.stream());
+                drop(group);
+                Tok::Group(delimiter, span, own(stream))
+            }
+        })
+        .collect()
+}
+
+/// [`own`] undone: the tokens appended to `out`.
+fn give_back(tokens: Vec<Tok>, out: &mut Vec<TokenTree>) {
+    for token in tokens {
+        out.push(match token {
+            Tok::Ident(ident) => TokenTree::Ident(ident),
+            Tok::Punct(punct) => TokenTree::Punct(punct),
+            Tok::Literal(literal) => TokenTree::Literal(literal),
+            Tok::Group(delimiter, span, inner) => {
+                let mut tokens = Vec::with_capacity(inner.len());
+                give_back(inner, &mut tokens);
+                let mut group = Group::new(delimiter, tokens.into_iter().collect());
+                group.set_span(span);
+                TokenTree::Group(group)
+            }
+        });
+    }
+}
+
+/// Copies of `tokens` as a stream (for the few items that syn reads).
+fn stream_of(tokens: &[Tok]) -> TokenStream {
+    tokens
+        .iter()
+        .map(|token| match token {
+            Tok::Ident(ident) => TokenTree::Ident(ident.clone()),
+            Tok::Punct(punct) => TokenTree::Punct(punct.clone()),
+            Tok::Literal(literal) => TokenTree::Literal(literal.clone()),
+            Tok::Group(delimiter, span, inner) => {
+                let mut group = Group::new(*delimiter, stream_of(inner));
+                group.set_span(*span);
+                TokenTree::Group(group)
+            }
+        })
+        .collect()
+}
+
+/// Whether `tokens` are the `expected` ones, where the identifier [`PLACEHOLDER`] in
+/// `expected` stands for `name`.
+fn same(tokens: &[Tok], expected: &[Tok], name: &str) -> bool {
+    tokens.len() == expected.len()
+        && tokens.iter().zip(expected).all(|(a, b)| match (a, b) {
+            (Tok::Ident(a), Tok::Ident(b)) => {
+                if b == PLACEHOLDER {
+                    a == name
+                } else {
+                    a == b
+                }
+            }
+            (Tok::Punct(a), Tok::Punct(b)) => {
+                a.as_char() == b.as_char() && a.spacing() == b.spacing()
+            }
+            (Tok::Literal(a), Tok::Literal(b)) => a.to_string() == b.to_string(),
+            (Tok::Group(da, _, a), Tok::Group(db, _, b)) => da == db && same(a, b, name),
+            _ => false,
+        })
 }
 
 /// `pub mod rules { ... }`: the rules of every aliased string newtype, with what else its schema
@@ -133,42 +217,57 @@ pub(crate) fn rules_module(
 
 /// The names that typify's code calls as constructors (`Name(...)`) in defaults: in a
 /// `defaults` module, a `Default` impl, or a `TryFrom` that compares with fixed values.
-fn constructed<'a>(items: impl Iterator<Item = &'a Vec<TokenTree>>) -> BTreeSet<String> {
-    fn walk(tokens: TokenStream, out: &mut BTreeSet<String>) {
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+fn constructed<'a>(items: impl Iterator<Item = &'a Vec<Tok>>) -> BTreeSet<String> {
+    fn walk(tokens: &[Tok], out: &mut BTreeSet<String>) {
         for (i, token) in tokens.iter().enumerate() {
             match token {
-                TokenTree::Ident(ident) => {
-                    if matches!(tokens.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
-                    {
+                Tok::Ident(ident) => {
+                    if matches!(
+                        tokens.get(i + 1),
+                        Some(Tok::Group(Delimiter::Parenthesis, ..))
+                    ) {
                         out.insert(ident.to_string());
                     }
                 }
-                TokenTree::Group(group) => walk(group.stream(), out),
+                Tok::Group(_, _, inner) => walk(inner, out),
                 _ => {}
             }
         }
     }
+    /// Whether the tokens call a method `contains` (`x.contains(..)`).
+    fn calls_contains(tokens: &[Tok]) -> bool {
+        tokens.iter().enumerate().any(|(i, token)| match token {
+            Tok::Punct(p) if p.as_char() == '.' => {
+                matches!(tokens.get(i + 1), Some(Tok::Ident(m)) if m == "contains")
+                    && matches!(
+                        tokens.get(i + 2),
+                        Some(Tok::Group(Delimiter::Parenthesis, ..))
+                    )
+            }
+            Tok::Group(_, _, inner) => calls_contains(inner),
+            _ => false,
+        })
+    }
     let mut out = BTreeSet::new();
     for item in items {
-        let values = keyword(item).is_some_and(|k| k == "mod")
+        let values = keyword(item) == Some("mod")
             || impl_of(item, "Default")
-            || (impl_of(item, "TryFrom") && text(item).contains(". contains ("));
+            || (impl_of(item, "TryFrom") && calls_contains(item));
         if values {
-            walk(item.iter().cloned().collect(), &mut out);
+            walk(item, &mut out);
         }
     }
     out
 }
 
 /// The top-level items of a token stream: each ends with a `{ ... }` body or a `;`.
-fn split_items(stream: TokenStream) -> Vec<Vec<TokenTree>> {
+fn split_items(tokens: Vec<Tok>) -> Vec<Vec<Tok>> {
     let mut items = vec![];
     let mut current = vec![];
-    for token in stream {
+    for token in tokens {
         let ends = match &token {
-            TokenTree::Group(group) => group.delimiter() == Delimiter::Brace,
-            TokenTree::Punct(punct) => punct.as_char() == ';',
+            Tok::Group(delimiter, ..) => *delimiter == Delimiter::Brace,
+            Tok::Punct(punct) => punct.as_char() == ';',
             _ => false,
         };
         current.push(token);
@@ -183,16 +282,22 @@ fn split_items(stream: TokenStream) -> Vec<Vec<TokenTree>> {
 }
 
 /// The keyword of an item after its attributes and visibility: `struct`, `enum`, `impl`, ...
-fn keyword(item: &[TokenTree]) -> Option<String> {
+fn keyword(item: &[Tok]) -> Option<&'static str> {
     let mut tokens = item.iter();
     while let Some(token) = tokens.next() {
         match token {
-            TokenTree::Punct(p) if p.as_char() == '#' => {
+            Tok::Punct(p) if p.as_char() == '#' => {
                 tokens.next();
             }
-            TokenTree::Ident(ident) if ident == "pub" => {}
-            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => {}
-            TokenTree::Ident(ident) => return Some(ident.to_string()),
+            Tok::Ident(ident) if ident == "pub" => {}
+            Tok::Group(Delimiter::Parenthesis, ..) => {}
+            Tok::Ident(ident) => {
+                return [
+                    "struct", "enum", "impl", "mod", "type", "fn", "use", "const", "static",
+                ]
+                .into_iter()
+                .find(|k| ident == k);
+            }
             _ => return None,
         }
     }
@@ -201,12 +306,12 @@ fn keyword(item: &[TokenTree]) -> Option<String> {
 
 /// Whether `item` is an impl of the trait whose path ends in `name` (`impl ::std::str::FromStr
 /// for ...`).
-fn impl_of(item: &[TokenTree], name: &str) -> bool {
-    matches!(item.first(), Some(TokenTree::Ident(i)) if i == "impl")
+fn impl_of(item: &[Tok], name: &str) -> bool {
+    matches!(item.first(), Some(Tok::Ident(i)) if i == "impl")
         && item
             .iter()
-            .take_while(|t| !matches!(t, TokenTree::Ident(i) if i == "for"))
-            .any(|t| matches!(t, TokenTree::Ident(i) if i == name))
+            .take_while(|t| !matches!(t, Tok::Ident(i) if i == "for"))
+            .any(|t| matches!(t, Tok::Ident(i) if i == name))
 }
 
 /// Tokens as text without the spaces.
@@ -214,21 +319,10 @@ fn squeeze(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Tokens as text, to compare typify's with the expected ones: both come from `quote!`, so the
-/// same code is the same text. (Iterating the tokens of a group would copy them.)
-fn text(tokens: &[TokenTree]) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for token in tokens {
-        let _ = write!(out, "{token} ");
-    }
-    out
-}
-
-/// The positions in `following` (the items after a type) of the `expected` impls (as
-/// [`text`]), if they come first and in this order. A `Default` impl among them (typify writes
-/// one for a `default`) is no part of them: it stays.
-fn exactly(following: &[Vec<TokenTree>], expected: &[String]) -> Option<Vec<usize>> {
+/// The positions in `following` (the items after a type) of the `expected` impls (with
+/// [`PLACEHOLDER`] for `name`), if they come first and in this order. A `Default` impl among
+/// them (typify writes one for a `default`) is no part of them: it stays.
+fn exactly(following: &[Vec<Tok>], expected: &[&[Tok]], name: &str) -> Option<Vec<usize>> {
     let mut used = vec![];
     let mut at = 0;
     for expected in expected {
@@ -238,7 +332,7 @@ fn exactly(following: &[Vec<TokenTree>], expected: &[String]) -> Option<Vec<usiz
         {
             at += 1;
         }
-        if text(following.get(at)?) != *expected {
+        if !same(following.get(at)?, expected, name) {
             return None;
         }
         used.push(at);
@@ -250,33 +344,45 @@ fn exactly(following: &[Vec<TokenTree>], expected: &[String]) -> Option<Vec<usiz
 /// A name that no type has, for the texts of [`Templates`].
 const PLACEHOLDER: &str = "SocketsundsoPlaceholderName";
 
-/// What typify writes for every string newtype, as [`text`] for the name [`PLACEHOLDER`]: the
-/// struct without its docs, and the impls that do not depend on the rules (all but `FromStr`).
+/// What typify writes for every string newtype, for the name [`PLACEHOLDER`]: the struct
+/// without its docs, and its impls; the `FromStr` impl depends on the rules, and is made once
+/// for each set of rules.
 struct Templates {
-    newtype: String,
-    impls: Vec<String>,
+    newtype: Vec<Tok>,
+    impls: Vec<Vec<Tok>>,
+    from_str: BTreeMap<RulesKey, Vec<Tok>>,
 }
+
+/// [`Rules`] as a map key: `maxLength`, `minLength`, `pattern`.
+type RulesKey = (Option<u64>, Option<u64>, Option<String>);
 
 impl Templates {
     fn new() -> Self {
         let name = format_ident!("{}", PLACEHOLDER);
-        let text_of = |tokens: TokenStream| text(&tokens.into_iter().collect::<Vec<_>>());
         Templates {
-            newtype: text_of(quote! {
+            newtype: own(quote! {
                 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
                 #[serde(transparent)]
                 pub struct #name(::std::string::String);
             }),
             impls: newtype_impls(&name, &Rules::default())
                 .into_iter()
-                .map(text_of)
+                .map(own)
                 .collect(),
+            from_str: BTreeMap::new(),
         }
     }
 
-    /// The text of the template `text` for the type `name`.
-    fn of(text: &str, name: &str) -> String {
-        text.replace(PLACEHOLDER, name)
+    /// The impls of a string newtype with these rules, in typify's order.
+    fn impls(&mut self, rules: &Rules) -> Vec<&[Tok]> {
+        let key = (rules.max_length, rules.min_length, rules.pattern.clone());
+        let from_str = self
+            .from_str
+            .entry(key)
+            .or_insert_with(|| own(from_str_impl(&format_ident!("{}", PLACEHOLDER), rules)));
+        let mut impls: Vec<&[Tok]> = self.impls.iter().map(Vec::as_slice).collect();
+        impls[2] = from_str;
+        impls
     }
 }
 
@@ -342,28 +448,30 @@ struct Newtype {
 /// typify writes them, with nothing between them (a `Default` would build it by its
 /// constructor).
 fn string_newtype(
-    item: &[TokenTree],
-    following: &[Vec<TokenTree>],
+    item: &[Tok],
+    following: &[Vec<Tok>],
     keep: &BTreeSet<String>,
-    templates: &Templates,
+    templates: &mut Templates,
 ) -> Option<Newtype> {
     // The doc attributes first: `#` and `[doc = "..."]`.
     let mut at = 0;
-    while let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
+    while let (Some(Tok::Punct(p)), Some(Tok::Group(Delimiter::Bracket, _, inner))) =
         (item.get(at), item.get(at + 1))
         && p.as_char() == '#'
-        && g.delimiter() == Delimiter::Bracket
-        && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc")
+        && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc")
     {
         at += 2;
     }
     let (docs, rest) = item.split_at(at);
     let name = rest
         .iter()
-        .skip_while(|t| !matches!(t, TokenTree::Ident(i) if i == "struct"))
+        .skip_while(|t| !matches!(t, Tok::Ident(i) if i == "struct"))
         .nth(1)
-        .map(ToString::to_string)?;
-    if keep.contains(&name) || text(rest) != Templates::of(&templates.newtype, &name) {
+        .and_then(|t| match t {
+            Tok::Ident(ident) => Some(ident.to_string()),
+            _ => None,
+        })?;
+    if keep.contains(&name) || !same(rest, &templates.newtype, &name) {
         return None;
     }
     // The rules, read from `FromStr`, then checked by rebuilding all of it.
@@ -372,22 +480,12 @@ fn string_newtype(
         .take(3)
         .find(|item| impl_of(item, "FromStr"))?;
     let rules = rules(from_str);
-    let ident = format_ident!("{}", name);
-    let mut expected: Vec<String> = templates
-        .impls
-        .iter()
-        .map(|t| Templates::of(t, &name))
-        .collect();
-    expected[2] = text(
-        &from_str_impl(&ident, &rules)
-            .into_iter()
-            .collect::<Vec<_>>(),
-    );
-    let used = exactly(following, &expected)?;
+    let used = exactly(following, &templates.impls(&rules), &name)?;
     if used.last().is_some_and(|&last| last + 1 != used.len()) {
         return None;
     }
-    let docs: TokenStream = docs.iter().cloned().collect();
+    let ident = format_ident!("{}", name);
+    let docs = stream_of(docs);
     let alias = quote! {
         #docs
         pub type #ident = ::socketsundso::Constrained<rules::#ident>;
@@ -411,12 +509,12 @@ pub(crate) struct Rules {
 /// The rules of a typify `FromStr` of a string newtype: `> N` is `maxLength`, `< N` is
 /// `minLength`, the string in `Regex::new(...)` is the pattern. Whether the rest is typify's code
 /// is checked by rebuilding it (see [`newtype_impls`]).
-fn rules(from_str: &[TokenTree]) -> Rules {
-    fn walk(tokens: &[TokenTree], rules: &mut Rules) {
+fn rules(from_str: &[Tok]) -> Rules {
+    fn walk(tokens: &[Tok], rules: &mut Rules) {
         for (i, token) in tokens.iter().enumerate() {
             match token {
-                TokenTree::Punct(p) if matches!(p.as_char(), '<' | '>') => {
-                    if let Some(TokenTree::Literal(n)) = tokens.get(i + 1)
+                Tok::Punct(p) if matches!(p.as_char(), '<' | '>') => {
+                    if let Some(Tok::Literal(n)) = tokens.get(i + 1)
                         && let Some(n) = n.to_string().strip_suffix("usize")
                         && let Ok(n) = n.parse()
                     {
@@ -427,17 +525,16 @@ fn rules(from_str: &[TokenTree]) -> Rules {
                         }
                     }
                 }
-                TokenTree::Group(group) => {
-                    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
-                    if group.delimiter() == Delimiter::Parenthesis
+                Tok::Group(delimiter, _, inner) => {
+                    if *delimiter == Delimiter::Parenthesis
                         && i > 0
-                        && matches!(&tokens[i - 1], TokenTree::Ident(id) if id == "new")
-                        && let [TokenTree::Literal(literal)] = &inner[..]
+                        && matches!(&tokens[i - 1], Tok::Ident(id) if id == "new")
+                        && let [Tok::Literal(literal)] = &inner[..]
                         && let Ok(s) = syn::parse2::<syn::LitStr>(literal.to_token_stream())
                     {
                         rules.pattern = Some(s.value());
                     }
-                    walk(&inner, rules);
+                    walk(inner, rules);
                 }
                 _ => {}
             }
@@ -559,11 +656,8 @@ fn from_str_impl(name: &Ident, rules: &Rules) -> TokenStream {
 
 /// A typify enum of strings: unit variants, serde's derives with a `rename` per variant where
 /// the name differs, and `Display`, `FromStr` and two `TryFrom`s.
-fn string_enum(
-    item: &[TokenTree],
-    following: &[Vec<TokenTree>],
-) -> Option<(TokenStream, Vec<usize>)> {
-    let item: syn::ItemEnum = syn::parse2(item.iter().cloned().collect()).ok()?;
+fn string_enum(item: &[Tok], following: &[Vec<Tok>]) -> Option<(TokenStream, Vec<usize>)> {
+    let item: syn::ItemEnum = syn::parse2(stream_of(item)).ok()?;
     if !item.generics.params.is_empty() || item.variants.is_empty() {
         return None;
     }
@@ -610,11 +704,12 @@ fn string_enum(
     }
     let ident = &item.ident;
     let idents: Vec<&syn::Ident> = item.variants.iter().map(|v| &v.ident).collect();
-    let expected: Vec<String> = enum_impls(ident, &idents, &values)
+    let expected: Vec<Vec<Tok>> = enum_impls(ident, &idents, &values)
         .into_iter()
-        .map(|tokens| text(&tokens.into_iter().collect::<Vec<_>>()))
+        .map(own)
         .collect();
-    let used = exactly(following, &expected)?;
+    let expected: Vec<&[Tok]> = expected.iter().map(Vec::as_slice).collect();
+    let used = exactly(following, &expected, "")?;
     let docs = &found.docs;
     let derive = std_derives(&found.derives);
     let vis = &item.vis;
