@@ -98,7 +98,10 @@ pub struct MessageSettings {
 
 /// `x-socketsundso-tag`: a tag value, or `false` for none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a tag (a string such as `subscribe`), or `false` for a message without a tag"
+)]
 pub enum Tag {
     /// The tag value.
     Value(String),

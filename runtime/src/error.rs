@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 /// | code | sent when |
 /// |---|---|
 /// | `invalid_json` | a text frame is not JSON; the message carries the parser's line and column |
-/// | `not_an_object` | the frame is JSON, but not an object |
-/// | `missing_tag` | the object has no tag field (`type` by default), or its value is not a string |
+/// | `not_an_object` | the frame is JSON, but neither an object nor a message without a tag that fits its shape |
+/// | `missing_tag` | the object has no tag field (`type` by default) and is no message without a tag, or its value is not a string |
 /// | `unknown_tag` | the tag names no message the server receives; the message lists the known tags |
 /// | `validation_failed` | the message breaks its schema (wrong type, unknown or missing field, bad value), or a handler rejected it with [`HandlerError::invalid`] |
 /// | `handler_error` | a handler returned [`HandlerError::new`] |
@@ -42,7 +42,8 @@ pub enum ErrorCode {
     /// `invalid_json`: the text frame is not JSON. The message includes the parser's line and
     /// column.
     InvalidJson,
-    /// `not_an_object`: the frame is JSON, but not an object.
+    /// `not_an_object`: the frame is JSON, but neither an object nor a message without a tag
+    /// that fits its shape ([`crate::Untagged`]).
     NotAnObject,
     /// `missing_tag`: the object has no tag field (`type` by default), or the tag's value is not a
     /// string. The violation's path points at the tag field.

@@ -489,3 +489,32 @@ async fn the_clients_send_an_untagged_message_only_as_itself() {
     );
     client.close().await;
 }
+
+/// A closed object whose `oneOf` adds a constraint per branch (`fixtures/oneof-closed.yaml`):
+/// its enum has a variant per branch (not none), and what a handler returns goes out, checked
+/// against the schema in this debug build.
+#[tokio::test]
+async fn a_closed_object_with_branches_can_be_sent() {
+    use socketsundso_tests::oneof_closed as closed;
+    struct Go;
+    impl closed::Handler for Go {
+        async fn on_go(
+            &self,
+            _ctx: &closed::Context,
+            _message: closed::Go,
+        ) -> Result<closed::Outcome, HandlerError> {
+            Ok(closed::Outcome::Variant1 {
+                error: "no luck".into(),
+                ok: json!(false),
+            })
+        }
+    }
+    let addr = serve(axum::Router::new().route("/c", closed::Server::new(Go).into_route())).await;
+    let mut client = Client::connect(&url(addr, "/c")).await;
+    client.send_json(&json!({"type": "go"})).await;
+    assert_eq!(
+        client.recv_json().await,
+        json!({"type": "outcome", "error": "no luck", "ok": false})
+    );
+    assert!(client.close().await.is_empty());
+}

@@ -890,7 +890,7 @@ fn untagged_doc(untagged: &crate::ir::Untagged) -> String {
             .join(" or ")
     };
     match &untagged.key {
-        Some(key) => format!("No tag: told apart by its shape ({what} with a `{key}` field)."),
+        Some(key) => format!("No tag: told apart by its shape ({what} with the field `{key}`)."),
         None => format!("No tag: told apart by its shape ({what})."),
     }
 }

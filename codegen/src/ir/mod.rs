@@ -669,13 +669,14 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
-            let method = self.names.claim_method(
-                &format!(
-                    "on_{}",
-                    identifier(&self.messages[message].tag).to_snake_case()
-                ),
-                &self.pointers[message],
-            );
+            // A tag without a letter or digit (`+`) names its handler after the message's key.
+            let mut name = identifier(&self.messages[message].tag).to_snake_case();
+            if name.is_empty() {
+                name = suggested_tag(&self.messages[message].key);
+            }
+            let method = self
+                .names
+                .claim_method(&format!("on_{name}"), &self.pointers[message]);
             self.received.push(Received {
                 message,
                 method,
@@ -985,6 +986,18 @@ impl<'a> Builder<'a> {
         schema: Value,
         wire: Wire,
     ) -> Result<usize> {
+        if wire == Wire::Tagged && tag.is_empty() {
+            let doc = self.doc;
+            let setting = child(pointer, "x-socketsundso-tag");
+            let at = if doc.get(&setting).is_some() {
+                setting
+            } else {
+                payload_at
+            };
+            return Err(doc
+                .error(&at, format!("the `{}` tag of message `{key}` is empty", self.tag_field))
+                .help(format!("a tag is a non-empty string that names the message: `x-socketsundso-tag: {}`, or `{}: {{const: {}}}` in the payload", suggested_tag(key), self.tag_field, suggested_tag(key))));
+        }
         // The same message in several channels (large documents repeat `subscribe` with the same
         // payload `$ref` in each, or the same key with the same inline payload) is one message.
         // Two different messages with one tag stay two, and `check_tags` reports them. A message
@@ -1287,7 +1300,8 @@ impl Builder<'_> {
             .map(|m| m.tag.clone())
             .collect();
         taken.insert("error".to_owned());
-        for message in &mut self.messages {
+        let mut renamed = vec![];
+        for (index, message) in self.messages.iter_mut().enumerate() {
             if message.tagged() {
                 continue;
             }
@@ -1298,7 +1312,17 @@ impl Builder<'_> {
                 name = format!("{base}{n}");
                 n += 1;
             }
+            if name != base {
+                renamed.push((index, base, name.clone()));
+            }
             message.tag = name;
+        }
+        for (index, base, name) in renamed {
+            let pointer = self.pointers[index].clone();
+            self.warn(
+                &pointer,
+                format!("message `{}` has no tag, and its name `{base}` is taken (by a tag, or by `error`): the TypeScript client (its `send` method or `on` event) and the error messages that list the shapes call it `{name}`; the Rust code keeps `{base}`; rename the message to choose another name", self.messages[index].key),
+            );
         }
     }
 

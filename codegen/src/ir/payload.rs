@@ -83,6 +83,23 @@ pub(crate) fn shape(
             )
             .help("make the parts agree on the `type` (an `allOf` of an array and an object matches nothing)"));
     }
+    if let Some(types) = &types
+        && types.len() > 1
+        && types.iter().any(|t| t == "object")
+        && let Some(tag) = fixed_tag(doc, &merged, tag_field)
+    {
+        let others: Vec<&str> = types
+            .iter()
+            .filter(|t| *t != "object")
+            .map(String::as_str)
+            .collect();
+        return Err(doc
+            .error(
+                &at,
+                format!("the payload of message `{key}` fixes its `{tag_field}` tag to `{tag}`, but its `type` also allows {}: such a message would have no tag", others.join(", ")),
+            )
+            .help(format!("a message with a tag is an object: drop {} from its `type`", others.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))));
+    }
     if let Some(types) = types
         && types != ["object"]
     {
@@ -173,10 +190,14 @@ pub(crate) fn shape(
                 .collect(),
         ),
     );
-    // The branches carry the object's fields; the enum itself has no properties of its own.
+    // The branches carry the object's fields (and whether it is closed, merged into each): the
+    // enum itself has no properties of its own. An `additionalProperties: false` left beside
+    // the `oneOf` would allow no property at all: an enum without variants.
     schema.remove("properties");
     schema.remove("required");
     schema.remove("type");
+    schema.remove("additionalProperties");
+    schema.remove("patternProperties");
     Ok(Shape::Enum {
         at,
         schema: Value::Object(schema),

@@ -187,10 +187,13 @@ const CODES: &[(&str, &str)] = &[
         "invalid_json",
         "the text frame is not JSON; the message has the parser's line and column",
     ),
-    ("not_an_object", "the frame is JSON, but not an object"),
+    (
+        "not_an_object",
+        "the frame is JSON, but neither an object nor a message without a tag that fits its shape",
+    ),
     (
         "missing_tag",
-        "the object has no tag field, or its value is not a string",
+        "the object has no tag field and is no message without a tag (with one untagged object, every object without the tag is read as that one), or its tag is not a string",
     ),
     (
         "unknown_tag",
