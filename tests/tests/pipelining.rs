@@ -51,9 +51,40 @@ async fn a_reply_does_not_wait_for_the_slow_handler_after_it() {
     assert_eq!(c.json().await, echoed("sleep:1500"));
 }
 
+/// Sends `messages` after the 101 (as a real client does), with `pause` between each, then
+/// half-closes and reads to the end: the texts of the replies.
+async fn half_close_after(
+    server: &guarded::Running,
+    messages: &[&str],
+    pause: Duration,
+) -> Vec<Value> {
+    let mut c = Raw::connect(server.addr, "/ws/half").await;
+    for (i, text) in messages.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        c.write(&echo(text)).await;
+    }
+    c.shutdown_write().await;
+    let mut texts = Vec::new();
+    loop {
+        match c.next_within(raw::WAIT).await {
+            raw::Next::Frame(Frame {
+                opcode: TEXT,
+                payload,
+                ..
+            }) => texts.push(serde_json::from_slice::<Value>(&payload).expect("JSON")),
+            raw::Next::Frame(_) => {}
+            raw::Next::Eof => return texts,
+            raw::Next::Nothing => panic!("the server did not end the connection; got {texts:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_stops_sending_still_gets_its_replies() {
     let server = guarded::start(|e| e).await;
+    // Frames that ride with the upgrade request, in the server's HTTP read buffer.
     let mut stream = raw::tcp(None, server.addr).await;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     stream
@@ -89,4 +120,29 @@ async fn a_client_that_stops_sending_still_gets_its_replies() {
         }
     }
     assert_eq!(texts, [echoed("a"), echoed("b"), echoed("c")]);
+
+    // Frames sent after the 101, as every real client does, then a half-close.
+    let none = Duration::ZERO;
+    assert_eq!(half_close_after(&server, &["x"], none).await, [echoed("x")]);
+    assert_eq!(
+        half_close_after(&server, &["x", "y"], none).await,
+        [echoed("x"), echoed("y")]
+    );
+    assert_eq!(
+        half_close_after(&server, &["x", "sleep:300"], none).await,
+        [echoed("x"), echoed("sleep:300")]
+    );
+    assert_eq!(
+        half_close_after(&server, &["sleep:300", "x"], none).await,
+        [echoed("sleep:300"), echoed("x")]
+    );
+    assert_eq!(
+        half_close_after(&server, &["sleep:300"], none).await,
+        [echoed("sleep:300")]
+    );
+    // A pause between the messages: each reply has been flushed before the next comes.
+    assert_eq!(
+        half_close_after(&server, &["x", "y"], Duration::from_millis(100)).await,
+        [echoed("x"), echoed("y")]
+    );
 }

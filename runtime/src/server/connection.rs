@@ -424,7 +424,12 @@ where
                             return;
                         }
                         Some(Err(e)) => {
-                            self.read_failed(&e).await;
+                            // Every reply to a message handled before the failure goes out
+                            // first (at the end of the stream, the WebSocket layer reports an
+                            // error, not the end).
+                            if let Flow::Continue = self.flush_deferred().await {
+                                self.read_failed(&e).await;
+                            }
                             return;
                         }
                         // The client stopped sending (it may still read): what waits goes out.
@@ -755,6 +760,9 @@ where
                 self.close(CLOSE_INVALID_PAYLOAD, "invalid UTF-8", false)
                     .await;
             }
+            Some(ReadFailure::Gone) => {
+                tracing::debug!(connection = %self.id, "the client stopped sending");
+            }
             Some(ReadFailure::Protocol) => {
                 tracing::debug!(connection = %self.id, error = %text, "protocol error");
                 self.close(CLOSE_PROTOCOL, "protocol error", false).await;
@@ -952,6 +960,9 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
 
 enum ReadFailure<'a> {
     TooLarge(&'a str),
+    /// The client ended the stream (or half-closed) without a close frame: nothing can be sent
+    /// after it (the WebSocket layer has ended the connection).
+    Gone,
     InvalidUtf8,
     Protocol,
 }
@@ -964,6 +975,8 @@ fn classify_read_error(text: &str) -> Option<ReadFailure<'_>> {
         Some(ReadFailure::TooLarge(detail))
     } else if text.starts_with("UTF-8 encoding error") {
         Some(ReadFailure::InvalidUtf8)
+    } else if text == "WebSocket protocol error: Connection reset without closing handshake" {
+        Some(ReadFailure::Gone)
     } else if text.starts_with("WebSocket protocol error") {
         Some(ReadFailure::Protocol)
     } else {

@@ -243,6 +243,11 @@ impl Raw {
         }
     }
 
+    /// Half-closes: the client sends nothing more (TCP FIN) but keeps reading.
+    pub async fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+
     /// Sends a close frame with `code`.
     pub async fn send_close(&mut self, code: u16) {
         self.frame(true, 0, CLOSE, &code.to_be_bytes(), true).await;
