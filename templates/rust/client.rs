@@ -10,6 +10,7 @@
 /// before it is sent, with the server's own decoding: an invalid one fails with
 /// [`ClientError::Invalid`] and the error object the server would have sent.
 pub mod client {
+    #[allow(unused_imports, reason = "re-exported for users; a binary that includes this file privately may not name `Closed`")]
     pub use ::socketsundso::codegen::client::{ClientError, Closed, Settings};
 
     /// The messages from the server that are not replies to a request, as a `Stream`.

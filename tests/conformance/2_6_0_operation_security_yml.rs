@@ -320,6 +320,10 @@ pub struct MetaData {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "the field names are the schema's property names"
+)]
 pub struct Notification {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]

@@ -607,6 +607,7 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
 
 /// Lets debug builds check every message the server sends against its schema.
 impl ::socketsundso::codegen::Outgoing for ServerMessage {
+    #[allow(clippy::too_many_lines, reason = "one match arm per message of the API")]
     fn validator(
         &self,
     ) -> ::std::option::Option<&'static ::socketsundso::codegen::Validator> {

@@ -334,6 +334,10 @@ pub enum EventsItemType {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub struct MarketDataHeartbeat {
     ///zero-indexed monotonic increasing sequence number attached to each message sent - if there is a gap in this sequence, you have missed a message. If you choose to enable heartbeats, then heartbeat and update messages will share a single increasing sequence. See [Sequence Numbers](https://docs.sandbox.gemini.com/websocket-api/#sequence-numbers) for more information.
     pub socket_sequence: i64,
@@ -349,6 +353,10 @@ pub struct MarketDataHeartbeat {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub struct MarketDataUpdate {
     ///A monotonically increasing sequence number indicating when this change occurred. These numbers are persistent and consistent between market data connections.
     #[serde(rename = "eventId")]

@@ -19,6 +19,10 @@ pub type Context = ::socketsundso::codegen::Context<ServerMessage>;
     ::socketsundso::codegen::serde::Deserialize
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "event")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub enum ClientMessage {
     /// `ping`
     ///
@@ -52,6 +56,10 @@ pub enum ClientMessage {
     ::socketsundso::codegen::serde::Deserialize
 )]
 #[serde(crate = "::socketsundso::codegen::serde", tag = "event")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub enum ServerMessage {
     /// `pong`
     ///
@@ -440,10 +448,10 @@ impl ::std::convert::TryFrom<i64> for Depth {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
-            Err("invalid value".into())
-        } else {
+        if [10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }
@@ -475,6 +483,10 @@ It is here in this example to showcase that there is an additional message that 
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub struct DummyCurrencyInfo {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]
@@ -538,14 +550,14 @@ impl ::std::convert::TryFrom<i64> for Interval {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![
+        if [
             1_i64, 5_i64, 15_i64, 30_i64, 60_i64, 240_i64, 1440_i64, 10080_i64, 21600_i64,
         ]
             .contains(&value)
         {
-            Err("invalid value".into())
-        } else {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }
@@ -962,6 +974,10 @@ pub struct SubscribeSubscription {
 )]
 #[serde(untagged, deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub enum SubscriptionStatus {
     Variant0 {
         #[serde(rename = "errorMessage")]
@@ -1123,6 +1139,10 @@ impl ::std::str::FromStr for Token {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::doc_markdown,
+    reason = "the doc comments are the AsyncAPI document's own prose"
+)]
 pub struct Unsubscribe {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]

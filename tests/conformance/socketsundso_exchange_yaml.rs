@@ -558,10 +558,10 @@ impl ::std::convert::TryFrom<i64> for Depth {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
-            Err("invalid value".into())
-        } else {
+        if [10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }
@@ -690,14 +690,14 @@ impl ::std::convert::TryFrom<i64> for Interval {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![
+        if [
             1_i64, 5_i64, 15_i64, 30_i64, 60_i64, 240_i64, 1440_i64, 10080_i64, 21600_i64,
         ]
             .contains(&value)
         {
-            Err("invalid value".into())
-        } else {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }
@@ -788,6 +788,10 @@ pub struct OpenOrdersUpdate {
 )]
 #[serde(deny_unknown_fields)]
 #[serde(crate = "::socketsundso::codegen::serde")]
+#[allow(
+    clippy::struct_field_names,
+    reason = "the field names are the schema's property names"
+)]
 pub struct Order {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(default, deserialize_with = "::socketsundso::codegen::present")]

@@ -445,10 +445,10 @@ impl ::std::convert::TryFrom<i64> for ParamsDepth {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
-            Err("invalid value".into())
-        } else {
+        if [10_i64, 25_i64, 100_i64, 500_i64, 1000_i64].contains(&value) {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }

@@ -605,10 +605,10 @@ impl ::std::convert::TryFrom<i64> for ConfigureSampleRate {
     fn try_from(
         value: i64,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if ![8000_i64, 16000_i64, 24000_i64, 48000_i64].contains(&value) {
-            Err("invalid value".into())
-        } else {
+        if [8000_i64, 16000_i64, 24000_i64, 48000_i64].contains(&value) {
             Ok(Self(value))
+        } else {
+            Err("invalid value".into())
         }
     }
 }
