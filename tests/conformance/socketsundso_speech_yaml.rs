@@ -206,6 +206,10 @@ impl ::socketsundso::codegen::Incoming for ClientMessage {
     ) -> ::std::option::Option<Self> {
         ::std::option::Option::Some(Self::Audio(bytes))
     }
+    #[allow(
+        clippy::match_wildcard_for_single_variants,
+        reason = "the catch-all arm stands for any other message, however many there are"
+    )]
     fn to_binary(&self) -> ::std::option::Option<::socketsundso::codegen::Bytes> {
         match self {
             Self::Audio(bytes) => {
@@ -234,6 +238,10 @@ impl ::socketsundso::codegen::Outgoing for ServerMessage {
         };
         SCHEMAS.get(index)
     }
+    #[allow(
+        clippy::match_wildcard_for_single_variants,
+        reason = "the catch-all arm stands for any other message, however many there are"
+    )]
     fn binary(&self) -> ::std::option::Option<::socketsundso::codegen::Bytes> {
         match self {
             Self::Speech(bytes) => {

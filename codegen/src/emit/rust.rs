@@ -1228,7 +1228,7 @@ fn doc_attrs(parts: &[Option<String>]) -> String {
 const DOC_MARKDOWN: &str = "the doc comments are the AsyncAPI document's own prose";
 const STRUCT_FIELD_NAMES: &str = "the field names are the schema's property names";
 const TOO_MANY_LINES: &str = "one match arm per message of the API";
-const CATCH_ALL: &str = "the catch-all arm stands for any message but the one expected";
+const CATCH_ALL: &str = "the catch-all arm stands for any other message, however many there are";
 
 /// Adds `#[allow(clippy::…, reason = …)]` to the items that trigger pedantic lints which the
 /// generator cannot avoid: `doc_markdown` on items whose docs (the spec's `description`s) have
@@ -1390,14 +1390,15 @@ struct LongFns;
 
 impl LongFns {
     /// The lints to allow on a function: `too_many_lines` when prettyplease lays it out long
-    /// and it has a long `match`; `match_wildcard_for_single_variants` when a `match` has one
-    /// arm and a catch-all (a request's expected reply, and any other message, which the
-    /// server may send when it has another version of the API).
+    /// and it has a long `match`; `match_wildcard_for_single_variants` when a `match` has arms
+    /// for variants and a catch-all (a request's expected reply and any other message; the
+    /// untagged messages of an enum and the others), which clippy wants named when it stands
+    /// for one variant.
     fn fn_allows(attrs: &mut Vec<syn::Attribute>, block: &syn::Block, sig: &syn::Signature) {
         let mut arms = ArmCount::default();
         let mut block = block.clone();
         arms.visit_block_mut(&mut block);
-        if arms.one_and_catch_all && sig.asyncness.is_some() {
+        if arms.one_and_catch_all {
             attrs.push(allow("match_wildcard_for_single_variants", CATCH_ALL));
         }
         if arms.most >= 10 && Self::too_long(&block, sig) {
@@ -1439,7 +1440,7 @@ impl LongFns {
     }
 }
 
-/// The most arms of a `match` in a function, and whether one has a single arm and a
+/// The most arms of a `match` in a function, and whether one has arms for variants and then a
 /// catch-all.
 #[derive(Default)]
 struct ArmCount {
@@ -1450,7 +1451,11 @@ struct ArmCount {
 impl VisitMut for ArmCount {
     fn visit_expr_match_mut(&mut self, expr: &mut syn::ExprMatch) {
         self.most = self.most.max(expr.arms.len());
-        if let [_, last] = expr.arms.as_slice()
+        if let [variants @ .., last] = expr.arms.as_slice()
+            && !variants.is_empty()
+            && variants
+                .iter()
+                .all(|arm| matches!(arm.pat, syn::Pat::TupleStruct(_)))
             && matches!(last.pat, syn::Pat::Ident(_) | syn::Pat::Wild(_))
         {
             self.one_and_catch_all = true;
