@@ -176,6 +176,70 @@ async fn excess_messages_get_rate_limited_and_a_flood_is_closed_with_1008() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_request_fails_at_once_with_rate_limited() {
+    // The error carries the request's correlation id, so the generated client hands it to the
+    // request, which fails at once (instead of waiting for its timeout).
+    use socketsundso_tests::client_example_basics::client::{Client, ClientError, Settings};
+    use socketsundso_tests::client_example_basics::{Echo, Ping};
+
+    let endpoint = basics_example::api::Server::new(basics_example::Basics)
+        .endpoint()
+        .rate_limit(RateLimit::per_second(1).burst(2).close_after(0));
+    let app = axum::Router::new().route("/", endpoint.into_method_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move { socketsundso::serve(listener, app).await });
+    let settings = Settings::default().request_timeout(Duration::from_secs(30));
+    let (client, _events) = Client::connect_with(format!("ws://{addr}/"), settings)
+        .await
+        .expect("connects");
+    let echo = |text: &str| Echo {
+        message: text.to_owned(),
+    };
+    // Three at once: two within the burst, the third refused.
+    let started = Instant::now();
+    let (a, b, c) = tokio::join!(
+        client.request_echo(echo("a")),
+        client.request_echo(echo("b")),
+        client.request_ping(Ping {}),
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(a.expect("within the burst"), echo("a"));
+    assert_eq!(b.expect("within the burst"), echo("b"));
+    match c {
+        Err(ClientError::Server(error)) => {
+            assert_eq!(error.code, "rate_limited", "{error:?}");
+            assert!(error.id.is_some(), "{error:?}");
+        }
+        other => panic!("expected rate_limited, got {other:?}"),
+    }
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "the rate-limited request took {elapsed:?}"
+    );
+    // The raw error names the id the client sent.
+    let mut c = Raw::connect(addr, "/").await;
+    c.write(
+        &[
+            json!({"type": "echo", "message": "1", "id": "one"}),
+            json!({"type": "echo", "message": "2", "id": "two"}),
+            json!({"type": "echo", "message": "3", "id": {"n": 3}}),
+        ]
+        .iter()
+        .flat_map(|m| raw::encode_frame(true, 0, TEXT, m.to_string().as_bytes(), true))
+        .collect::<Vec<u8>>(),
+    )
+    .await;
+    assert_eq!(c.json().await["id"], "one");
+    assert_eq!(c.json().await["id"], "two");
+    let refused = c.json().await;
+    assert_eq!(refused["code"], "rate_limited", "{refused}");
+    assert_eq!(refused["id"], json!({"n": 3}), "{refused}");
+}
+
+#[tokio::test]
 async fn a_pause_that_refills_the_bucket_forgives_the_excess() {
     let limit = RateLimit::per_second(20).burst(2).close_after(3);
     let server = guarded::start(|e| e.rate_limit(limit)).await;

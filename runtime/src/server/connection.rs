@@ -361,7 +361,13 @@ where
                                         None => Flow::Drop(CLOSE_GOING_AWAY, "server shutting down"),
                                     }
                                 }
-                                Rate::Rejected => self.rate_limited().await,
+                                Rate::Rejected => {
+                                    // Not decoded, but its correlation id is looked for, so
+                                    // that the client's request fails at once.
+                                    let id = <S::Incoming as Incoming>::ID_FIELD
+                                        .and_then(|field| correlation_id(text.as_str(), field));
+                                    self.rate_limited(id).await
+                                }
                                 Rate::Close => self.rate_limit_close(),
                             }
                         }
@@ -400,7 +406,7 @@ where
                                         self.write(Some(Message::Text(text.into()))).await
                                     }
                                 },
-                                Rate::Rejected => self.rate_limited().await,
+                                Rate::Rejected => self.rate_limited(None).await,
                                 Rate::Close => self.rate_limit_close(),
                             }
                         }
@@ -507,8 +513,8 @@ where
         }
     }
 
-    /// Answers a message over the rate limit.
-    async fn rate_limited(&mut self) -> Flow {
+    /// Answers a message over the rate limit (with the correlation id it carried, if any).
+    async fn rate_limited(&mut self, id: Option<serde_json::Value>) -> Flow {
         let message = match self.settings.rate_limit {
             Some(limit) => format!(
                 "too many messages: at most {} a second, {} at once; this one was not handled",
@@ -517,6 +523,10 @@ where
             None => "too many messages".to_owned(),
         };
         let error = ErrorMessage::new(ErrorCode::RateLimited, message);
+        let error = match id {
+            Some(id) => error.with_id(id),
+            None => error,
+        };
         let text = error.to_json_tagged(self.tag_field);
         self.write(Some(Message::Text(text.into()))).await
     }
@@ -956,6 +966,57 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The value of the top-level member `field` of a JSON object, without decoding the rest: the
+/// members before it are skipped (parsed, not built), the ones after it are not read. `None` for
+/// anything that is not an object, has no such member, or breaks before it.
+pub(crate) fn correlation_id(text: &str, field: &str) -> Option<serde_json::Value> {
+    use serde::de::{self, DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    use std::fmt;
+
+    /// Whether a key is `field` (compared without an allocation when it has no escapes).
+    struct IsField<'f>(&'f str);
+    impl<'de> DeserializeSeed<'de> for IsField<'_> {
+        type Value = bool;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for IsField<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            Ok(v == self.0)
+        }
+    }
+
+    /// Puts the value in its slot and stops there: the deserializer then fails (the object is
+    /// not finished), which is ignored.
+    struct Find<'f, 's>(&'f str, &'s mut Option<serde_json::Value>);
+    impl<'de> Visitor<'de> for Find<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(found) = map.next_key_seed(IsField(self.0))? {
+                if found {
+                    *self.1 = Some(map.next_value()?);
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut id = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _ = de.deserialize_map(Find(field, &mut id));
+    id
 }
 
 enum ReadFailure<'a> {

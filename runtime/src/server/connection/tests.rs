@@ -923,3 +923,28 @@ async fn pipelined_replies_share_their_flushes() {
         .expect("ended")
         .expect("no panic");
 }
+
+#[test]
+fn correlation_id_takes_the_top_level_member_only() {
+    assert_eq!(
+        correlation_id(r#"{"type":"echo","text":"x","id":7}"#, "id"),
+        Some(json!(7))
+    );
+    assert_eq!(
+        correlation_id(r#"{"id":"a\"b","type":"echo"}"#, "id"),
+        Some(json!("a\"b"))
+    );
+    // Nested ids and escaped keys are seen as what they are.
+    assert_eq!(
+        correlation_id(r#"{"payload":{"id":1},"\u0069d":{"n":[2]}}"#, "id"),
+        Some(json!({"n": [2]}))
+    );
+    assert_eq!(correlation_id(r#"{"payload":{"id":1}}"#, "id"), None);
+    // What comes after the id is not read.
+    assert_eq!(correlation_id(r#"{"id":3,"rest":"#, "id"), Some(json!(3)));
+    for text in [
+        "", "[1]", "\"id\"", "null", "{\"id\"", "{\"a\":}", "{\"a\":1",
+    ] {
+        assert_eq!(correlation_id(text, "id"), None, "{text}");
+    }
+}
