@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 
-/// typify's output, shorter.
+/// typify's output, shorter, with its paths to serde and friends through the runtime's
+/// re-exports (as [`super::rust::reexport_in`] makes them).
 pub(crate) struct Compacted {
     pub(crate) tokens: TokenStream,
     /// The string newtypes that became aliases of `Constrained<rules::Name>`, with their rules.
@@ -81,12 +82,17 @@ pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted
         replace.insert(i, newtype.alias);
         strings.insert(newtype.name, newtype.rules);
     }
+    let prefix: Vec<TokenTree> = super::rust::CODEGEN
+        .parse::<TokenStream>()
+        .expect("a valid path")
+        .into_iter()
+        .collect();
     let mut out: Vec<TokenTree> = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         if let Some(tokens) = replace.remove(&i) {
-            out.extend(tokens);
+            out.extend(super::rust::reexport_in(tokens, &prefix));
         } else if !remove[i] {
-            give_back(item, &mut out);
+            give_back(item, &prefix, &mut out);
         }
     }
     Compacted {
@@ -122,21 +128,72 @@ fn own(stream: TokenStream) -> Vec<Tok> {
         .collect()
 }
 
-/// [`own`] undone: the tokens appended to `out`.
-fn give_back(tokens: Vec<Tok>, out: &mut Vec<TokenTree>) {
-    for token in tokens {
-        out.push(match token {
-            Tok::Ident(ident) => TokenTree::Ident(ident),
-            Tok::Punct(punct) => TokenTree::Punct(punct),
-            Tok::Literal(literal) => TokenTree::Literal(literal),
+/// [`own`] undone: the tokens appended to `out`, with leading `::serde`, `::serde_json`, … as
+/// `::socketsundso::codegen::serde`, … (`prefix`: that path's tokens), as
+/// [`super::rust::reexport_in`] rewrites them, in the same pass.
+fn give_back(mut tokens: Vec<Tok>, prefix: &[TokenTree], out: &mut Vec<TokenTree>) {
+    use super::rust::{CODEGEN, REEXPORTED};
+    use proc_macro2::Spacing;
+    tokens.reverse();
+    while let Some(token) = tokens.pop() {
+        let leading = match out.last() {
+            Some(TokenTree::Ident(ident)) => [
+                "as", "dyn", "impl", "for", "where", "in", "return", "mut", "pub",
+            ]
+            .iter()
+            .any(|k| ident == k),
+            Some(TokenTree::Punct(p)) => p.as_char() != '>' || p.spacing() == Spacing::Alone,
+            _ => true,
+        };
+        let n = tokens.len();
+        let reexported = leading
+            && matches!(&token, Tok::Punct(a) if a.as_char() == ':' && a.spacing() == Spacing::Joint)
+            && matches!(tokens.last(), Some(Tok::Punct(b)) if b.as_char() == ':')
+            && n >= 2
+            && matches!(&tokens[n - 2], Tok::Ident(name) if REEXPORTED.iter().any(|r| name == r));
+        if reexported {
+            out.extend(prefix.iter().cloned());
+            for token in [Some(token), tokens.pop(), tokens.pop()]
+                .into_iter()
+                .flatten()
+            {
+                if let Tok::Punct(punct) = token {
+                    out.push(TokenTree::Punct(punct));
+                } else if let Tok::Ident(ident) = token {
+                    out.push(TokenTree::Ident(ident));
+                }
+            }
+            continue;
+        }
+        match token {
+            Tok::Ident(ident) => out.push(TokenTree::Ident(ident)),
+            Tok::Punct(punct) => out.push(TokenTree::Punct(punct)),
+            Tok::Literal(literal) => {
+                // Paths inside attribute strings (`skip_serializing_if = "::serde_json::Map::is_empty"`).
+                let text = literal.to_string();
+                if !text.contains("\"::") {
+                    out.push(TokenTree::Literal(literal));
+                    continue;
+                }
+                let rewritten = REEXPORTED.iter().fold(text.clone(), |text, name| {
+                    text.replace(&format!("\"::{name}::"), &format!("\"{CODEGEN}::{name}::"))
+                });
+                if rewritten == text {
+                    out.push(TokenTree::Literal(literal));
+                } else {
+                    let parsed: TokenStream =
+                        rewritten.parse().expect("a rewritten string literal");
+                    out.extend(parsed);
+                }
+            }
             Tok::Group(delimiter, span, inner) => {
                 let mut tokens = Vec::with_capacity(inner.len());
-                give_back(inner, &mut tokens);
+                give_back(inner, prefix, &mut tokens);
                 let mut group = Group::new(delimiter, tokens.into_iter().collect());
                 group.set_span(span);
-                TokenTree::Group(group)
+                out.push(TokenTree::Group(group));
             }
-        });
+        }
     }
 }
 

@@ -15,10 +15,10 @@ use crate::ir::{Api, Message, Reply};
 
 /// Crates that typify's output names with absolute paths; generated code reaches them through
 /// the runtime's re-export module instead, so users depend on `socketsundso` alone.
-const REEXPORTED: &[&str] = &["serde", "serde_json", "regress", "chrono", "uuid"];
+pub(super) const REEXPORTED: &[&str] = &["serde", "serde_json", "regress", "chrono", "uuid"];
 
 /// The path of the runtime's re-export module.
-const CODEGEN: &str = "::socketsundso::codegen";
+pub(super) const CODEGEN: &str = "::socketsundso::codegen";
 
 /// Renders the Rust file for `api`. `source` names the spec in the header. With `client`, the
 /// file also gets the `client` module: a typed Rust client of the API (it needs the runtime's
@@ -27,7 +27,7 @@ pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
     let payloads = api.messages.iter().map(|m| m.rust_name.clone()).collect();
     let compacted = super::compact::compact(payload_types(api)?, &payloads);
     let types = compacted.tokens;
-    let mut types: syn::File = syn::parse2(reexport_paths(types)).map_err(|e| Error::Internal {
+    let mut types: syn::File = syn::parse2(types).map_err(|e| Error::Internal {
         what: "payload types".into(),
         reason: e.to_string(),
     })?;
@@ -389,19 +389,11 @@ fn fix_fields(file: &mut syn::File, fixes: &BTreeMap<(String, String), FieldFix>
 }
 
 /// Rewrites leading `::serde`, `::serde_json`, … in a token stream to
-/// `::socketsundso::codegen::serde`, … (inside attributes and derives too).
-fn reexport_paths(stream: TokenStream) -> TokenStream {
-    let prefix: Vec<TokenTree> = CODEGEN
-        .parse::<TokenStream>()
-        .expect("a valid path")
-        .into_iter()
-        .collect();
-    reexport_in(stream, &prefix)
-}
-
-/// [`reexport_paths`] with the prefix's tokens. Takes the tokens apart by value: a group whose
-/// stream nobody else holds gives it up without a copy.
-fn reexport_in(stream: TokenStream, prefix: &[TokenTree]) -> TokenStream {
+/// `::socketsundso::codegen::serde`, … (inside attributes and derives too); `prefix` holds the
+/// tokens of [`CODEGEN`]. Takes the tokens apart by value: a group whose stream nobody else
+/// holds gives it up without a copy. (The compaction does the same to typify's output while
+/// it puts it back together.)
+pub(super) fn reexport_in(stream: TokenStream, prefix: &[TokenTree]) -> TokenStream {
     let mut tokens: Vec<TokenTree> = stream.into_iter().collect();
     tokens.reverse();
     let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
