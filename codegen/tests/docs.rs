@@ -19,6 +19,10 @@ const CASES: &[(&str, &str)] = &[
     ("composite", "../tests/fixtures/composite.yaml"),
     ("request-reply", "../tests/fixtures/request-reply.yaml"),
     ("nested-tag", "../tests/fixtures/nested-tag.yaml"),
+    (
+        "message-examples",
+        "../tests/fixtures/message-examples.yaml",
+    ),
 ];
 
 fn docs(spec: &Path) -> std::collections::BTreeMap<String, String> {

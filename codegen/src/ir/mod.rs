@@ -20,6 +20,7 @@ use crate::extensions::{
 };
 use crate::spec::{Document, child, segments};
 
+mod examples;
 mod names;
 mod payload;
 mod v2;
@@ -90,6 +91,23 @@ pub struct Message {
     pub declares_id: bool,
     /// How the message is recognized on the wire: by its tag, or by its shape.
     pub wire: Wire,
+    /// The message's own `examples` whose payload fits its schema, in document order (see
+    /// `examples.rs`: one that does not fit is left out with a warning).
+    pub examples: Vec<MessageExample>,
+}
+
+/// One of a message's `examples` (an AsyncAPI Message Example Object).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageExample {
+    /// `name`.
+    pub name: Option<String>,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `payload`: the whole message as it goes on the wire, as the document writes it (the tag
+    /// may be there or not).
+    pub payload: Value,
+    /// JSON Pointer of the payload in the (bundled) spec.
+    pub pointer: String,
 }
 
 impl Message {
@@ -452,6 +470,7 @@ impl<'a> Builder<'a> {
         self.check_tags();
         self.check_shapes();
         self.check_cycles();
+        self.check_examples();
         Ok(Api {
             title,
             version,
@@ -886,6 +905,7 @@ impl<'a> Builder<'a> {
                     indexes.push(index);
                 }
                 self.by_pointer.insert(pointer.to_owned(), indexes.clone());
+                self.read_examples(pointer, &indexes);
                 return Ok(indexes);
             }
         };
@@ -906,6 +926,7 @@ impl<'a> Builder<'a> {
         )?;
         let indexes = vec![index];
         self.by_pointer.insert(pointer.to_owned(), indexes.clone());
+        self.read_examples(pointer, &indexes);
         Ok(indexes)
     }
 
@@ -1069,6 +1090,7 @@ impl<'a> Builder<'a> {
             },
             declares_id,
             wire,
+            examples: vec![],
         });
         self.pointers.push(pointer.to_owned());
         self.stated.push(stated);

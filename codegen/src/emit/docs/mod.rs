@@ -119,10 +119,22 @@ struct MessageDoc {
     example: String,
     /// The example is the schema's own, not built.
     example_given: bool,
+    /// The message's own `examples` (those that fit its schema); when there are any, they are
+    /// shown instead of `example`.
+    examples: Vec<ExampleView>,
     /// A binary frame: no JSON example.
     binary: bool,
     /// Lowercase words the search box matches.
     search: String,
+}
+
+/// One of a message's own `examples`.
+struct ExampleView {
+    name: Option<String>,
+    /// The summary on one line, for Markdown.
+    summary: Option<String>,
+    summary_html: Vec<Span>,
+    json: String,
 }
 
 struct SchemaDoc {
@@ -486,6 +498,20 @@ fn message_doc(
         closed,
         example: pretty(&example),
         example_given,
+        examples: if message.binary() {
+            vec![]
+        } else {
+            message
+                .examples
+                .iter()
+                .map(|e| ExampleView {
+                    name: e.name.clone(),
+                    summary: e.summary.as_deref().map(md_cell),
+                    summary_html: e.summary.as_deref().map(spans).unwrap_or_default(),
+                    json: pretty(&on_the_wire(api, message, e.payload.clone())),
+                })
+                .collect()
+        },
         binary: message.binary(),
         search,
     }
@@ -503,8 +529,14 @@ fn message_example(api: &Api, examples: &Examples<'_>, message: &Message) -> (Va
         .cloned();
     let example_given = given.is_some();
     let body = given.unwrap_or_else(|| examples.of(payload, 0, 0));
+    (on_the_wire(api, message, body), example_given)
+}
+
+/// A payload as the message goes on the wire: the tag first (added where the example leaves it
+/// out), then the other fields.
+fn on_the_wire(api: &Api, message: &Message, body: Value) -> Value {
     if api.nested_tag() || !message.tagged() {
-        return (body, example_given);
+        return body;
     }
     let mut out = Map::new();
     out.insert(api.tag_field.clone(), Value::from(message.tag.clone()));
@@ -515,7 +547,7 @@ fn message_example(api: &Api, examples: &Examples<'_>, message: &Message) -> (Va
             }
         }
     }
-    (Value::Object(out), example_given)
+    Value::Object(out)
 }
 
 /// An example of the error object: a missing field of the first message that has one.
