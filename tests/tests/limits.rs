@@ -500,6 +500,46 @@ async fn the_handshake_timeout_drops_a_client_that_does_not_finish_its_request()
     assert_eq!(timed_out.load(Ordering::Relaxed), 3);
 }
 
+#[tokio::test]
+async fn an_upgrade_after_bare_line_feeds_or_a_pipelined_request_is_never_timed() {
+    let timeout = Duration::from_millis(300);
+    let (addr, timed_out) = short_handshake_server(timeout).await;
+
+    // A request head with bare `\n` line ends (hyper accepts them).
+    let mut lf = Raw::tcp_only(addr).await;
+    lf.write(
+        raw::upgrade_request(addr, PATH, "")
+            .replace("\r\n", "\n")
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(lf.response().await.status, 101);
+
+    // The upgrade pipelined behind a plain request, in one write.
+    let mut pipelined = Raw::tcp_only(addr).await;
+    pipelined
+        .write(
+            format!(
+                "GET /nothing HTTP/1.1\r\nHost: {addr}\r\n\r\n{}",
+                raw::upgrade_request(addr, PATH, "")
+            )
+            .as_bytes(),
+        )
+        .await;
+    assert_eq!(pipelined.response().await.status, 404);
+    assert_eq!(pipelined.response().await.status, 101);
+
+    for c in [&mut lf, &mut pipelined] {
+        assert_eq!(echo(c, "before").await, echoed("before"));
+    }
+    // Idle for longer than the handshake timeout, after the server's last write.
+    tokio::time::sleep(timeout * 3).await;
+    for c in [&mut lf, &mut pipelined] {
+        assert_eq!(echo(c, "after").await, echoed("after"));
+    }
+    assert_eq!(timed_out.load(Ordering::Relaxed), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Message and frame sizes
 // ---------------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// setting can reach, and axum's `serve` sets no timeout of its own. This listener wraps each
 /// accepted stream: until the request head has been read (the blank line that ends it), a read
 /// past the deadline fails, and hyper drops the connection. Once the response is a
-/// `101 Switching Protocols`, the stream is a WebSocket and is never timed again. After any other
+/// `101 Switching Protocols` (also after a head with bare `\n` line ends, or an upgrade pipelined
+/// behind another request), the stream is a WebSocket and is never timed again. After any other
 /// response (a web page, a refused upgrade), the next request head has the same deadline, so an
 /// idle keep-alive connection is dropped too. Each drop is counted ([`timed_out`](Self::timed_out))
 /// and logged.
@@ -160,7 +161,9 @@ pub fn serve(listener: TcpListener, app: Router) -> Served {
 /// Where a connection is in its HTTP exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Reading a request head; `matched` bytes of its final `\r\n\r\n` have been seen.
+    /// Reading a request head; `matched` says how much of the blank line that ends it has been
+    /// seen (0: none, 1: a line end, 2: a line end and a `\r`). Lines may end with `\r\n` or a
+    /// bare `\n`, as hyper accepts both.
     Head { matched: u8 },
     /// The head is in; `matched` bytes of the response's `HTTP/1.1 101` have been written.
     Response { matched: u8 },
@@ -168,7 +171,6 @@ enum Phase {
     Open,
 }
 
-const HEAD_END: &[u8] = b"\r\n\r\n";
 const SWITCHING: &[u8] = b"HTTP/1.1 101";
 
 /// An accepted stream under the handshake timeout (see [`HandshakeListener`]).
@@ -200,23 +202,22 @@ impl<T> HandshakeIo<T> {
         }
     }
 
-    /// Bytes read: look for the end of the request head.
+    /// Bytes read: look for the end of the request head (a blank line, after `\r\n` or `\n`
+    /// line ends).
     fn read(&mut self, bytes: &[u8]) {
         let Phase::Head { mut matched } = self.phase else {
             return;
         };
         for &b in bytes {
-            matched = if b == HEAD_END[usize::from(matched)] {
-                matched + 1
-            } else if b == HEAD_END[0] {
-                1
-            } else {
-                0
+            matched = match (matched, b) {
+                (1 | 2, b'\n') => {
+                    self.phase = Phase::Response { matched: 0 };
+                    return;
+                }
+                (_, b'\n') => 1,
+                (1, b'\r') => 2,
+                _ => 0,
             };
-            if usize::from(matched) == HEAD_END.len() {
-                self.phase = Phase::Response { matched: 0 };
-                return;
-            }
         }
         self.phase = Phase::Head { matched };
     }
@@ -233,6 +234,10 @@ impl<T> HandshakeIo<T> {
     fn wrote(&mut self, bytes: &[u8]) {
         let matched = match self.phase {
             Phase::Response { matched } => matched,
+            // A write that starts like a `101` while a head is being read: a response to a
+            // request whose head end was not seen here (pipelined behind another request, whose
+            // head end was), so it is looked at too. A WebSocket must never be timed.
+            Phase::Head { .. } if bytes.first() == Some(&SWITCHING[0]) => 0,
             // Still writing the previous response: the next head's time starts at its end.
             Phase::Head { .. } => {
                 self.restart();
@@ -366,6 +371,40 @@ mod tests {
         assert!(matches!(io.phase, Phase::Head { .. }));
         io.read(b"\r\n");
         assert_eq!(io.phase, Phase::Response { matched: 0 });
+    }
+
+    #[test]
+    fn bare_line_feeds_end_a_head_too() {
+        for head in [
+            &b"GET / HTTP/1.1\nHost: x\n\n"[..],
+            b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+            b"GET / HTTP/1.1\nHost: x\n\r\n",
+        ] {
+            for split in 0..head.len() {
+                let mut io = io();
+                io.read(&head[..split]);
+                assert!(matches!(io.phase, Phase::Head { .. }), "split at {split}");
+                io.read(&head[split..]);
+                assert_eq!(io.phase, Phase::Response { matched: 0 }, "split at {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_101_after_another_response_opens_too() {
+        // Two pipelined requests: one head end seen, a 404, then the 101 of the second.
+        let mut io = io();
+        io.read(b"GET /nothing HTTP/1.1\r\n\r\nGET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
+        io.wrote(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(io.phase, Phase::Head { matched: 0 });
+        io.wrote(b"HTTP/1.1 101 Switching Protocols\r\n\r\n");
+        assert_eq!(io.phase, Phase::Open);
+        // A body chunk after a response is still a response's end.
+        let mut io = self::io();
+        io.phase = Phase::Response { matched: 0 };
+        io.wrote(b"HTTP/1.1 200 OK\r\n\r\n");
+        io.wrote(b"Hello");
+        assert_eq!(io.phase, Phase::Head { matched: 0 });
     }
 
     #[test]
