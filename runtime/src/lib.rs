@@ -46,6 +46,60 @@
 //!   [`HandshakeListener`]. Each is counted in [`Endpoint::stats`] and logged with its total.
 //! - Graceful shutdown: [`Shutdown`] closes every connection with 1001 after its reply in flight,
 //!   within a deadline.
+//!
+//! ## With a generated API (`build.rs`)
+//!
+//! A crate depends on `socketsundso` and has `socketsundso-codegen` as a build-dependency; its
+//! build script generates the API from the AsyncAPI document:
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() {
+//!     socketsundso_codegen::compile("asyncapi.yaml").unwrap();
+//! }
+//! ```
+//!
+//! and the crate includes it, implements the generated `Handler` and serves it:
+//!
+//! ```ignore
+//! mod api {
+//!     include!(concat!(env!("OUT_DIR"), "/asyncapi.rs"));
+//! }
+//!
+//! struct App;
+//!
+//! impl api::Handler for App {
+//!     async fn on_hello(
+//!         &self,
+//!         _ctx: &api::Context,
+//!         message: api::Hello,
+//!     ) -> Result<api::Welcome, socketsundso::HandlerError> {
+//!         Ok(api::Welcome { greeting: format!("Hello, {}!", *message.name) })
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app = axum::Router::new().route("/", api::Server::new(App).into_route());
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     socketsundso::serve(listener, app).await
+//! }
+//! ```
+//!
+//! ## Errors
+//!
+//! - A client's bad input is never an `Err` on the server side: it becomes an [`ErrorMessage`]
+//!   sent back on the connection ([`ErrorCode`] lists the codes, each violation of the schema a
+//!   [`Violation`] with its JSON Pointer).
+//! - A handler returns [`HandlerError`] (`HandlerError::new("...")`, or with a code of its own
+//!   with [`HandlerError::with_code`]); the client gets it as an error message with the request's
+//!   correlation id, and the connection stays open.
+//! - The connect hook returns [`Reject`] to refuse a connection with a close code; the
+//!   authentication hook returns [`AuthError`] (HTTP 401 or 403, no upgrade).
+//! - Sending to a connection or room that is gone, or to a slow consumer, is a [`SendError`].
+//! - [`serve`] returns the listener's I/O errors; [`Validator::compile`] a
+//!   [`validate::CompileError`] for a schema it cannot use.
+//! - With the `client` feature, every client operation returns `client::ClientError`.
 #![deny(missing_docs)]
 
 use std::future::Future;
