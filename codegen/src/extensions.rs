@@ -106,7 +106,17 @@ pub enum Tag {
     /// The tag value.
     Value(String),
     /// `false`: no tag on the wire.
-    Off(bool),
+    Off(#[schemars(schema_with = "false_only")] bool),
+}
+
+/// The schema of [`Tag::Off`]: only `false` (`true` means nothing, and is refused).
+fn false_only(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+    schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::Boolean.into()),
+        const_value: Some(serde_json::Value::Bool(false)),
+        ..Default::default()
+    }
+    .into()
 }
 
 /// Settings on any schema.
@@ -244,6 +254,25 @@ mod tests {
         assert_eq!(
             schema["properties"]["components"]["properties"]["schemas"]["additionalProperties"]["$ref"],
             "#/definitions/SchemaSettings"
+        );
+    }
+
+    /// `x-socketsundso-tag` takes a string or `false`: an editor must refuse `true`, which the
+    /// generator refuses; a wrong value says what is expected.
+    #[test]
+    fn the_tag_setting_is_a_string_or_false() {
+        let schema = json_schema();
+        let branches = schema["definitions"]["Tag"]["anyOf"]
+            .as_array()
+            .expect("Tag is an anyOf");
+        assert_eq!(branches[0]["type"], "string");
+        assert_eq!(branches[1]["const"], false);
+        let error = serde_json::from_value::<Tag>(serde_json::json!(5))
+            .expect_err("a number is no tag")
+            .to_string();
+        assert_eq!(
+            error,
+            "a tag (a string such as `subscribe`), or `false` for a message without a tag"
         );
     }
 }
