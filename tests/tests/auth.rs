@@ -184,3 +184,111 @@ async fn a_full_server_refuses_before_the_hook_and_a_refusal_frees_the_place() {
     assert_eq!(full.map(|r| r.status), Some(503));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+/// A hook that never answers `?token=slow`, panics on `?token=panic`, and knows the test's
+/// tokens otherwise.
+fn slow_or_panicking(
+    request: UpgradeRequest,
+) -> impl std::future::Future<Output = Result<User, AuthError>> {
+    async move {
+        match request.query_param("token").as_deref() {
+            Some("slow") => std::future::pending().await,
+            Some("panic") => panic!("the hook panics on purpose"),
+            _ => check_token(&request),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hook_that_does_not_answer_is_refused_with_503_at_the_auth_timeout() {
+    let limit = std::time::Duration::from_millis(500);
+    let server = guarded::start(move |e| {
+        e.max_connections(2)
+            .auth_timeout(limit)
+            .authenticate(slow_or_panicking)
+    })
+    .await;
+    let addr = server.addr;
+    // Two slow requests hold both places while their hooks run ...
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(
+        Raw::try_connect(addr, "/ws/s?token=slow", ""),
+        Raw::try_connect(addr, "/ws/s?token=slow", ""),
+    );
+    let took = started.elapsed();
+    for refused in [a, b] {
+        let refused = refused.err().expect("refused");
+        assert_eq!(refused.status, 503);
+        assert_eq!(refused.body, "authentication timed out");
+    }
+    assert!(took >= limit && took < limit * 4, "{took:?}");
+    // ... and give them back.
+    let mut c = Raw::connect(addr, "/ws/a?token=alice-secret").await;
+    assert_eq!(whoami(&mut c).await["user"], "alice");
+    let stats = server.endpoint.stats();
+    assert_eq!(stats.auth_timeouts, 2);
+    assert_eq!(stats.connections, 1);
+}
+
+#[tokio::test]
+async fn a_panicking_hook_is_refused_with_500_logged_and_counted() {
+    let server = guarded::start(|e| e.authenticate(slow_or_panicking)).await;
+    let refused = Raw::try_connect(server.addr, "/ws/p?token=panic", "")
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(refused.status, 500);
+    assert_eq!(refused.body, "internal error");
+    let stats = server.endpoint.stats();
+    assert_eq!(stats.auth_panics, 1);
+    assert_eq!(stats.connections, 0);
+    // The server goes on.
+    let mut c = Raw::connect(server.addr, "/ws/b?token=bob-secret").await;
+    assert_eq!(whoami(&mut c).await["user"], "bob");
+}
+
+#[tokio::test]
+async fn a_shutdown_does_not_wait_for_a_hook() {
+    // A hook that never answers, and no auth timeout to speak of.
+    let server = guarded::start(|e| {
+        e.auth_timeout(std::time::Duration::from_secs(3600))
+            .authenticate(slow_or_panicking)
+    })
+    .await;
+    let addr = server.addr;
+    let mut open = Raw::connect(addr, "/ws/a?token=alice-secret").await;
+    let pending = tokio::spawn(Raw::try_connect(addr, "/ws/s?token=slow", ""));
+    guarded::eventually("the slow request holds a place", || {
+        server.endpoint.stats().connections == 2
+    })
+    .await;
+    let shutdown = server.shutdown();
+    let started = std::time::Instant::now();
+    let waited =
+        tokio::spawn(async move { shutdown.wait(std::time::Duration::from_secs(2)).await });
+    assert_eq!(open.close_frame().await.0, 1001);
+    open.send_close(1001).await;
+    let report = tokio::time::timeout(raw::WAIT, waited)
+        .await
+        .expect("the shutdown ends")
+        .expect("the task");
+    assert_eq!(report.connections, 1, "{report}");
+    assert_eq!(report.forced, 0, "{report}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{report}"
+    );
+    let refused = pending.await.expect("the task").err().expect("refused");
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.body, "server shutting down");
+    // `serve` returns: no request is left in flight.
+    tokio::time::timeout(raw::WAIT, server.served)
+        .await
+        .expect("serve returns")
+        .expect("the task")
+        .expect("serve");
+    guarded::eventually("every place is free", || {
+        server.endpoint.stats().connections == 0
+    })
+    .await;
+}

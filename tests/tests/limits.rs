@@ -665,4 +665,49 @@ async fn every_trigger_is_logged_with_its_running_total() {
             "no log line {message:?} with {total} in:\n{text}"
         );
     }
+
+    // The closes that end a connection for what its client did, and the close timeout: at
+    // `info` (the default level of the examples), and counted.
+    let server = guarded::start(|e| {
+        e.max_frame_size(50)
+            .max_message_size(100)
+            .close_timeout(Duration::from_millis(200))
+            .idle_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let addr = server.addr;
+    let mut big = Raw::connect(addr, PATH).await;
+    big.text(&"x".repeat(60)).await;
+    assert_eq!(big.json().await["code"], "too_large");
+    assert_eq!(big.close_frame().await.0, 1009);
+    let mut unmasked = Raw::connect(addr, PATH).await;
+    unmasked.frame(true, 0, TEXT, b"{}", false).await;
+    assert_eq!(unmasked.close_frame().await.0, 1002);
+    let mut not_utf8 = Raw::connect(addr, PATH).await;
+    not_utf8.frame(true, 0, TEXT, b"\xff\xfe", true).await;
+    assert_eq!(not_utf8.close_frame().await.0, 1007);
+    // Closed for idleness, and never answers the close frame.
+    let mut silent = Raw::connect(addr, PATH).await;
+    assert_eq!(silent.close_frame().await.0, 1001);
+    silent.ended().await;
+
+    let stats = server.endpoint.stats();
+    assert_eq!(stats.too_large, 1);
+    assert_eq!(stats.protocol_errors, 2);
+    assert!(stats.close_timeouts >= 1, "{stats:?}");
+    let text = logs.text();
+    for (message, total) in [
+        ("closed: message too large", 1),
+        ("closed: protocol error", 1),
+        ("closed: invalid UTF-8", 2),
+        ("close timeout: no close frame from the client", 1),
+    ] {
+        let total = format!("total={total}");
+        assert!(
+            text.lines().any(|l| l.contains(" INFO ")
+                && l.contains(message)
+                && l.split_whitespace().any(|w| w == total)),
+            "no info line {message:?} with {total} in:\n{text}"
+        );
+    }
 }

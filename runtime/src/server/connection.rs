@@ -551,11 +551,17 @@ where
                 tracing::debug!(connection = %self.id, error = %e, "could not send a ping");
                 Flow::Stop
             }
-            Err(_) => {
-                self.outbox.mark_slow(Slow::Deadline);
-                Flow::Slow(Slow::Deadline)
-            }
+            Err(_) => self.write_timed_out(),
         }
+    }
+
+    /// A write (or a ping) took longer than the write timeout: the connection is a slow
+    /// consumer.
+    fn write_timed_out(&self) -> Flow {
+        let total = self.shared.count(Event::WriteTimeout);
+        tracing::info!(connection = %self.id, timeout = ?self.settings.write_timeout, total, "slow consumer: a write timed out");
+        self.outbox.mark_slow(Slow::Deadline);
+        Flow::Slow(Slow::Deadline)
     }
 
     /// Runs a handler to completion, writing what the outbox gets meanwhile. A failed write
@@ -610,11 +616,7 @@ where
                 tracing::warn!(connection = %self.id, error = %e, "write failed");
                 Flow::Stop
             }
-            Err(_) => {
-                tracing::debug!(connection = %self.id, limit = ?self.settings.write_timeout, "write timed out");
-                self.outbox.mark_slow(Slow::Deadline);
-                Flow::Slow(Slow::Deadline)
-            }
+            Err(_) => self.write_timed_out(),
         }
     }
 
@@ -683,11 +685,7 @@ where
                     }
                 }
                 Ok(Err(flow)) => return flow,
-                Err(_) => {
-                    tracing::debug!(connection = %self.id, ?limit, "write timed out");
-                    outbox.mark_slow(Slow::Deadline);
-                    return Flow::Slow(Slow::Deadline);
-                }
+                Err(_) => return self.write_timed_out(),
             }
         }
     }
@@ -750,7 +748,8 @@ where
         let text = error.to_string();
         match classify_read_error(&text) {
             Some(ReadFailure::TooLarge(detail)) => {
-                tracing::debug!(connection = %self.id, error = %text, "message too large");
+                let total = self.shared.count(Event::TooLarge);
+                tracing::info!(connection = %self.id, error = %text, total, "closed: message too large");
                 let message = ErrorMessage::new(
                     ErrorCode::TooLarge,
                     format!("the message is too large ({detail})"),
@@ -766,7 +765,8 @@ where
                 }
             }
             Some(ReadFailure::InvalidUtf8) => {
-                tracing::debug!(connection = %self.id, error = %text, "invalid UTF-8");
+                let total = self.shared.count(Event::ProtocolError);
+                tracing::info!(connection = %self.id, error = %text, total, "closed: invalid UTF-8");
                 self.close(CLOSE_INVALID_PAYLOAD, "invalid UTF-8", false)
                     .await;
             }
@@ -774,7 +774,8 @@ where
                 tracing::debug!(connection = %self.id, "the client stopped sending");
             }
             Some(ReadFailure::Protocol) => {
-                tracing::debug!(connection = %self.id, error = %text, "protocol error");
+                let total = self.shared.count(Event::ProtocolError);
+                tracing::info!(connection = %self.id, error = %text, total, "closed: protocol error");
                 self.close(CLOSE_PROTOCOL, "protocol error", false).await;
             }
             None => tracing::debug!(connection = %self.id, error = %text, "read failed"),
@@ -796,7 +797,8 @@ where
                 return;
             }
             Err(_) => {
-                tracing::debug!(connection = %self.id, "timed out sending close frame");
+                let total = self.shared.count(Event::CloseTimeout);
+                tracing::info!(connection = %self.id, timeout = ?limit, total, "close timeout: the close frame could not be sent");
                 return;
             }
         }
@@ -822,7 +824,8 @@ where
             }
         };
         if timeout(limit, wait).await.is_err() {
-            tracing::debug!(connection = %self.id, "timed out waiting for the client's close frame");
+            let total = self.shared.count(Event::CloseTimeout);
+            tracing::info!(connection = %self.id, timeout = ?limit, total, "close timeout: no close frame from the client");
         }
     }
 }
@@ -1058,7 +1061,7 @@ fn truncate_reason(reason: &str) -> &str {
     &reason[..end]
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
     if let Some(s) = panic.downcast_ref::<&'static str>() {
         s
     } else if let Some(s) = panic.downcast_ref::<String>() {

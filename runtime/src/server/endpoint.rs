@@ -8,6 +8,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +21,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::MethodRouter;
+use futures_util::FutureExt as _;
 
-use super::connection::{Extras, Setup, serve};
+use super::connection::{Extras, Setup, panic_message, serve};
 use super::limits::{EndpointStats, Event, NoSlot, Shared};
 use super::listener::PeerAddr;
 use super::settings::RateLimit;
@@ -243,6 +245,12 @@ impl<S: Service> Endpoint<S> {
         self
     }
 
+    /// See [`Settings::auth_timeout`].
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.settings = self.settings.auth_timeout(timeout);
+        self
+    }
+
     /// See [`Settings::idle_timeout`].
     pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.settings = self.settings.idle_timeout(timeout);
@@ -277,7 +285,10 @@ impl<S: Service> Endpoint<S> {
     /// address) and returns either an identity of any type, which the connection's handlers
     /// read with [`Context::identity`](crate::Context::identity), or an [`AuthError`]: the
     /// client then gets HTTP 401 or 403 with the error's message, and no upgrade. It runs after
-    /// the origin and connection-limit checks, once per request.
+    /// the origin and connection-limit checks, once per request, within
+    /// [`Settings::auth_timeout`] (10 s by default; past it, HTTP 503). A hook that panics
+    /// gets the request refused with HTTP 500; both are logged and counted
+    /// ([`EndpointStats`]).
     ///
     /// ```
     /// # use socketsundso::{AuthError, Endpoint, Service, UpgradeRequest};
@@ -433,7 +444,41 @@ impl<S: Service> Endpoint<S> {
                     params: params.clone(),
                     peer,
                 };
-                match hook(request).await {
+                // Bounded by the auth timeout, and ended by a shutdown; a panic is caught.
+                let hooked = AssertUnwindSafe(async move { hook(request).await }).catch_unwind();
+                let hooked = tokio::select! {
+                    hooked = tokio::time::timeout(settings.auth_timeout, hooked) => hooked,
+                    () = self.shutdown.triggered() => {
+                        return refuse(
+                            Event::RefusedShutdown,
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "server shutting down",
+                        );
+                    }
+                };
+                let hooked = match hooked {
+                    Ok(Ok(hooked)) => hooked,
+                    Ok(Err(panic)) => {
+                        let total = shared.count(Event::AuthPanic);
+                        tracing::error!(peer = ?peer, panic = panic_message(&*panic), total, "the authentication hook panicked: upgrade refused with 500");
+                        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                            .into_response();
+                    }
+                    Err(_) => {
+                        let total = shared.count(Event::AuthTimeout);
+                        tracing::warn!(peer = ?peer, timeout = ?settings.auth_timeout, total, "the authentication hook timed out: upgrade refused with 503");
+                        return (StatusCode::SERVICE_UNAVAILABLE, "authentication timed out")
+                            .into_response();
+                    }
+                };
+                if self.shutdown.is_triggered() {
+                    return refuse(
+                        Event::RefusedShutdown,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "server shutting down",
+                    );
+                }
+                match hooked {
                     Ok(identity) => Some(identity),
                     Err(e) => {
                         let total = shared.count(Event::RefusedAuth);

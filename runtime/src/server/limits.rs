@@ -44,6 +44,24 @@ pub struct EndpointStats {
     pub idle_closes: u64,
     /// Connections closed because a ping got no answer in time.
     pub pong_timeouts: u64,
+    /// Upgrades refused with 503 because the authentication hook took longer than
+    /// [`auth_timeout`](crate::Settings::auth_timeout).
+    pub auth_timeouts: u64,
+    /// Upgrades refused with 500 because the authentication hook panicked.
+    pub auth_panics: u64,
+    /// Connections closed with 1009 for a message or frame over
+    /// [`max_message_size`](crate::Settings::max_message_size) or
+    /// [`max_frame_size`](crate::Settings::max_frame_size) (the client got `too_large`).
+    pub too_large: u64,
+    /// Connections closed with 1002 (a WebSocket protocol error: an unmasked frame, reserved
+    /// bits or opcodes, a bad continuation, ...) or 1007 (a text frame that is not UTF-8).
+    pub protocol_errors: u64,
+    /// Connections closed as slow consumers because a write took longer than
+    /// [`write_timeout`](crate::Settings::write_timeout).
+    pub write_timeouts: u64,
+    /// Closing handshakes that took longer than
+    /// [`close_timeout`](crate::Settings::close_timeout) (the socket was dropped).
+    pub close_timeouts: u64,
 }
 
 /// What can trigger, for [`Shared::count`].
@@ -59,14 +77,23 @@ pub(crate) enum Event {
     HandlerTimeout,
     IdleClose,
     PongTimeout,
+    AuthTimeout,
+    AuthPanic,
+    TooLarge,
+    ProtocolError,
+    WriteTimeout,
+    CloseTimeout,
 }
+
+/// How many kinds of [`Event`] there are.
+const EVENTS: usize = Event::CloseTimeout as usize + 1;
 
 /// The state an endpoint's clones share.
 #[derive(Default)]
 pub(crate) struct Shared {
     connections: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
-    counts: [AtomicU64; 10],
+    counts: [AtomicU64; EVENTS],
     /// Whether the missing peer address was reported (once).
     warned_no_peer: AtomicBool,
 }
@@ -98,6 +125,12 @@ impl Shared {
             handler_timeouts: get(Event::HandlerTimeout),
             idle_closes: get(Event::IdleClose),
             pong_timeouts: get(Event::PongTimeout),
+            auth_timeouts: get(Event::AuthTimeout),
+            auth_panics: get(Event::AuthPanic),
+            too_large: get(Event::TooLarge),
+            protocol_errors: get(Event::ProtocolError),
+            write_timeouts: get(Event::WriteTimeout),
+            close_timeouts: get(Event::CloseTimeout),
         }
     }
 

@@ -23,6 +23,7 @@ use crate::rooms::SlowConsumer;
 /// | [`max_connections_per_ip`](Self::max_connections_per_ip) | off | more upgrades from one client address are refused with HTTP 429 |
 /// | [`rate_limit`](Self::rate_limit) | off | excess messages get `rate_limited`; a connection that keeps going is closed with 1008 |
 /// | [`handler_timeout`](Self::handler_timeout) | 30 s | a handler that takes longer is stopped; the client gets `timeout` |
+/// | [`auth_timeout`](Self::auth_timeout) | 10 s | an authentication hook that takes longer is dropped; the upgrade is refused with HTTP 503 |
 /// | [`idle_timeout`](Self::idle_timeout) | off | a connection that sends no message for this long is closed with 1001 |
 /// | [`ping_interval`](Self::ping_interval) | 30 s | the server pings a connection that sent nothing for this long |
 /// | [`pong_timeout`](Self::pong_timeout) | 20 s | a connection that does not answer a ping within this time is closed with 1001 |
@@ -41,6 +42,7 @@ pub struct Settings {
     pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) handler_timeout: Option<Duration>,
+    pub(crate) auth_timeout: Duration,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) pong_timeout: Duration,
@@ -62,6 +64,7 @@ impl Default for Settings {
             max_connections_per_ip: None,
             rate_limit: None,
             handler_timeout: Some(Self::DEFAULT_HANDLER_TIMEOUT),
+            auth_timeout: Self::DEFAULT_AUTH_TIMEOUT,
             idle_timeout: None,
             ping_interval: Some(Self::DEFAULT_PING_INTERVAL),
             pong_timeout: Self::DEFAULT_PONG_TIMEOUT,
@@ -89,6 +92,9 @@ impl Settings {
     pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
     /// Default [`handler_timeout`](Self::handler_timeout): 30 seconds.
     pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default [`auth_timeout`](Self::auth_timeout): 10 seconds (the handshake timeout's
+    /// default).
+    pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default [`ping_interval`](Self::ping_interval): 30 seconds.
     pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
     /// Default [`pong_timeout`](Self::pong_timeout): 20 seconds.
@@ -225,6 +231,20 @@ impl Settings {
     /// thread runs on to its end, and its result is dropped.
     pub fn handler_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.handler_timeout = timeout.into();
+        self
+    }
+
+    /// How long the authentication hook ([`Endpoint::authenticate`](crate::Endpoint::authenticate))
+    /// may take for one upgrade request. Default 10 s.
+    ///
+    /// A hook that takes longer is dropped and the request is refused with HTTP 503
+    /// (`authentication timed out`: the server, not the client's credentials, failed), counted in
+    /// [`EndpointStats::auth_timeouts`](crate::EndpointStats::auth_timeouts) and logged. The
+    /// request holds a [`max_connections`](Self::max_connections) slot while its hook runs. A
+    /// hook still running when a graceful shutdown is triggered is dropped at once (HTTP 503,
+    /// `server shutting down`).
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.auth_timeout = timeout;
         self
     }
 
