@@ -999,6 +999,55 @@ fn watch_regenerates_when_the_spec_changes() {
 }
 
 #[test]
+fn docs_watch_regenerates_when_the_spec_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("asyncapi.yaml");
+    std::fs::copy("../examples/basics/asyncapi.yaml", &spec).unwrap();
+    let out = dir.path().join("docs");
+    let watching = Watching::start(&[
+        "docs".as_ref(),
+        spec.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--watch".as_ref(),
+    ]);
+    watching.wait_for("watching 1 file for changes");
+    let md = out.join("api.md");
+    let html = out.join("api.html");
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("# Basics 1.0.0")
+    );
+
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace("title: Basics", "title: Basics Watched"),
+    )
+    .unwrap();
+    let lines = watching.wait_for("watching 1 file for changes");
+    for file in [&md, &html] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == &format!("wrote {}", file.display())),
+            "{lines:#?}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .contains("# Basics Watched 1.0.0")
+    );
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("Basics Watched")
+    );
+}
+
+#[test]
 fn watch_needs_an_output() {
     let out = run(socketsundso().args(["generate", CHAT_SPEC, "--watch"]));
     assert_eq!(out.code, Some(2), "{}", out.stderr);
