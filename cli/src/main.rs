@@ -147,8 +147,9 @@ Examples:
   socketsundso docs asyncapi.yaml --out docs/api --watch
 
 Writes `api.md` and `api.html` (one file that works offline). For each message: its
-direction, its fields with their constraints, an example, and its reply; then the shared
-schemas and the error object.")]
+direction, its fields with their constraints, its examples (its own `examples` that fit its
+schema, a warning for those that do not; else one from the schema), and its reply; then the
+shared schemas and the error object.")]
     Docs {
         /// The AsyncAPI document (YAML or JSON).
         spec: PathBuf,
