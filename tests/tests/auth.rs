@@ -187,15 +187,11 @@ async fn a_full_server_refuses_before_the_hook_and_a_refusal_frees_the_place() {
 
 /// A hook that never answers `?token=slow`, panics on `?token=panic`, and knows the test's
 /// tokens otherwise.
-fn slow_or_panicking(
-    request: UpgradeRequest,
-) -> impl std::future::Future<Output = Result<User, AuthError>> {
-    async move {
-        match request.query_param("token").as_deref() {
-            Some("slow") => std::future::pending().await,
-            Some("panic") => panic!("the hook panics on purpose"),
-            _ => check_token(&request),
-        }
+async fn slow_or_panicking(request: UpgradeRequest) -> Result<User, AuthError> {
+    match request.query_param("token").as_deref() {
+        Some("slow") => std::future::pending().await,
+        Some("panic") => panic!("the hook panics on purpose"),
+        _ => check_token(&request),
     }
 }
 
