@@ -100,3 +100,67 @@ fn asyncapi_2_message_examples_are_read_too() {
         ]
     );
 }
+
+#[test]
+fn an_example_against_a_schema_that_refers_to_itself_ends() {
+    let dir = std::env::temp_dir().join(format!("socketsundso-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("asyncapi.yaml");
+    // Each level of `next` offers two branches that both lead to the same schema, and the
+    // example is 48 levels deep with a bad leaf: without a bound on the work, checking it
+    // takes time that grows exponentially with the depth (26 s at 40 levels, by hand).
+    let mut example = String::from("{\"value\": \"not a number\"}");
+    for _ in 0..48 {
+        example = format!("{{\"next\": {example}}}");
+    }
+    std::fs::write(
+        &spec,
+        format!(
+            r#"asyncapi: 3.0.0
+info: {{title: Cycle, version: 0.1.0}}
+channels:
+  root:
+    address: /
+    messages:
+      tree: {{$ref: '#/components/messages/tree'}}
+operations:
+  tree:
+    action: receive
+    channel: {{$ref: '#/channels/root'}}
+    messages: [{{$ref: '#/channels/root/messages/tree'}}]
+components:
+  schemas:
+    node:
+      type: object
+      properties:
+        next:
+          anyOf:
+            - {{$ref: '#/components/schemas/node'}}
+            - {{$ref: '#/components/schemas/node'}}
+        value: {{type: integer}}
+  messages:
+    tree:
+      payload:
+        type: object
+        properties:
+          type: {{const: tree}}
+          node: {{$ref: '#/components/schemas/node'}}
+      examples:
+        - payload: {{"type": "tree", "node": {example}}}
+"#
+        ),
+    )
+    .unwrap();
+    let result = Config::new(&spec).generate();
+    std::fs::remove_dir_all(&dir).ok();
+    // It ends; past the bound the example is taken as fitting (no warning about it).
+    let output = result.expect("generates");
+    assert!(
+        output
+            .warnings
+            .iter()
+            .all(|w| !w.message.contains("example")),
+        "{:?}",
+        output.warnings
+    );
+}

@@ -14,6 +14,10 @@ use crate::spec::child;
 /// Nesting deeper than this in an example is not followed (a `$ref` cycle in its schema).
 const MAX_DEPTH: usize = 64;
 
+/// At most this many schemas are checked for one example (`oneOf`s of `$ref` cycles could
+/// otherwise take exponential time); past it, the example is taken as fitting.
+const MAX_STEPS: usize = 100_000;
+
 impl Builder<'_> {
     /// Reads the `examples` of the message at `pointer` into the messages at `indexes` (one, or
     /// one per tagged branch: then each example goes to the branch its tag names).
@@ -132,6 +136,7 @@ impl Builder<'_> {
         }
         let check = Check {
             definitions: &self.definitions,
+            steps: std::cell::Cell::new(0),
         };
         check.problem(&message.payload.schema, &payload, "", 0)
     }
@@ -143,11 +148,14 @@ impl Builder<'_> {
 /// checked here (the generator has no regular expression engine).
 struct Check<'a> {
     definitions: &'a BTreeMap<String, Schema>,
+    /// Schemas checked so far (see [`MAX_STEPS`]).
+    steps: std::cell::Cell<usize>,
 }
 
 impl Check<'_> {
     fn problem(&self, schema: &Value, value: &Value, path: &str, depth: usize) -> Option<String> {
-        if depth > MAX_DEPTH {
+        self.steps.set(self.steps.get() + 1);
+        if depth > MAX_DEPTH || self.steps.get() > MAX_STEPS {
             return None;
         }
         let schema = match schema {
