@@ -124,6 +124,7 @@ pub use rooms::{ConnectionId, Hub, MESSAGE_OVERHEAD, Metrics, SendError, SlowCon
 pub use server::{
     DEFAULT_HANDSHAKE_TIMEOUT, Endpoint, EndpointStats, HandshakeIo, HandshakeListener, PeerAddr,
     RateLimit, Served, Settings, Shutdown, ShutdownReport, UpgradeRequest, serve, serve_connection,
+    serve_with_shutdown,
 };
 pub use validate::Validator;
 

@@ -151,3 +151,50 @@ async fn upgrades_during_the_shutdown_get_503() {
     assert_eq!(report.forced, 0, "{report}");
     assert_eq!((counts.connects(), counts.disconnects()), (1, 1));
 }
+
+#[tokio::test]
+async fn serve_with_shutdown_does_not_wait_for_a_request_head_that_never_ends() {
+    let counts = std::sync::Arc::new(guarded::Counts::default());
+    let shutdown = socketsundso::Shutdown::new();
+    let endpoint = socketsundso_tests::semantics::Server::new(guarded::Api { counts })
+        .endpoint()
+        .graceful_shutdown(shutdown.clone());
+    let app = axum::Router::new().route(guarded::ROUTE, endpoint.into_method_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let serving = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(
+            async move { socketsundso::serve_with_shutdown(listener, app, &shutdown).await },
+        )
+    };
+    // One client upgraded, one that sent half a request head (and would hold `serve` for the
+    // 10 s handshake timeout).
+    let mut open = Raw::connect(addr, "/ws/open").await;
+    let mut half = Raw::tcp_only(addr).await;
+    half.write(b"GET /ws/half HTTP/1.1\r\nHost: x\r\n").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = Instant::now();
+    shutdown.trigger();
+    assert_eq!(half.next_within(raw::WAIT).await, Next::Eof);
+    tokio::time::timeout(Duration::from_secs(2), serving)
+        .await
+        .expect("serve returns without waiting for the half head")
+        .expect("the task")
+        .expect("serve");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        closed_by_shutdown(&mut open).await,
+        Vec::<serde_json::Value>::new()
+    );
+    open.send_close(1001).await;
+    let report = shutdown.wait(Duration::from_secs(2)).await;
+    assert_eq!((report.connections, report.forced), (1, 0), "{report}");
+}

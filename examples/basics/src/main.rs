@@ -3,7 +3,7 @@
 //! Ctrl-C or SIGTERM shut it down gracefully: it stops accepting, lets the handlers in flight
 //! finish, and closes every connection with 1001 (`server shutting down`) within 10 s.
 
-use std::future::Future;
+use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -37,46 +37,79 @@ async fn main() -> std::io::Result<()> {
         .endpoint()
         .graceful_shutdown(shutdown.clone());
     let app = axum::Router::new().route(ROUTE, endpoint.into_method_router());
-    let signal = on_signal(shutdown.clone())?;
+    on_signal(shutdown.clone())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("basics example listening on ws://{address}{ROUTE}");
-    // `serve` adds the handshake timeout; the server stops accepting on the signal ...
-    socketsundso::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await?;
-    // ... and the connections get until the deadline to finish.
-    let report = shutdown.wait(SHUTDOWN_TIMEOUT).await;
+    // `serve_with_shutdown` adds the handshake timeout; the server stops accepting when the
+    // shutdown is triggered, and the connections get until the deadline to finish.
+    let report = serve_until_shut_down(listener, app, &shutdown, SHUTDOWN_TIMEOUT).await?;
     tracing::info!("basics example stopped: {report}");
     Ok(())
 }
 
-/// A future that resolves on Ctrl-C or SIGTERM, after it began the shutdown. The signal
-/// handlers are installed now, before the server says it listens, so that a signal that comes
-/// early is not the default one that ends the process at once.
-fn on_signal(shutdown: Shutdown) -> std::io::Result<impl Future<Output = ()>> {
+/// Serves until the shutdown is triggered; then gives the HTTP requests in flight and the
+/// WebSocket connections until `deadline` (from the trigger) to finish.
+async fn serve_until_shut_down(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: &Shutdown,
+    deadline: Duration,
+) -> std::io::Result<socketsundso::ShutdownReport> {
+    let serving = socketsundso::serve_with_shutdown(listener, app, shutdown).into_future();
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => {
+            served?;
+            return Ok(shutdown.wait(deadline).await);
+        }
+        () = shutdown.triggered() => {}
+    }
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(deadline, serving).await {
+        Ok(served) => served?,
+        Err(_) => tracing::warn!("HTTP requests still in flight at the deadline: dropped"),
+    }
+    Ok(shutdown
+        .wait(deadline.saturating_sub(started.elapsed()))
+        .await)
+}
+
+/// Begins the shutdown on Ctrl-C or SIGTERM; a second one ends the process at once (status
+/// 130). The signal handlers are installed now, before the server says it listens, so that a
+/// signal that comes early is not the default one that ends the process at once.
+fn on_signal(shutdown: Shutdown) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
+        tokio::spawn(async move {
             tokio::select! {
-                _ = interrupt.recv() => tracing::info!("Ctrl-C: shutting down"),
-                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+                _ = interrupt.recv() => tracing::info!("Ctrl-C: shutting down (again to stop at once)"),
+                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down (again to stop at once)"),
             }
             shutdown.trigger();
-        })
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            tracing::warn!("second signal: stopping now");
+            std::process::exit(130);
+        });
     }
     #[cfg(not(unix))]
     {
-        Ok(async move {
+        tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::info!("Ctrl-C: shutting down");
+                tracing::info!("Ctrl-C: shutting down (again to stop at once)");
                 shutdown.trigger();
-            } else {
-                std::future::pending::<()>().await;
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    tracing::warn!("second Ctrl-C: stopping now");
+                    std::process::exit(130);
+                }
             }
-        })
+        });
     }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //! so an idle keep-alive connection is dropped too.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -23,10 +24,12 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::extract::connect_info::{Connected, IntoMakeServiceWithConnectInfo};
 use axum::middleware::AddExtension;
-use axum::serve::{IncomingStream, Listener, Serve};
+use axum::serve::{IncomingStream, Listener, Serve, WithGracefulShutdown};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::time::{Instant, Sleep};
+
+use super::Shutdown;
 
 /// Default [`HandshakeListener::handshake_timeout`]: 10 seconds.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,6 +63,7 @@ pub struct HandshakeListener<L = TcpListener> {
     inner: L,
     timeout: Duration,
     timed_out: Arc<AtomicU64>,
+    shutdown: Option<Shutdown>,
 }
 
 impl<L> fmt::Debug for HandshakeListener<L> {
@@ -78,7 +82,16 @@ impl<L: Listener> HandshakeListener<L> {
             inner,
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             timed_out: Arc::default(),
+            shutdown: None,
         }
+    }
+
+    /// Ends the connections that are still sending their request head when `shutdown` is
+    /// triggered (instead of at the handshake timeout), so that axum's graceful shutdown does
+    /// not wait for them. [`serve_with_shutdown`] sets it.
+    pub fn graceful_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
+        self
     }
 
     /// How long a connection may take to send its request head, from its accept or from the
@@ -101,10 +114,11 @@ impl<L: Listener> Listener for HandshakeListener<L> {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (io, addr) = self.inner.accept().await;
-        (
-            HandshakeIo::new(io, self.timeout, Arc::clone(&self.timed_out)),
-            addr,
-        )
+        let mut io = HandshakeIo::new(io, self.timeout, Arc::clone(&self.timed_out));
+        if let Some(shutdown) = &self.shutdown {
+            io.stop = Some(Box::pin(shutdown.triggered()));
+        }
+        (io, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -158,6 +172,38 @@ pub fn serve(listener: TcpListener, app: Router) -> Served {
     )
 }
 
+/// [`serve`] with a graceful [`Shutdown`]: when it is triggered, the server stops accepting,
+/// connections still sending their request head are dropped, an authentication hook in flight
+/// is ended (HTTP 503), and the future returns once the HTTP requests in flight are answered
+/// (upgraded WebSockets are then the shutdown's: call [`Shutdown::wait`] next). Give the
+/// endpoints the same `Shutdown` ([`Endpoint::graceful_shutdown`](crate::Endpoint::graceful_shutdown)).
+///
+/// ```no_run
+/// # async fn run(app: axum::Router, shutdown: socketsundso::Shutdown) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// // Something (a signal handler) calls shutdown.trigger() ...
+/// socketsundso::serve_with_shutdown(listener, app, &shutdown).await?;
+/// // ... then the WebSocket connections get 10 s to close.
+/// let report = shutdown.wait(std::time::Duration::from_secs(10)).await;
+/// # Ok(()) }
+/// ```
+pub fn serve_with_shutdown(
+    listener: TcpListener,
+    app: Router,
+    shutdown: &Shutdown,
+) -> WithGracefulShutdown<
+    HandshakeListener<TcpListener>,
+    IntoMakeServiceWithConnectInfo<Router, PeerAddr>,
+    AddExtension<Router, ConnectInfo<PeerAddr>>,
+    impl Future<Output = ()> + Send + 'static,
+> {
+    axum::serve(
+        HandshakeListener::new(listener).graceful_shutdown(shutdown.clone()),
+        app.into_make_service_with_connect_info::<PeerAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.triggered())
+}
+
 /// Where a connection is in its HTTP exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -181,6 +227,9 @@ pub struct HandshakeIo<T> {
     deadline: Option<Pin<Box<Sleep>>>,
     timeout: Duration,
     timed_out: Arc<AtomicU64>,
+    /// Resolves when the server shuts down (see [`HandshakeListener::graceful_shutdown`]);
+    /// dropped once the stream is upgraded.
+    stop: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<T> fmt::Debug for HandshakeIo<T> {
@@ -199,6 +248,7 @@ impl<T> HandshakeIo<T> {
             deadline: Some(Box::pin(tokio::time::sleep(timeout))),
             timeout,
             timed_out,
+            stop: None,
         }
     }
 
@@ -256,6 +306,7 @@ impl<T> HandshakeIo<T> {
             if usize::from(matched) == SWITCHING.len() {
                 self.phase = Phase::Open;
                 self.deadline = None;
+                self.stop = None;
                 return;
             }
         }
@@ -278,6 +329,17 @@ impl<T: AsyncRead + Unpin> AsyncRead for HandshakeIo<T> {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "no complete request head within the handshake timeout",
+            )));
+        }
+        if let (Phase::Head { .. }, Some(stop)) = (this.phase, &mut this.stop)
+            && stop.as_mut().poll(cx).is_ready()
+        {
+            tracing::debug!(
+                "server shutting down: a connection still sending its request head is dropped"
+            );
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server is shutting down",
             )));
         }
         let before = buf.filled().len();
@@ -353,6 +415,7 @@ mod tests {
             deadline: None,
             timeout: Duration::from_secs(1),
             timed_out: Arc::default(),
+            stop: None,
         }
     }
 

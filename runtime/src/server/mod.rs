@@ -16,6 +16,7 @@ pub use endpoint::{Endpoint, UpgradeRequest};
 pub use limits::EndpointStats;
 pub use listener::{
     DEFAULT_HANDSHAKE_TIMEOUT, HandshakeIo, HandshakeListener, PeerAddr, Served, serve,
+    serve_with_shutdown,
 };
 pub use settings::{RateLimit, Settings};
 pub use shutdown::{Shutdown, ShutdownReport};
