@@ -187,6 +187,10 @@ pub fn serve(listener: TcpListener, app: Router) -> Served {
 /// let report = shutdown.wait(std::time::Duration::from_secs(10)).await;
 /// # Ok(()) }
 /// ```
+#[allow(
+    clippy::type_complexity,
+    reason = "axum's type, spelled out so that callers can name it as they name `Served`"
+)]
 pub fn serve_with_shutdown(
     listener: TcpListener,
     app: Router,
