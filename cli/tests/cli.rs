@@ -1088,6 +1088,76 @@ fn a_misspelled_type_is_named_with_the_nearest_one() {
     );
 }
 
+/// Review 13, finding 1: a keyword whose value has the wrong type (`examples: Ada`, `title: 5`,
+/// `$ref: 5`) is named, with the form it takes, at its own line, not at `payload:`.
+#[test]
+fn a_wrong_value_type_names_the_keyword_at_its_line() {
+    for (case, line, message, help) in [
+        (
+            "examples-not-a-list",
+            " 16 │               examples: Ada",
+            "error: `examples: Ada` must be a list of example values",
+            "help: write `examples: [Ada]`",
+        ),
+        (
+            "title-not-a-string",
+            " 16 │               title: 5",
+            "error: `title: 5` must be a string",
+            "help: quote it: `title: '5'`",
+        ),
+        (
+            "description-a-list",
+            " 16 │               description: [a]",
+            "error: `description: [\"a\"]` must be a string",
+            "help: write it as one string",
+        ),
+        (
+            "ref-not-a-string",
+            " 16 │               $ref: 5",
+            "error: `$ref: 5` must be a reference, as a string",
+            "help: for example `$ref: '#/components/schemas/Person'`",
+        ),
+    ] {
+        let spec = format!("../tests/fixtures/errors/{case}.yaml");
+        let out = run(socketsundso().args(["validate", &spec]));
+        assert_eq!(out.code, Some(1), "{case}: {}", out.stderr);
+        let stderr = &out.stderr;
+        for expected in [line, message, help, &format!("{case}.yaml:16:15]")] {
+            assert!(
+                stderr.contains(expected),
+                "{case}: no {expected:?} in {stderr}"
+            );
+        }
+        assert!(!stderr.contains("untagged enum"), "{case}: {stderr}");
+        assert!(
+            !stderr.contains("payload schema of message"),
+            "{case}: {stderr}"
+        );
+    }
+    // In a file that the document `$ref`s, the schema is not called a message.
+    let out = run(socketsundso().args([
+        "validate",
+        "../tests/fixtures/errors/description-not-a-string-in-second-file.yaml",
+    ]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("bad-description.yaml:5:7]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("error: `description: 5` must be a string"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("of message `Person`"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn misspelled_asyncapi_fields_are_warnings_with_the_field_meant() {
     let dir = tempfile::tempdir().unwrap();

@@ -223,6 +223,35 @@ pub(crate) fn wrong_form(object: &Map<String, Value>) -> Option<Problem> {
                     Some("for example `format: date-time`".to_owned()),
                 );
             }
+            "title" | "description" | "$comment" | "$id" | "$schema" | "contentMediaType"
+            | "contentEncoding"
+                if !value.is_string() =>
+            {
+                let help = match value {
+                    Value::Array(_) | Value::Object(_) => format!(
+                        "write it as one string, for example `{keyword}: Who says hello.` (a `|` block keeps line breaks)"
+                    ),
+                    other => format!("quote it: `{keyword}: '{other}'`"),
+                };
+                return problem(keyword_name(keyword), "a string", Some(help));
+            }
+            "examples" if !value.is_array() => {
+                return problem(
+                    "examples",
+                    "a list of example values",
+                    Some(format!("write `examples: [{}]`", short(value))),
+                );
+            }
+            "$ref" if !value.is_string() => {
+                return problem(
+                    "$ref",
+                    "a reference, as a string",
+                    Some(
+                        "for example `$ref: '#/components/schemas/Person'` or `$ref: 'schemas.yaml#/Person'`"
+                            .to_owned(),
+                    ),
+                );
+            }
             "uniqueItems" | "nullable" | "deprecated" | "readOnly" | "writeOnly"
                 if !value.is_boolean() =>
             {
