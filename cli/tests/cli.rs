@@ -1158,6 +1158,47 @@ fn a_wrong_value_type_names_the_keyword_at_its_line() {
     );
 }
 
+/// Review 13, finding 2: a typo in `required` is an error in a closed object (the default), a
+/// warning in an open one, at the name, with the property meant.
+#[test]
+fn a_required_name_that_is_not_a_property_is_named() {
+    let spec = "../tests/fixtures/errors/required-not-a-property.yaml";
+    let out = run(socketsundso().args(["validate", spec]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    for expected in [
+        "error: `required` names `nmae`, which is not in `properties`",
+        "required-not-a-property.yaml:18:15]",
+        " 18 │             - nmae",
+        "help: did you mean `name`?",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "no {expected:?} in {}",
+            out.stderr
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open.yaml");
+    let text = std::fs::read_to_string(spec).unwrap().replace(
+        "          required:\n",
+        "          additionalProperties: true\n          required:\n",
+    );
+    std::fs::write(&open, text).unwrap();
+    let out = run(socketsundso().arg("validate").arg(&open));
+    assert_eq!(out.code, Some(0), "a warning only: {}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "warning: `required` names `nmae`, which is not in `properties`; did you mean `name`?"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = run(socketsundso()
+        .args(["validate", "--deny-warnings"])
+        .arg(&open));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+}
+
 #[test]
 fn misspelled_asyncapi_fields_are_warnings_with_the_field_meant() {
     let dir = tempfile::tempdir().unwrap();

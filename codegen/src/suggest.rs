@@ -263,6 +263,40 @@ pub(crate) fn wrong_form(object: &Map<String, Value>) -> Option<Problem> {
     None
 }
 
+/// The first name in an object schema's `required` that is not among its `properties`, with
+/// its position in the list, what to say and the nearest property name (`nmae` → `name`).
+/// Only for an object that has `properties` and no `patternProperties`: there a required name
+/// that is not a property is almost always a typo, which would make the real field optional and
+/// add a required field of any type.
+pub(crate) fn required_not_in_properties(
+    object: &Map<String, Value>,
+) -> Option<(usize, String, Option<String>)> {
+    let properties = object.get("properties")?.as_object()?;
+    if object.contains_key("patternProperties") {
+        return None;
+    }
+    let names: Vec<&str> = properties.keys().map(String::as_str).collect();
+    let required = object.get("required")?.as_array()?;
+    let (index, name) = required
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, n.as_str()?)))
+        .find(|(_, n)| !properties.contains_key(*n))?;
+    let message = format!("`required` names `{name}`, which is not in `properties`");
+    let help = match nearest(name, &names) {
+        Some(meant) => format!("did you mean `{meant}`?"),
+        None => format!(
+            "add `{name}` to `properties`, or take it out of `required`; the properties are {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some((index, message, Some(help)))
+}
+
 /// Whether `value` can be a schema: an object, `true` or `false`.
 fn is_schema(value: &Value) -> bool {
     value.is_object() || value.is_boolean()

@@ -1861,6 +1861,36 @@ fn normalize(
             Value::Bool(allow_unknown),
         );
     }
+    if is_object
+        && !composed
+        && !in_all_of
+        && let Some((index, message, help)) = crate::suggest::required_not_in_properties(object)
+    {
+        // A closed object can never hold the field: an error. An open one: a warning.
+        // The list may have lost the tag field since it was read; point at the name as written.
+        let required = child(at, "required");
+        let name = object["required"][index].clone();
+        let index = doc
+            .get(&required)
+            .and_then(Value::as_array)
+            .and_then(|list| list.iter().position(|n| *n == name))
+            .unwrap_or(index);
+        let here = child(&required, &index.to_string());
+        if object.get("additionalProperties") == Some(&Value::Bool(false)) {
+            let error = doc.error(&here, message);
+            return Err(match help {
+                Some(help) => error.help(help),
+                None => error,
+            });
+        }
+        warnings.push(Warning {
+            location: doc.location(&here),
+            message: match help {
+                Some(help) => format!("{message}; {help}"),
+                None => message,
+            },
+        });
+    }
     for (key, value) in object.iter_mut() {
         let here = child(at, key);
         match key.as_str() {
