@@ -83,6 +83,12 @@ pub fn run(
         Diagnostic::error(format!("`{raw_name}` cannot be a crate name"))
             .with_help("name the crate with letters, digits, `-` and `_`: `--name my-api`")
     })?;
+    if let Some(why) = reserved(&name) {
+        return Err(
+            Diagnostic::error(format!("`{name}` cannot be a crate name: {why}"))
+                .with_help("name the crate otherwise: `--name my-api`"),
+        );
+    }
 
     let existing: Vec<String> = FILES
         .iter()
@@ -151,12 +157,22 @@ pub fn run(
     let cd = if dir == Path::new(".") {
         String::new()
     } else {
-        format!("cd {} && ", dir.display())
+        format!("cd {} && ", shell_quoted(&dir.display().to_string()))
     };
     ui.note(&format!(
         "created `{name}`. Next: {cd}cargo run   (then read README.md)"
     ));
     Ok(())
+}
+
+/// `text` as one shell word: as it is when it has only safe characters, else in single quotes.
+fn shell_quoted(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// `{ path = "…" }`, quoted for TOML.
@@ -182,9 +198,74 @@ fn crate_name(raw: &str) -> Option<String> {
     (first.is_ascii_alphabetic()).then_some(name)
 }
 
+/// Rust's keywords (strict, reserved and 2018+), which `cargo new` refuses as crate names.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Why `name` (already a valid package name) cannot name the project, as `cargo new` would
+/// refuse it, or it would not build: a keyword, a crate of the standard library, the name of a
+/// dependency of the project, or a name cargo keeps for its own directories.
+fn reserved(name: &str) -> Option<&'static str> {
+    let ident = name.replace('-', "_");
+    let ident = ident.as_str();
+    if KEYWORDS.contains(&ident) || ident == "self_" || name == "Self" {
+        return Some("it is a Rust keyword");
+    }
+    if ["std", "core", "alloc", "proc_macro", "test"].contains(&ident) {
+        return Some("it is the name of a crate of Rust's standard library");
+    }
+    if [
+        "socketsundso",
+        "socketsundso_build",
+        "socketsundso_codegen",
+        "axum",
+        "tokio",
+    ]
+    .contains(&ident)
+    {
+        return Some("the project depends on a crate of that name");
+    }
+    if ["build", "deps", "examples", "incremental"].contains(&ident) {
+        return Some("cargo uses that name for a directory of its build output");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::crate_name;
+    use super::{crate_name, reserved};
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(super::shell_quoted("/tmp/my-api"), "/tmp/my-api");
+        assert_eq!(super::shell_quoted("/tmp/my api"), "'/tmp/my api'");
+        assert_eq!(super::shell_quoted("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn reserved_names() {
+        for name in [
+            "self",
+            "std",
+            "core",
+            "test",
+            "fn",
+            "async",
+            "super",
+            "socketsundso",
+            "tokio",
+        ] {
+            assert!(reserved(name).is_some(), "{name}");
+        }
+        for name in ["my-api", "self-service", "stdlib", "tests"] {
+            assert_eq!(reserved(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn crate_names() {

@@ -376,3 +376,76 @@ fn init_refuses_a_bad_name_and_a_bad_checkout() {
     );
     assert!(!temp.path().join("api").exists(), "nothing written");
 }
+
+/// Review 13, finding 3: Rust keywords and the standard library's crate names are refused, as
+/// `cargo new` refuses them; they would write a project that does not build.
+#[test]
+fn init_refuses_keywords_and_standard_crate_names() {
+    let temp = tempfile::tempdir().unwrap();
+    for (name, why) in [
+        ("self", "it is a Rust keyword"),
+        ("fn", "it is a Rust keyword"),
+        ("std", "of Rust's standard library"),
+        ("core", "of Rust's standard library"),
+        (
+            "socketsundso",
+            "the project depends on a crate of that name",
+        ),
+    ] {
+        let out = socketsundso(&["init".as_ref(), temp.path().join(name).as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{name}` cannot be a crate name: ")) && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains("--name my-api"), "{name}: {stderr}");
+        assert!(!temp.path().join(name).exists(), "{name}: nothing written");
+    }
+    // `--name` picks another name for the same directory.
+    let out = socketsundso(&[
+        "init".as_ref(),
+        temp.path().join("self").as_os_str(),
+        "--name".as_ref(),
+        "self-service".as_ref(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Review 13, finding 7: the "Next:" line quotes a directory with a space, and the template's
+/// example greeting is one string, `Hello, Ada!`, not a list of two.
+#[test]
+fn init_quotes_the_next_step_and_keeps_the_greeting_whole() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("my api");
+    let out = socketsundso(&["init".as_ref(), dir.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Next: cd '{}' && cargo run", dir.display())),
+        "{stderr}"
+    );
+    let docs = temp.path().join("docs");
+    let out = socketsundso(&[
+        "docs".as_ref(),
+        dir.join("asyncapi.yaml").as_os_str(),
+        "--out".as_ref(),
+        docs.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let markdown = std::fs::read_to_string(docs.join("api.md")).unwrap();
+    assert!(
+        markdown.contains("\"greeting\": \"Hello, Ada!\""),
+        "{markdown}"
+    );
+}
