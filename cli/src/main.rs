@@ -1,6 +1,6 @@
 //! `socketsundso`: scaffold, generate, check and document AsyncAPI WebSocket APIs.
 //!
-//! Exit codes: 0 success; 1 `check` found a stale file, or `validate` found errors (or warnings
+//! Exit codes: 0 success; 1 `check` found a stale or missing file, or `validate` found errors (or warnings
 //! with `--deny-warnings`); 2 the spec or a file could not be used (including a file that `init`
 //! would overwrite), or the command line is wrong.
 
@@ -22,7 +22,7 @@ use ui::{Ui, Verbosity};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  `check` found a stale file; `validate` found errors (or warnings, with --deny-warnings)
+  1  `check` found a stale or missing file; `validate` found errors (or warnings, with --deny-warnings)
   2  the spec or a file could not be used, `init` would overwrite a file, or a usage error";
 
 /// Schema-first JSON-over-WebSocket APIs: turn an AsyncAPI document into Rust message types, a
@@ -124,7 +124,7 @@ Examples:
   socketsundso check asyncapi.yaml --rust src/api.rs --ts web/generated --docs docs/api
 
 Writes nothing. For each stale file it prints a unified diff and the command that fixes it,
-then exits 1: a guard for CI.")]
+then exits 1: a guard for CI. A missing file is stale too; every file is checked.")]
     Check {
         /// The AsyncAPI document (YAML or JSON).
         spec: PathBuf,
@@ -407,6 +407,19 @@ fn check(
     for (path, generated) in &files {
         let committed = match std::fs::read_to_string(path) {
             Ok(text) => text,
+            // A generated file that was never committed is stale, the most common kind in CI.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                stale += 1;
+                ui.error(
+                    &Diagnostic::error(format!(
+                        "{} is missing: {} generates it",
+                        path.display(),
+                        spec.display(),
+                    ))
+                    .with_help(fix.clone()),
+                );
+                continue;
+            }
             Err(e) => {
                 return Err(
                     Diagnostic::error(format!("{}: cannot read: {e}", path.display()))

@@ -263,17 +263,50 @@ fn check_cuts_a_long_diff() {
 }
 
 #[test]
-fn check_a_missing_file_exits_2() {
+fn check_a_missing_file_is_stale_and_the_rest_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("missing.rs");
     let out = check(&file);
-    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    assert_eq!(out.code, Some(1), "stderr: {}", out.stderr);
     assert!(
-        out.stderr.contains(&file.display().to_string()),
+        out.stderr.contains(&format!(
+            "error: {} is missing: {CHAT_SPEC} generates it",
+            file.display()
+        )),
         "stderr names the file: {}",
         out.stderr
     );
+    assert!(
+        out.stderr
+            .contains("help: regenerate it with: socketsundso generate"),
+        "{}",
+        out.stderr
+    );
     assert!(!file.exists(), "check created the file");
+    // Review 13, finding 4: a missing file among others is stale, and the files after it are
+    // still checked.
+    let ts = dir.path().join("web");
+    let docs = dir.path().join("docs");
+    let out = run(socketsundso()
+        .args(["generate", CHAT_SPEC, "--ts"])
+        .arg(&ts)
+        .arg("--docs")
+        .arg(&docs));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    std::fs::remove_file(ts.join("api.ts")).unwrap();
+    std::fs::write(docs.join("api.md"), "edited\n").unwrap();
+    let out = run(socketsundso()
+        .args(["check", CHAT_SPEC, "--ts"])
+        .arg(&ts)
+        .arg("--docs")
+        .arg(&docs));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let stderr = &out.stderr;
+    assert!(stderr.contains("api.ts is missing"), "{stderr}");
+    assert!(stderr.contains("api.md is stale"), "{stderr}");
+    assert!(stderr.contains("-edited"), "the diff of api.md: {stderr}");
+    assert!(stderr.contains("2 of 4 files are stale"), "{stderr}");
+    assert!(!ts.join("api.ts").exists(), "check wrote nothing");
 }
 
 // ------------------------------------------------------------------ bad specs
