@@ -61,8 +61,10 @@ impl UpgradeRequest {
         self.uri.query()
     }
 
-    /// The first value of the query parameter `name`, percent-decoded (`?token=a%20b` gives
-    /// `a b` for `token`).
+    /// The first value of the query parameter `name`, form-decoded as
+    /// `application/x-www-form-urlencoded` is: `?token=a%20b` and `?token=a+b` both give `a b`,
+    /// and `%2B` gives `+`. A token that may hold a `+` (base64) must be percent-encoded by the
+    /// client, or read as it is from [`query`](Self::query).
     pub fn query_param(&self, name: &str) -> Option<String> {
         let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&self.uri).ok()?;
         pairs
