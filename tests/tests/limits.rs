@@ -325,8 +325,10 @@ async fn an_idle_connection_is_closed_with_1001_and_pings_do_not_count() {
     })
     .await;
     let mut c = Raw::connect(server.addr, PATH).await;
-    assert_eq!(echo(&mut c, "hello").await, echoed("hello"));
+    // Taken before the message is sent: the server's idle clock starts after it has it (the
+    // reply reaches the client later, so an instant taken then can be after the clock's start).
     let last_message = Instant::now();
+    assert_eq!(echo(&mut c, "hello").await, echoed("hello"));
     // Pings every 100 ms keep the socket busy, but are not messages.
     let close = loop {
         c.frame(true, 0, PING, b"", true).await;
