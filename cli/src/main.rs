@@ -201,6 +201,9 @@ struct GenerateOptions {
     /// Add the typed Rust client (`mod client`; needs the runtime's `client` feature).
     #[arg(long)]
     rust_client: bool,
+    /// Treat warnings (a misspelled keyword, say) as errors: write or compare nothing, exit 2.
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 /// How `validate` reports.
@@ -318,6 +321,7 @@ fn run(command: Command, ui: &mut Ui) -> Result<ExitCode, Diagnostic> {
             let options = GenerateOptions {
                 role,
                 rust_client: false,
+                deny_warnings: false,
             };
             if watch {
                 return watch::run(&spec, ui, |ui| generate_into(&spec, &targets, options, ui));
@@ -474,6 +478,14 @@ fn generate(
     }
     for source in &output.sources {
         ui.verbose(&format!("read {}", source.display()));
+    }
+    if options.deny_warnings && !output.warnings.is_empty() {
+        let n = output.warnings.len();
+        let s = if n == 1 { "" } else { "s" };
+        return Err(Diagnostic::error(format!(
+            "{n} warning{s} (denied by --deny-warnings); nothing was written or compared"
+        ))
+        .with_help("fix the warnings above, or drop --deny-warnings"));
     }
     Ok(output)
 }

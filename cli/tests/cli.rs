@@ -451,7 +451,7 @@ fn warnings_go_to_stderr_and_do_not_fail() {
     assert!(out.stdout.starts_with("// @generated"), "{}", out.stdout);
     assert!(
         out.stderr
-            .contains("warning: the keyword `maxLenght` is not enforced on received messages"),
+            .contains("warning: unknown keyword `maxLenght` (ignored): did you mean `maxLength`?"),
         "{}",
         out.stderr
     );
@@ -473,6 +473,42 @@ fn warnings_go_to_stderr_and_do_not_fail() {
         "{}",
         out.stderr
     );
+}
+
+/// Review 13, finding 5: `--deny-warnings` on `generate` and `check` makes a warning fatal:
+/// exit 2, nothing written.
+#[test]
+fn deny_warnings_makes_generate_and_check_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("api.rs");
+    let out = run(socketsundso()
+        .args(["generate", UNENFORCED_SPEC, "--deny-warnings", "--rust"])
+        .arg(&file));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown keyword `maxLenght`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("(denied by --deny-warnings); nothing was written or compared"),
+        "{}",
+        out.stderr
+    );
+    assert!(!file.exists(), "nothing written");
+    let out = run(socketsundso()
+        .args(["generate", UNENFORCED_SPEC, "--rust"])
+        .arg(&file));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = run(socketsundso()
+        .args(["check", UNENFORCED_SPEC, "--deny-warnings", "--rust"])
+        .arg(&file));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let out = run(socketsundso()
+        .args(["check", UNENFORCED_SPEC, "--rust"])
+        .arg(&file));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
 // ------------------------------------------------------------------ validate
@@ -1115,7 +1151,7 @@ fn a_misspelled_type_is_named_with_the_nearest_one() {
     // A misspelled keyword is a warning with the keyword it probably is.
     let out = run(socketsundso().args(["validate", UNENFORCED_SPEC]));
     assert!(
-        out.stderr.contains("the keyword `maxLenght` is not enforced on received messages; did you mean `maxLength`?"),
+        out.stderr.contains("warning: unknown keyword `maxLenght` (ignored): did you mean `maxLength`? (the CLI's `--deny-warnings` makes warnings errors)"),
         "{}",
         out.stderr
     );

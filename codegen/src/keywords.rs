@@ -101,10 +101,13 @@ pub(crate) fn unenforced(schema: &Value, at: &str, out: &mut Vec<(String, String
             continue;
         }
         if !ENFORCED.contains(&key.as_str()) && !is_annotation(key) {
-            let mut message = format!("the keyword `{key}` is not enforced on received messages");
-            if let Some(meant) = crate::suggest::keyword(key) {
-                message.push_str(&format!("; did you mean `{meant}`?"));
-            }
+            // A near miss of a known keyword is a typo, not a keyword of its own.
+            let message = match crate::suggest::keyword(key) {
+                Some(meant) => format!(
+                    "unknown keyword `{key}` (ignored): did you mean `{meant}`? (the CLI's `--deny-warnings` makes warnings errors)"
+                ),
+                None => format!("the keyword `{key}` is not enforced on received messages"),
+            };
             out.push((here.clone(), message));
             continue;
         }
