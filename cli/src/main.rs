@@ -61,7 +61,8 @@ struct VerbosityArgs {
         display_order = 100
     )]
     quiet: bool,
-    /// Print more: also every file the document was read from.
+    /// Print more: the commands that read a document also list every file it was read from
+    /// (`init` and `schema` print nothing more).
     #[arg(short, long, global = true, display_order = 101)]
     verbose: bool,
 }
@@ -159,7 +160,8 @@ shared schemas and the error object.")]
         /// Which side the document describes (default: its `x-socketsundso-role`, else server).
         #[arg(long, value_enum, value_name = "ROLE")]
         role: Option<RoleArg>,
-        /// Keep running, and write the docs again whenever the document changes.
+        /// Keep running, and write the docs again whenever the document or a file it
+        /// references changes.
         #[arg(long)]
         watch: bool,
     },
@@ -167,7 +169,12 @@ shared schemas and the error object.")]
     #[command(after_help = "\
 Examples:
   socketsundso validate asyncapi.yaml
-  socketsundso validate asyncapi.yaml --deny-warnings --format json")]
+  socketsundso validate asyncapi.yaml --deny-warnings --format json
+
+Exit codes:
+  0  no errors (warnings are allowed)
+  1  the document has errors (or warnings, with --deny-warnings)
+  2  the document cannot be read, or a usage error")]
     Validate {
         /// The AsyncAPI document (YAML or JSON).
         spec: PathBuf,
