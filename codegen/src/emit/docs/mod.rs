@@ -106,6 +106,10 @@ struct MessageDoc {
     /// The handler method, for what the server receives.
     handler: Option<String>,
     operation: Option<String>,
+    /// The operation's own summary (or description), on one line, when the message has a
+    /// summary of its own (else it is the message's summary).
+    operation_doc: Option<String>,
+    operation_doc_html: Vec<Span>,
     blocking: bool,
     /// What the handler returns; empty when it returns nothing.
     replies: Vec<Link>,
@@ -251,15 +255,23 @@ impl Docs {
                 doc.handler = Some(r.method.clone());
                 doc.operation = Some(r.operation.clone());
                 doc.blocking = r.blocking;
-                if doc.summary.is_none()
-                    && let Some(text) = &r.doc
-                {
-                    doc.summary_html = spans(text);
-                    doc.summary_cell = md_cell(text);
-                    doc.summary = Some(text.clone());
+                if let Some(text) = &r.doc {
+                    if doc.summary.is_none() {
+                        doc.summary_html = spans(text);
+                        doc.summary_cell = md_cell(text);
+                        doc.summary = Some(text.clone());
+                    } else if doc.summary.as_deref().map(str::trim) != Some(text.trim()) {
+                        let line = md_cell(text);
+                        doc.operation_doc_html = spans(&line);
+                        doc.operation_doc = Some(line);
+                    }
                 }
                 doc.replies = replies;
-                doc.search = format!("{} {} {}", doc.search, r.method, r.operation).to_lowercase();
+                doc.search = format!("{} {} {}", doc.search, r.method, r.operation);
+                if let Some(text) = &doc.operation_doc {
+                    doc.search = format!("{} {text}", doc.search);
+                }
+                doc.search = doc.search.to_lowercase();
                 doc
             })
             .collect();
@@ -490,6 +502,8 @@ fn message_doc(
         description: message.description.clone(),
         handler: None,
         operation: None,
+        operation_doc: None,
+        operation_doc_html: vec![],
         blocking: false,
         replies: vec![],
         answers: vec![],
