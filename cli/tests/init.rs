@@ -448,4 +448,14 @@ fn init_quotes_the_next_step_and_keeps_the_greeting_whole() {
         markdown.contains("\"greeting\": \"Hello, Ada!\""),
         "{markdown}"
     );
+    // Review 13, finding 6: the operations' summaries are in the docs too.
+    assert!(
+        markdown.contains("- **Operation:** Add two numbers."),
+        "{markdown}"
+    );
+    let html = std::fs::read_to_string(docs.join("api.html")).unwrap();
+    assert!(
+        html.contains("<dt>Operation</dt><dd>Add two numbers.</dd>"),
+        "{html}"
+    );
 }
