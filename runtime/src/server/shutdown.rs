@@ -46,6 +46,11 @@ const FORCE_GRACE: Duration = Duration::from_secs(1);
 /// forced: a handler still running is dropped, the close frame is sent without waiting for the
 /// answer, and the socket is dropped. `on_disconnect` runs for every connection either way.
 ///
+/// [`serve_with_shutdown`](crate::serve_with_shutdown) wires a `Shutdown` to the server and also
+/// drops the connections still sending a request head when it is triggered; with plain
+/// `serve(..).with_graceful_shutdown(..)`, as below, axum waits for those until the handshake
+/// timeout (10 s).
+///
 /// ```no_run
 /// # async fn run(
 /// #     app: axum::Router,
