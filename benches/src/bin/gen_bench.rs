@@ -102,11 +102,21 @@ fn main() {
             figures.generation.as_secs_f64(),
             figures.cold.as_secs_f64(),
         );
-        let met = figures.median <= Duration::from_secs(4);
+        // Issue 11: < 10 s for a build.rs user; issue 9: a debug rebuild <= 4 s.
+        let met = figures.median < Duration::from_secs(10);
         println!(
-            "- incremental rebuild of a build.rs user <= 4 s: {:.1} s ({})",
+            "- incremental rebuild of a build.rs user < 10 s: {:.1} s ({})",
             figures.median.as_secs_f64(),
             if met { "met" } else { "MISSED" }
+        );
+        println!(
+            "- debug rebuild after one change <= 4 s: {:.1} s ({})",
+            figures.median.as_secs_f64(),
+            if figures.median <= Duration::from_secs(4) {
+                "met"
+            } else {
+                "MISSED"
+            }
         );
         json["incremental_build_s"] = figures.median.as_secs_f64().into();
         json["incremental_builds_s"] = figures
