@@ -79,8 +79,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
-/// The keyword a misspelled one probably is: `maxLenght` → `maxLength`.
+/// Keywords of JSON Schema (2019-09 and 2020-12) that are neither enforced nor annotations:
+/// real keywords, not typos of others (`minContains` is not a misspelled `contains`).
+const OTHER_KEYWORDS: &[&str] = &[
+    "minContains",
+    "maxContains",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "prefixItems",
+    "contentSchema",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "$vocabulary",
+];
+
+/// The keyword a misspelled one probably is: `maxLenght` → `maxLength`. `None` for a real
+/// keyword of JSON Schema.
 pub(crate) fn keyword(word: &str) -> Option<&'static str> {
+    if OTHER_KEYWORDS.contains(&word) {
+        return None;
+    }
     let known: Vec<&'static str> = ENFORCED.iter().chain(ANNOTATIONS).copied().collect();
     nearest(word, &known).filter(|k| *k != word)
 }
@@ -163,6 +186,21 @@ pub(crate) fn wrong_form(object: &Map<String, Value>) -> Option<Problem> {
                         )),
                     });
                 }
+            }
+            "dependencies"
+                if !value.as_object().is_some_and(|m| {
+                    m.values().all(|v| {
+                        is_schema(v)
+                            || v.as_array()
+                                .is_some_and(|names| names.iter().all(Value::is_string))
+                    })
+                }) =>
+            {
+                return problem(
+                    "dependencies",
+                    "a mapping from field names to a list of field names or a schema",
+                    Some("for example `dependencies: {card: [billing_address]}`".to_owned()),
+                );
             }
             "enum" if !value.is_array() => {
                 return problem(
@@ -615,6 +653,40 @@ mod tests {
         assert_eq!(keyword("requried"), Some("required"));
         assert_eq!(keyword("dependentRequired"), None);
         assert_eq!(keyword("maxLength"), None);
+        // Real keywords of later drafts are not typos of others.
+        assert_eq!(keyword("minContains"), None);
+        assert_eq!(keyword("prefixItems"), None);
+        assert_eq!(keyword("tpye"), Some("type"));
+        assert_eq!(keyword("propertise"), Some("properties"));
+    }
+
+    #[test]
+    fn strings_lists_and_dependencies() {
+        for (schema, message) in [
+            (json!({"title": 5}), "`title: 5` must be a string"),
+            (
+                json!({"examples": "Ada"}),
+                "`examples: Ada` must be a list of example values",
+            ),
+            (
+                json!({"$ref": 5}),
+                "`$ref: 5` must be a reference, as a string",
+            ),
+            (
+                json!({"dependencies": {"a": 5}}),
+                "`dependencies: {\"a\":5}` must be a mapping from field names to a list of field names or a schema",
+            ),
+        ] {
+            assert_eq!(problem(schema).map(|p| p.0).as_deref(), Some(message));
+        }
+        assert_eq!(
+            problem(json!({"dependencies": {"a": ["b"], "c": {}}})),
+            None
+        );
+        assert_eq!(
+            problem(json!({"examples": [], "title": "T", "$ref": "#/x"})),
+            None
+        );
     }
 
     #[test]
