@@ -69,12 +69,13 @@ pub enum Error {
 
     /// A payload schema could not be turned into Rust types.
     #[error(
-        "{location}: error: the payload schema of message `{message}` cannot be turned into Rust types: {reason}"
+        "{location}: error: the schema `{message}` cannot be turned into Rust types: {reason}"
     )]
     Schema {
         /// The schema.
         location: Location,
-        /// The message whose payload it is.
+        /// The Rust name of the schema: a message's payload, or a shared schema (which may
+        /// come from another file, so it is not called a message).
         message: String,
         /// Why typify refused it.
         reason: String,
@@ -114,7 +115,7 @@ impl Error {
                 message, reason, ..
             } => {
                 format!(
-                    "the payload schema of message `{message}` cannot be turned into Rust types: {reason}"
+                    "the schema `{message}` cannot be turned into Rust types: {reason}"
                 )
             }
             Error::Internal { what, reason } => {
