@@ -68,9 +68,7 @@ pub enum Error {
     },
 
     /// A payload schema could not be turned into Rust types.
-    #[error(
-        "{location}: error: the schema `{message}` cannot be turned into Rust types: {reason}"
-    )]
+    #[error("{location}: error: the schema `{message}` cannot be turned into Rust types: {reason}")]
     Schema {
         /// The schema.
         location: Location,
@@ -114,9 +112,7 @@ impl Error {
             Error::Schema {
                 message, reason, ..
             } => {
-                format!(
-                    "the schema `{message}` cannot be turned into Rust types: {reason}"
-                )
+                format!("the schema `{message}` cannot be turned into Rust types: {reason}")
             }
             Error::Internal { what, reason } => {
                 format!("internal error: generated {what} does not parse: {reason}")
