@@ -542,6 +542,31 @@ async fn an_upgrade_after_bare_line_feeds_or_a_pipelined_request_is_never_timed(
     assert_eq!(timed_out.load(Ordering::Relaxed), 0);
 }
 
+#[tokio::test]
+async fn blank_lines_before_a_request_do_not_stop_the_handshake_timeout() {
+    let timeout = Duration::from_millis(300);
+    let (addr, timed_out) = short_handshake_server(timeout).await;
+
+    // Blank lines, then nothing: hyper skips them and waits for a request line; the timer runs on.
+    for blank in ["\r\n\r\n", "\n\n", "\n\r\n"] {
+        let mut c = Raw::tcp_only(addr).await;
+        c.write(blank.as_bytes()).await;
+        let started = Instant::now();
+        assert_eq!(c.next_within(raw::WAIT).await, Next::Eof, "{blank:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{blank:?}");
+    }
+    assert_eq!(timed_out.load(Ordering::Relaxed), 3);
+
+    // Blank lines before a whole upgrade request: upgraded, and never timed afterwards.
+    let mut c = Raw::tcp_only(addr).await;
+    c.write(format!("\r\n\n{}", raw::upgrade_request(addr, PATH, "")).as_bytes())
+        .await;
+    assert_eq!(c.response().await.status, 101);
+    tokio::time::sleep(timeout * 3).await;
+    assert_eq!(echo(&mut c, "after").await, echoed("after"));
+    assert_eq!(timed_out.load(Ordering::Relaxed), 3);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Message and frame sizes
 // ---------------------------------------------------------------------------------------------

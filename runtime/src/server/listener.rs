@@ -211,10 +211,11 @@ pub fn serve_with_shutdown(
 /// Where a connection is in its HTTP exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Reading a request head; `matched` says how much of the blank line that ends it has been
-    /// seen (0: none, 1: a line end, 2: a line end and a `\r`). Lines may end with `\r\n` or a
-    /// bare `\n`, as hyper accepts both.
-    Head { matched: u8 },
+    /// Reading a request head. `started`: a byte other than `\r` or `\n` has come (hyper skips
+    /// blank lines before a request line, so they end nothing); `matched` says how much of the
+    /// blank line that ends the head has been seen (0: none, 1: a line end, 2: a line end and a
+    /// `\r`). Lines may end with `\r\n` or a bare `\n`, as hyper accepts both.
+    Head { started: bool, matched: u8 },
     /// The head is in; `matched` bytes of the response's `HTTP/1.1 101` have been written.
     Response { matched: u8 },
     /// Upgraded: no more timing.
@@ -222,6 +223,12 @@ enum Phase {
 }
 
 const SWITCHING: &[u8] = b"HTTP/1.1 101";
+
+/// The start of a request head.
+const HEAD: Phase = Phase::Head {
+    started: false,
+    matched: 0,
+};
 
 /// An accepted stream under the handshake timeout (see [`HandshakeListener`]).
 pub struct HandshakeIo<T> {
@@ -248,7 +255,7 @@ impl<T> HandshakeIo<T> {
     fn new(io: T, timeout: Duration, timed_out: Arc<AtomicU64>) -> Self {
         Self {
             io,
-            phase: Phase::Head { matched: 0 },
+            phase: HEAD,
             deadline: Some(Box::pin(tokio::time::sleep(timeout))),
             timeout,
             timed_out,
@@ -257,12 +264,22 @@ impl<T> HandshakeIo<T> {
     }
 
     /// Bytes read: look for the end of the request head (a blank line, after `\r\n` or `\n`
-    /// line ends).
+    /// line ends; blank lines before the request line are skipped, as hyper skips them).
     fn read(&mut self, bytes: &[u8]) {
-        let Phase::Head { mut matched } = self.phase else {
+        let Phase::Head {
+            mut started,
+            mut matched,
+        } = self.phase
+        else {
             return;
         };
         for &b in bytes {
+            if !started {
+                if b == b'\r' || b == b'\n' {
+                    continue;
+                }
+                started = true;
+            }
             matched = match (matched, b) {
                 (1 | 2, b'\n') => {
                     self.phase = Phase::Response { matched: 0 };
@@ -273,7 +290,7 @@ impl<T> HandshakeIo<T> {
                 _ => 0,
             };
         }
-        self.phase = Phase::Head { matched };
+        self.phase = Phase::Head { started, matched };
     }
 
     /// The next request head's time starts now.
@@ -288,11 +305,15 @@ impl<T> HandshakeIo<T> {
     fn wrote(&mut self, bytes: &[u8]) {
         let matched = match self.phase {
             Phase::Response { matched } => matched,
-            // A write that starts like a `101` while a head is being read: a response to a
-            // request whose head end was not seen here (pipelined behind another request, whose
-            // head end was), so it is looked at too. A WebSocket must never be timed.
-            Phase::Head { .. } if bytes.first() == Some(&SWITCHING[0]) => 0,
-            // Still writing the previous response: the next head's time starts at its end.
+            // A write that starts with a whole `HTTP/1.1 101` while a head is being read: the
+            // response to a request whose head end was not seen here (pipelined behind another
+            // request, whose head end was). A WebSocket must never be timed.
+            Phase::Head { .. } if bytes.starts_with(SWITCHING) => {
+                self.open();
+                return;
+            }
+            // Still writing the previous response: the next head's time starts at its end. What
+            // has been read of the next head so far stays counted.
             Phase::Head { .. } => {
                 self.restart();
                 return;
@@ -302,19 +323,24 @@ impl<T> HandshakeIo<T> {
         let mut matched = matched;
         for &b in bytes {
             if b != SWITCHING[usize::from(matched)] {
-                self.phase = Phase::Head { matched: 0 };
+                self.phase = HEAD;
                 self.restart();
                 return;
             }
             matched += 1;
             if usize::from(matched) == SWITCHING.len() {
-                self.phase = Phase::Open;
-                self.deadline = None;
-                self.stop = None;
+                self.open();
                 return;
             }
         }
         self.phase = Phase::Response { matched };
+    }
+
+    /// Upgraded: no more timing, and a shutdown no longer drops the stream here.
+    fn open(&mut self) {
+        self.phase = Phase::Open;
+        self.deadline = None;
+        self.stop = None;
     }
 }
 
@@ -415,7 +441,7 @@ mod tests {
     fn io() -> HandshakeIo<()> {
         HandshakeIo {
             io: (),
-            phase: Phase::Head { matched: 0 },
+            phase: HEAD,
             deadline: None,
             timeout: Duration::from_secs(1),
             timed_out: Arc::default(),
@@ -463,7 +489,7 @@ mod tests {
         let mut io = io();
         io.read(b"GET /nothing HTTP/1.1\r\n\r\nGET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
         io.wrote(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
-        assert_eq!(io.phase, Phase::Head { matched: 0 });
+        assert_eq!(io.phase, HEAD);
         io.wrote(b"HTTP/1.1 101 Switching Protocols\r\n\r\n");
         assert_eq!(io.phase, Phase::Open);
         // A body chunk after a response is still a response's end.
@@ -471,7 +497,7 @@ mod tests {
         io.phase = Phase::Response { matched: 0 };
         io.wrote(b"HTTP/1.1 200 OK\r\n\r\n");
         io.wrote(b"Hello");
-        assert_eq!(io.phase, Phase::Head { matched: 0 });
+        assert_eq!(io.phase, HEAD);
     }
 
     #[test]
@@ -484,6 +510,41 @@ mod tests {
         let mut io = self::io();
         io.phase = Phase::Response { matched: 0 };
         io.wrote(b"HTTP/1.1 200 OK\r\n");
-        assert_eq!(io.phase, Phase::Head { matched: 0 });
+        assert_eq!(io.phase, HEAD);
+    }
+
+    #[test]
+    fn blank_lines_before_the_request_line_end_nothing() {
+        for blank in [&b"\r\n\r\n"[..], b"\n\n", b"\n\r\n", b"\r\n\n\r\n\r"] {
+            let mut io = io();
+            io.read(blank);
+            assert_eq!(io.phase, HEAD, "{blank:?}");
+            io.read(b"GET / HTTP/1.1\r\nHost: x\r\n");
+            assert!(matches!(io.phase, Phase::Head { started: true, .. }));
+            io.read(b"\r\n");
+            assert_eq!(io.phase, Phase::Response { matched: 0 }, "{blank:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_chunk_while_the_next_head_comes_neither_opens_nor_forgets_the_head() {
+        // The 200's body goes out in pieces while the next request's head is half read.
+        let mut io = io();
+        io.read(b"GET /a HTTP/1.1\r\n\r\n");
+        io.wrote(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        assert_eq!(io.phase, HEAD);
+        io.read(b"GET /b HTTP/1.1\r\n");
+        io.wrote(b"HTTP/1.1 10");
+        io.wrote(b"1 is how this body starts");
+        assert!(matches!(
+            io.phase,
+            Phase::Head {
+                started: true,
+                matched: 1
+            }
+        ));
+        io.wrote(b"Hello");
+        io.read(b"\r\n");
+        assert_eq!(io.phase, Phase::Response { matched: 0 });
     }
 }
