@@ -366,7 +366,9 @@ where
                                     // that the client's request fails at once.
                                     let id = <S::Incoming as Incoming>::ID_FIELD
                                         .and_then(|field| correlation_id(text.as_str(), field));
-                                    self.rate_limited(id).await
+                                    // Boxed, as below: a rare path, the largest state of the
+                                    // loop otherwise.
+                                    Box::pin(self.rate_limited(id)).await
                                 }
                                 Rate::Close => self.rate_limit_close(),
                             }
@@ -403,10 +405,11 @@ where
                                             "binary frames are not supported; send JSON text frames",
                                         );
                                         let text = error.to_json_tagged(self.tag_field);
-                                        self.write(Some(Message::Text(text.into()))).await
+                                        // Boxed: a rare path (see the rate limit's).
+                                        Box::pin(self.write(Some(Message::Text(text.into())))).await
                                     }
                                 },
-                                Rate::Rejected => self.rate_limited(None).await,
+                                Rate::Rejected => Box::pin(self.rate_limited(None)).await,
                                 Rate::Close => self.rate_limit_close(),
                             }
                         }
@@ -664,12 +667,19 @@ where
                 tokio::pin!(write);
                 match (&mut write).now_or_never() {
                     Some(result) => Ok(result),
-                    None => tokio::select! {
-                        biased;
-                        written = timeout(limit, write) => written,
-                        () = outbox.slow_signal() => {
-                            return Flow::Slow(outbox.slow().unwrap_or(Slow::Bytes));
+                    // Boxed: the timer and the watch are in every connection's task only while
+                    // a write is blocked (about 200 bytes less per idle connection).
+                    None => match Box::pin(async {
+                        tokio::select! {
+                            biased;
+                            written = timeout(limit, write) => Some(written),
+                            () = outbox.slow_signal() => None,
                         }
+                    })
+                    .await
+                    {
+                        Some(written) => written,
+                        None => return Flow::Slow(outbox.slow().unwrap_or(Slow::Bytes)),
                     },
                 }
             };
