@@ -437,7 +437,8 @@ where
                             // first (at the end of the stream, the WebSocket layer reports an
                             // error, not the end).
                             if let Flow::Continue = self.flush_deferred().await {
-                                self.read_failed(&e).await;
+                                // Boxed: a rare path (see the rate limit's).
+                                Box::pin(self.read_failed(&e)).await;
                             }
                             return;
                         }
@@ -663,9 +664,10 @@ where
             // Most writes complete at once: only a blocked one gets a timer and a watch for the
             // connection being found slow meanwhile.
             let written = {
-                let write = self.write_batch(&mut reply, last);
-                tokio::pin!(write);
-                match (&mut write).now_or_never() {
+                // Boxed, one allocation per write: the write's state (about 400 bytes) is not
+                // kept in every idle connection's task.
+                let mut write = Box::pin(self.write_batch(&mut reply, last));
+                match write.as_mut().now_or_never() {
                     Some(result) => Ok(result),
                     // Boxed: the timer and the watch are in every connection's task only while
                     // a write is blocked (about 200 bytes less per idle connection).
