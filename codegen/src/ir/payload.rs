@@ -83,22 +83,46 @@ pub(crate) fn shape(
             )
             .help("make the parts agree on the `type` (an `allOf` of an array and an object matches nothing)"));
     }
+    // OpenAPI's `nullable: true` allows null just as `type: [object, 'null']` does.
+    let nullable = merged.get("nullable") == Some(&Value::Bool(true));
     if let Some(types) = &types
-        && types.len() > 1
+        && (types.len() > 1 || nullable)
         && types.iter().any(|t| t == "object")
         && let Some(tag) = fixed_tag(doc, &merged, tag_field)
     {
-        let others: Vec<&str> = types
+        let mut others: Vec<&str> = types
             .iter()
             .filter(|t| *t != "object")
             .map(String::as_str)
             .collect();
+        if nullable && !others.contains(&"null") {
+            others.push("null");
+        }
+        // Only `nullable` adds the null: name it, not the `type`.
+        let only_nullable = types.len() == 1;
+        let drop = if only_nullable {
+            "drop `nullable: true`".to_owned()
+        } else {
+            format!(
+                "drop {} from its `type`",
+                others
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let what = if only_nullable {
+            "its `nullable: true`"
+        } else {
+            "its `type`"
+        };
         return Err(doc
             .error(
                 &at,
-                format!("the payload of message `{key}` fixes its `{tag_field}` tag to `{tag}`, but its `type` also allows {}: such a message would have no tag", others.join(", ")),
+                format!("the payload of message `{key}` fixes its `{tag_field}` tag to `{tag}`, but {what} also allows {}: such a message would have no tag", others.join(", ")),
             )
-            .help(format!("a message with a tag is an object: drop {} from its `type`", others.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))));
+            .help(format!("a message with a tag is an object: {drop}")));
     }
     if let Some(types) = types
         && types != ["object"]
