@@ -413,6 +413,8 @@ export class Client {
   #reconnect: Required<ReconnectOptions> | null;
 {%- if !sent.is_empty() %}
   #queueLimit: number;
+{%- endif %}
+{%- if has_tagged || has_untagged %}
   #validate: boolean;
 {%- endif %}
 {%- if !requests.is_empty() %}
@@ -454,6 +456,8 @@ export class Client {
           };
 {%- if !sent.is_empty() %}
     this.#queueLimit = options.queueLimit ?? 100;
+{%- endif %}
+{%- if has_tagged || has_untagged %}
     this.#validate = options.validate ?? true;
 {%- endif %}
 {%- if !requests.is_empty() %}
