@@ -400,12 +400,13 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
             ));
         }
         None => {
+            let message = if T::TAGS.is_empty() {
+                no_tagged_message::<T>("no message fits this object")
+            } else {
+                format!("the message has no `{tag_field}` field")
+            };
             return Err(with_id(
-                ErrorMessage::new(
-                    ErrorCode::MissingTag,
-                    format!("the message has no `{tag_field}` field"),
-                )
-                .violation(
+                ErrorMessage::new(ErrorCode::MissingTag, message).violation(
                     tag_path,
                     "required",
                     format!("missing field `{tag_field}`"),
@@ -419,12 +420,17 @@ fn decode_slow<T: Incoming>(text: &str) -> Result<Decoded<T>, ErrorMessage> {
             .map(|t| format!("`{t}`"))
             .collect::<Vec<_>>()
             .join(", ");
+        let message = if T::TAGS.is_empty() {
+            no_tagged_message::<T>(&format!("unknown message type `{tag}`"))
+        } else {
+            format!("unknown message type `{tag}`; expected one of: {known}")
+        };
         return Err(with_id(
-            ErrorMessage::new(
-                ErrorCode::UnknownTag,
-                format!("unknown message type `{tag}`; expected one of: {known}"),
-            )
-            .violation(tag_path, "invalid", format!("unknown message type `{tag}`")),
+            ErrorMessage::new(ErrorCode::UnknownTag, message).violation(
+                tag_path,
+                "invalid",
+                format!("unknown message type `{tag}`"),
+            ),
         ));
     }
     if let Some(field) = T::ID_FIELD
@@ -607,6 +613,42 @@ fn untagged_shapes<T: Incoming>() -> String {
         String::new()
     } else {
         format!(" or one of: {}", shapes.join(", "))
+    }
+}
+
+/// The text of a `missing_tag` or `unknown_tag` error for an API that receives no tagged
+/// message: `what`, then the shapes it does receive (rather than an empty list of tags).
+fn no_tagged_message<T: Incoming>(what: &str) -> String {
+    let shapes: Vec<String> = T::UNTAGGED
+        .iter()
+        .map(|u| {
+            let types: Vec<String> = if u.types.is_empty() {
+                vec!["any value".to_owned()]
+            } else {
+                u.types
+                    .iter()
+                    .map(|t| match (*t, u.key) {
+                        ("object", Some(key)) => format!("an object with `{key}`"),
+                        ("object", None) => "an object".to_owned(),
+                        ("array", _) => "an array".to_owned(),
+                        ("string", _) => "a string".to_owned(),
+                        ("integer", _) => "an integer".to_owned(),
+                        ("number", _) => "a number".to_owned(),
+                        ("boolean", _) => "a boolean".to_owned(),
+                        _ => "null".to_owned(),
+                    })
+                    .collect()
+            };
+            format!("{} (`{}`)", types.join(" or "), u.name)
+        })
+        .collect();
+    if shapes.is_empty() {
+        format!("{what}: this API receives no tagged messages")
+    } else {
+        format!(
+            "{what}: this API receives no tagged messages; the message must be one of: {}",
+            shapes.join(", ")
+        )
     }
 }
 

@@ -415,10 +415,38 @@ async fn a_server_without_any_tag_tells_every_message_apart_by_its_shape() {
         client.send_text(text).await;
         assert_eq!(client.recv_text().await, seen, "{text}");
     }
-    // A tag means nothing here: there is no tagged message.
+    // A tag means nothing here: there is no tagged message, and the error names the shapes
+    // the server does receive instead of an empty list of tags.
     client.send_json(&json!({"type": "ping"})).await;
     let error = client.recv_json().await;
     assert_eq!(error["code"], "unknown_tag", "{error}");
+    let message = error["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("unknown message type `ping`: this API receives no tagged messages; the message must be one of: "),
+        "{error}"
+    );
+    for shape in [
+        "an object with `user` (`login`)",
+        "an object with `session` (`resume`)",
+        "an array (`subscribe`)",
+    ] {
+        assert!(message.contains(shape), "{shape}: {error}");
+    }
+    assert!(!message.contains("expected one of"), "{error}");
+    // An object that fits no message has no `type` field, but no message here has one either.
+    client.send_json(&json!({})).await;
+    let error = client.recv_json().await;
+    assert_eq!(error["code"], "missing_tag", "{error}");
+    let message = error["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("no message fits this object: this API receives no tagged messages; the message must be one of: "),
+        "{error}"
+    );
+    assert!(
+        message.contains("an object with `user` (`login`)"),
+        "{error}"
+    );
+    assert!(!message.contains("no `type` field"), "{error}");
     assert!(client.close().await.is_empty());
 }
 
