@@ -466,7 +466,7 @@ export class Client {
     this.send = {
 {%- for m in sent %}
 {%- if m.binary %}
-      {{ m.method }}: (payload) => this.#sendBinary(payload),
+      {{ m.method }}: (payload) => this.#sendBinary({{ m.tag_lit }}, payload),
 {%- else if m.untagged %}
       {{ m.method }}: (payload) => this.#sendUntagged({{ m.tag_lit }}, payload),
 {%- else %}
@@ -806,8 +806,15 @@ export class Client {
 {%- if has_binary %}
 
   /** Sends a binary message: the bytes as they are, in one binary frame. */
-  #sendBinary(data: BinaryData): void {
+  #sendBinary(name: string, data: BinaryData): void {
     if (this.#state === "closed") throw clientError("closed", "the client was closed");
+    // Anything but bytes would go out as a text frame (and could reach another handler), or fail
+    // in the socket: refused here, whether or not JSON messages are checked.
+    const bytes = data instanceof ArrayBuffer || ArrayBuffer.isView(data) || (typeof Blob !== "undefined" && data instanceof Blob);
+    if (!bytes) {
+      const message = `\`${name}\` is a binary message: send an ArrayBuffer, a typed array (a Node Buffer too) or a Blob`;
+      throw new ApiError(errorObject("validation_failed", message, [{ path: "", kind: "type", message }]));
+    }
     this.#transmit(data, null);
   }
 {%- endif %}

@@ -57,6 +57,31 @@ test("audio goes up as binary frames, in any of its forms, and transcripts come 
   }
 });
 
+test("anything but bytes given to send.audio is refused, and nothing is sent", async () => {
+  const client = await speech.connect(server.ws("/v1/listen"), { WebSocket, reconnect: false });
+  try {
+    client.send.configure({ sample_rate: 16000, interim_results: true });
+    for (const wrong of ['{"type":"Configure","sample_rate":8000}', "abc", 5, null, { bytes: [1, 2] }]) {
+      assert.throws(
+        () => client.send.audio(wrong),
+        (error) =>
+          error.name === "ApiError" &&
+          error.code === "validation_failed" &&
+          error.message.includes("`audio` is a binary message") &&
+          error.errors.length === 1 &&
+          error.errors[0].path === "",
+        JSON.stringify(wrong),
+      );
+    }
+    // The first audio the server counts is this one: none of the above reached it.
+    const results = next(client, "Results");
+    client.send.audio(new Uint8Array(10));
+    assert.equal((await results).channel.alternatives[0].transcript, "10 bytes");
+  } finally {
+    client.close();
+  }
+});
+
 test("speak is answered with binary frames, delivered as Uint8Arrays", async () => {
   const client = await speech.connect(server.ws("/v1/listen"), { WebSocket, reconnect: false });
   try {
