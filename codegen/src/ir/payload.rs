@@ -124,6 +124,47 @@ pub(crate) fn shape(
             )
             .help(format!("a message with a tag is an object: {drop}")));
     }
+    // A `const` (or an `enum` of objects) fixes the whole object, tag included, but the tag is
+    // taken out before the rest is checked, and no Rust or TypeScript type spells such a value:
+    // the message could never be sent or received. Spelled property by property, it can.
+    let fixed = if merged.get("const").is_some_and(Value::is_object) {
+        Some("const")
+    } else if merged
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| !values.is_empty() && values.iter().all(Value::is_object))
+    {
+        Some("enum")
+    } else {
+        None
+    };
+    if let Some(keyword) = fixed
+        && types.as_ref().is_none_or(|types| types == &["object"])
+    {
+        let place = if object.contains_key(keyword) {
+            child(&at, keyword)
+        } else {
+            at.clone()
+        };
+        let help = match merged.get("const").and_then(Value::as_object) {
+            Some(members) => format!(
+                "write it property by property: `type: object, properties: {{{}}}, required: [{}]`",
+                members
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {{const: {value}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                members.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            None => "write one message per object, each property by property: `type: object, properties: {name: {const: value}, ...}, required: [...]`".to_owned(),
+        };
+        return Err(doc
+            .error(
+                &place,
+                format!("the payload of message `{key}` is {}: a message's payload must spell its object's properties (its `{tag_field}` tag among them) so that it can be decoded and typed", if keyword == "const" { "a `const` object" } else { "an `enum` of objects" }),
+            )
+            .help(help));
+    }
     if let Some(types) = types
         && types != ["object"]
     {
