@@ -152,10 +152,13 @@ fn assert_kept_rate(run: &Run, baseline: &Run) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_reader_is_closed_and_the_others_keep_their_rate() {
-    // A long write timeout: only the bound on pending bytes can find it.
+    // A long write timeout: only the bound on pending bytes can find it. The stalled client
+    // reads only after the sender is done (seconds on a busy machine): the server waits that
+    // long for its close frame to go out, instead of the default 5 s.
     let settings = Settings::default()
         .max_pending_bytes(BOUND)
-        .write_timeout(Duration::from_secs(60));
+        .write_timeout(Duration::from_secs(60))
+        .close_timeout(Duration::from_secs(120));
     let baseline = run(settings.clone(), false).await;
     let run = run(settings, true).await;
     report("close", &run, Some(&baseline));
@@ -195,11 +198,15 @@ async fn a_stalled_reader_loses_its_oldest_messages_under_drop_oldest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_pressure_waits_for_a_stalled_reader_until_the_write_timeout() {
-    let timeout = Duration::from_secs(1);
+    // Long enough for the sender to fill the bound before the stalled client's blocked write
+    // times out, even on a busy machine (12 MB took 13 s there; with 1 s the write could time
+    // out before the sender ever waited).
+    let timeout = Duration::from_secs(5);
     let settings = Settings::default()
         .max_pending_bytes(BOUND)
         .slow_consumer(SlowConsumer::BackPressure)
-        .write_timeout(timeout);
+        .write_timeout(timeout)
+        .close_timeout(Duration::from_secs(120));
     let run = run(settings, true).await;
     report("back-pressure", &run, None);
     assert_bounded_and_complete(&run);
