@@ -472,100 +472,20 @@ impl<'de> ::socketsundso::codegen::serde::Deserialize<'de> for ParamsDepth {
 }
 
 ///A keep-alive, the JSON string `"ping"`.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Ping(pub ::std::string::String);
-
-impl ::std::ops::Deref for Ping {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum Ping {
+    Ping,
 }
 
-impl ::std::convert::From<Ping> for ::std::string::String {
-    fn from(value: Ping) -> Self {
-        value.0
-    }
-}
-
-impl ::std::convert::From<::std::string::String> for Ping {
-    fn from(value: ::std::string::String) -> Self {
-        Self(value)
-    }
-}
-
-impl ::std::fmt::Display for Ping {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ::std::str::FromStr for Ping {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self(value.to_string()))
-    }
-}
+::socketsundso::codegen::string_enum!(Ping { Ping = "ping" });
 
 ///The answer to a keep-alive.
-#[derive(
-    ::socketsundso::codegen::serde::Deserialize,
-    ::socketsundso::codegen::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
-)]
-#[serde(transparent)]
-#[serde(crate = "::socketsundso::codegen::serde")]
-pub struct Pong(pub ::std::string::String);
-
-impl ::std::ops::Deref for Pong {
-    type Target = ::std::string::String;
-    fn deref(&self) -> &::std::string::String {
-        &self.0
-    }
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub enum Pong {
+    Pong,
 }
 
-impl ::std::convert::From<Pong> for ::std::string::String {
-    fn from(value: Pong) -> Self {
-        value.0
-    }
-}
-
-impl ::std::convert::From<::std::string::String> for Pong {
-    fn from(value: ::std::string::String) -> Self {
-        Self(value)
-    }
-}
-
-impl ::std::fmt::Display for Pong {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ::std::str::FromStr for Pong {
-    type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-        Ok(Self(value.to_string()))
-    }
-}
+::socketsundso::codegen::string_enum!(Pong { Pong = "pong" });
 
 ///`Subscribe`
 #[derive(
@@ -920,13 +840,13 @@ impl ::socketsundso::codegen::Check for Tickers {
 
 impl ::socketsundso::codegen::Check for Ping {
     fn check(&self) -> bool {
-        self.0.as_str() == "ping"
+        true
     }
 }
 
 impl ::socketsundso::codegen::Check for Pong {
     fn check(&self) -> bool {
-        self.0.as_str() == "pong"
+        true
     }
 }
 

@@ -77,7 +77,7 @@ impl api::Handler for Feed {
         _ctx: &api::Context,
         _message: api::Ping,
     ) -> Result<api::Pong, HandlerError> {
-        Ok(api::Pong("pong".into()))
+        Ok(api::Pong::Pong)
     }
 }
 

@@ -317,7 +317,7 @@ mod only {
             _ctx: &api::Context,
             _message: api::Ping,
         ) -> Result<api::Pong, HandlerError> {
-            Ok(api::Pong(json!("pong")))
+            Ok(api::Pong::Pong)
         }
 
         async fn on_subscribe(
@@ -393,6 +393,12 @@ async fn a_server_without_any_tag_tells_every_message_apart_by_its_shape() {
     let mut client = Client::connect(&url(addr, "/feed")).await;
     client.send_text(r#""ping""#).await;
     assert_eq!(client.recv_text().await, r#""pong""#);
+    // Another string is no ping: the payload is fixed to `"ping"`.
+    client.send_text(r#""pang""#).await;
+    let error = client.recv_json().await;
+    assert_eq!(error["code"], "validation_failed", "{error}");
+    assert_eq!(error["errors"][0]["path"], "", "{error}");
+    assert_eq!(error["errors"][0]["kind"], "const", "{error}");
     // An `allOf` of a shared array schema and a size limit goes out as an array.
     client.send_text(r#"["BTC-USD","ETH-USD"]"#).await;
     assert_eq!(
@@ -476,19 +482,13 @@ async fn the_clients_send_an_untagged_message_only_as_itself() {
     assert_eq!(error["errors"][0]["path"], "", "{error}");
     assert_eq!(error["errors"][0]["kind"], "type", "{error}");
     refused(client.send_level(feed::Level(f64::INFINITY)).await);
-    // A value that is another message's shape is refused as this one's.
-    let error = refused(client.send_ping(feed::Ping(json!(true))).await);
-    assert_eq!(error["errors"][0]["kind"], "const", "{error}");
-    refused(client.send_reset(feed::Reset(json!(5))).await);
+    // A value that is another message's shape is refused as this one's. (A payload fixed to
+    // one string is an enum of that value: `feed::Ping::Ping` is the only ping there is.)
+    let error = refused(client.send_reset(feed::Reset(json!(5))).await);
+    assert_eq!(error["errors"][0]["kind"], "type", "{error}");
     // Nothing of that reached the server: the next event is the pong.
-    client
-        .send_ping(feed::Ping(json!("ping")))
-        .await
-        .expect("sends");
-    assert_eq!(
-        next().await,
-        feed::ServerMessage::Pong(feed::Pong(json!("pong")))
-    );
+    client.send_ping(feed::Ping::Ping).await.expect("sends");
+    assert_eq!(next().await, feed::ServerMessage::Pong(feed::Pong::Pong));
     client.send_level(feed::Level(0.5)).await.expect("sends");
     assert_eq!(
         next().await,

@@ -46,8 +46,31 @@ pub(crate) fn payload_view(schema: &Value, defs: &Definitions) -> Value {
         Value::Object(object) if object.contains_key("oneOf") || object.contains_key("anyOf") => {
             children(object, defs)
         }
+        Value::Object(object) if let Some(value) = string_const(object) => {
+            // A payload fixed to one string (a `"ping"` keepalive): an enum of that one value, so
+            // that a handler returns `Pong::Pong` and cannot build another string.
+            let mut view: Map<String, Value> = object
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "title" | "description"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            view.insert("type".to_owned(), Value::from("string"));
+            view.insert("enum".to_owned(), Value::Array(vec![value.clone()]));
+            Value::Object(view)
+        }
         other => typify_view(other, defs),
     }
+}
+
+/// The string that a schema made of `const` (with `type: string` at most, and annotations) fixes.
+fn string_const(object: &Map<String, Value>) -> Option<&Value> {
+    let value = object.get("const").filter(|v| v.is_string())?;
+    object
+        .iter()
+        .all(|(k, v)| {
+            k == "const" || (k == "type" && v.as_str() == Some("string")) || is_annotation(k)
+        })
+        .then_some(value)
 }
 
 /// The schema that typify gets for `schema`.

@@ -193,7 +193,7 @@ impl feed::Handler for Feed {
         _ctx: &feed::Context,
         _message: feed::Ping,
     ) -> Result<feed::Pong, HandlerError> {
-        Ok(feed::Pong("pong".into()))
+        Ok(feed::Pong::Pong)
     }
 
     async fn on_subscribe(
