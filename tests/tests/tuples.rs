@@ -1,8 +1,11 @@
 //! Tuple arrays end to end (`tests/fixtures/tuples.yaml`, an order-book feed): a price level
-//! `[price, size]` inside a tagged message, a subscription `["subscribe", pair, depth]` written
-//! with `prefixItems` (a message without a tag), and a trade pushed as a tuple. Each is accepted
-//! and rejected with the exact JSON Pointer of every bad position, whichever decode path takes
-//! it (the tag first: the fast path; the tag last: the slow path), and on a real socket.
+//! `[price, size]` inside a tagged message, an order whose positions are a tuple, an object and
+//! an inline tuple, a subscription `["subscribe", pair, depth]` written with `prefixItems` (a
+//! message without a tag), and a trade pushed as a tuple. A tuple of fixed length is a Rust
+//! tuple, each position of its own type; one with an optional tail stays a JSON value. Each is
+//! accepted and rejected with the exact JSON Pointer of every bad position, whichever decode
+//! path takes it (the tag first: the fast path; the tag last: the slow path), and on a real
+//! socket.
 
 mod support;
 
@@ -32,17 +35,112 @@ fn violations(error: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The same message with its tag first (the fast path) and last (the slow path).
+fn both_paths(tag: &str, rest: &str) -> [String; 2] {
+    [
+        format!(r#"{{"type":"{tag}",{rest}}}"#),
+        format!(r#"{{{rest},"type":"{tag}"}}"#),
+    ]
+}
+
+/// Decoding each of `texts` fails with exactly these `(path, kind)` violations.
+fn assert_rejected(texts: &[String], expected: &[(&str, &str)]) {
+    for text in texts {
+        let error = decode(text).unwrap_err();
+        assert_eq!(error["code"], "validation_failed", "{text}: {error}");
+        let found = violations(&error);
+        assert_eq!(
+            found
+                .iter()
+                .map(|(p, k)| (p.as_str(), k.as_str()))
+                .collect::<Vec<_>>(),
+            expected,
+            "{text}: {error}"
+        );
+    }
+}
+
 #[test]
 fn a_tuple_in_a_tagged_message_takes_both_paths() {
-    let tag_first = r#"{"type":"quote","bid":[64000.5,0.25],"ask":[64001.0,1.5]}"#;
-    let tag_last = r#"{"bid":[64000.5,0.25],"ask":[64001.0,1.5],"type":"quote"}"#;
-    for text in [tag_first, tag_last] {
-        let Ok(api::ClientMessage::Quote(quote)) = decode(text) else {
+    for text in both_paths("quote", r#""bid":[64000.5,0.25],"ask":[64001,2]"#) {
+        let Ok(api::ClientMessage::Quote(quote)) = decode(&text) else {
             panic!("{text} does not decode");
         };
-        assert_eq!(quote.bid.0, json!([64000.5, 0.25]));
-        assert_eq!(quote.ask.0, json!([64001.0, 1.5]));
+        // A price level is a `(f64, f64)`: the price is `.0`, the size `.1`.
+        assert_eq!(quote.bid.0.0, 64000.5);
+        assert_eq!(quote.bid.0.1, 0.25);
+        // Whole numbers are numbers too.
+        assert_eq!(*quote.ask, (64001.0, 2.0));
+        // And it goes out as the same tuple.
+        assert_eq!(
+            serde_json::to_value(&quote).unwrap(),
+            json!({"bid": [64000.5, 0.25], "ask": [64001.0, 2.0]})
+        );
     }
+}
+
+#[test]
+fn a_tuple_of_a_tuple_an_object_and_an_inline_tuple() {
+    for text in both_paths(
+        "order",
+        r#""entry":[[64000.5,0.25],{"id":"a1","qty":3},[0,60]]"#,
+    ) {
+        let Ok(api::ClientMessage::Order(order)) = decode(&text) else {
+            panic!("{text} does not decode");
+        };
+        let (level, ticket, window) = &order.entry;
+        assert_eq!(**level, (64000.5, 0.25));
+        assert_eq!(&*ticket.id, "a1");
+        assert_eq!(ticket.qty.get(), 3);
+        assert_eq!(*window, (0, 60));
+    }
+    // Every position's own constraints, each with its path.
+    assert_rejected(
+        &both_paths(
+            "order",
+            r#""entry":[[0,0.25],{"id":"","qty":0},[-1,86401]]"#,
+        ),
+        &[
+            ("/entry/0/0", "exclusive_minimum"),
+            ("/entry/1/id", "min_length"),
+            ("/entry/1/qty", "minimum"),
+            ("/entry/2/0", "minimum"),
+            ("/entry/2/1", "maximum"),
+        ],
+    );
+}
+
+#[test]
+fn a_tuple_of_the_wrong_length_is_rejected_with_its_path_on_both_paths() {
+    assert_rejected(
+        &both_paths("quote", r#""bid":[64000.5],"ask":[64001,2,3]"#),
+        &[("/ask/2", "additional_items"), ("/bid", "min_items")],
+    );
+    assert_rejected(
+        &both_paths("quote", r#""bid":[],"ask":[1,2]"#),
+        &[("/bid", "min_items")],
+    );
+    // A nested tuple too short, the outer one too long.
+    assert_rejected(
+        &both_paths("order", r#""entry":[[1,2],{"id":"a","qty":1},[5],[6]]"#),
+        &[("/entry/2", "min_items"), ("/entry/3", "additional_items")],
+    );
+}
+
+#[test]
+fn a_wrong_type_at_a_position_is_rejected_with_its_path_on_both_paths() {
+    assert_rejected(
+        &both_paths("quote", r#""bid":[64000.5,"0.25"],"ask":{"price":1}"#),
+        &[("/ask", "type"), ("/bid/1", "type")],
+    );
+    assert_rejected(
+        &both_paths("order", r#""entry":[[1,2],[1],[0.5,true]]"#),
+        &[
+            ("/entry/1", "type"),
+            ("/entry/2/0", "type"),
+            ("/entry/2/1", "type"),
+        ],
+    );
 }
 
 #[test]
@@ -102,16 +200,26 @@ fn a_tuple_message_written_with_prefix_items() {
 
 struct Book;
 
+/// A trade on channel 17: `[17, [[price, volume, time, side]], "trade", pair]`.
+fn trade(price: f64, side: &str, pair: &str) -> api::Trade {
+    api::Trade((
+        17,
+        vec![json!([price.to_string(), "0.25", "1714557600.1", side])],
+        json!("trade"),
+        pair.to_owned(),
+    ))
+}
+
 impl api::Handler for Book {
     async fn on_quote(&self, ctx: &api::Context, message: api::Quote) -> Result<(), HandlerError> {
-        let price = message.bid.0[0].to_string();
-        let trade = json!([
-            17,
-            [[price, "0.25", "1714557600.1", "b"]],
-            "trade",
-            "BTC/USD"
-        ]);
-        ctx.send(api::Trade(trade))
+        let (price, _) = *message.bid;
+        ctx.send(trade(price, "b", "BTC/USD"))
+            .map_err(|e| HandlerError::new(e.to_string()))
+    }
+
+    async fn on_order(&self, ctx: &api::Context, message: api::Order) -> Result<(), HandlerError> {
+        let (level, _, _) = message.entry;
+        ctx.send(trade(level.0.0, "s", "ETH/EUR"))
             .map_err(|e| HandlerError::new(e.to_string()))
     }
 
@@ -120,9 +228,10 @@ impl api::Handler for Book {
         ctx: &api::Context,
         message: api::Subscribe,
     ) -> Result<(), HandlerError> {
-        // A trade that breaks its own tuple (a fifth position): debug builds refuse to send it.
-        let trade = json!([17, [], "trade", message.0[1], "extra"]);
-        ctx.send(api::Trade(trade))
+        // A trade that breaks its own tuple (a side that is neither `b` nor `s`): debug builds
+        // refuse to send it.
+        let pair = message.0[1].as_str().unwrap_or_default();
+        ctx.send(trade(64000.5, "x", pair))
             .map_err(|e| HandlerError::new(e.to_string()))
     }
 }
@@ -144,6 +253,18 @@ async fn tuples_on_a_real_socket() {
         ])
     );
     client
+        .send_text(r#"{"type":"order","entry":[[1.5,2],{"id":"b","qty":1},[0,1]]}"#)
+        .await;
+    assert_eq!(
+        client.recv_json().await,
+        json!([
+            17,
+            [["1.5", "0.25", "1714557600.1", "s"]],
+            "trade",
+            "ETH/EUR"
+        ])
+    );
+    client
         .send_text(r#"{"bid":[-1,0.25],"ask":[64001.0,1.5,2],"type":"quote"}"#)
         .await;
     let error = client.recv_json().await;
@@ -160,8 +281,8 @@ async fn tuples_on_a_real_socket() {
         let error = client.recv_json().await;
         assert_eq!(error["code"], "handler_error", "{error}");
         assert!(
-            error["message"].as_str().unwrap().contains("/4"),
-            "the outgoing check names the fifth position: {error}"
+            error["message"].as_str().unwrap().contains("/1/0/3"),
+            "the outgoing check names the side's position: {error}"
         );
     }
     assert!(client.close().await.is_empty());

@@ -6,7 +6,8 @@
 //! `impl Check` per type: plain comparisons on the decoded value, run on every valid message.
 //!
 //! The walk goes through the Rust types and their schemas side by side: a struct's field has the
-//! schema of its property, a `Vec`'s element the schema of `items`, and so on. Where the two
+//! schema of its property, a `Vec`'s element the schema of `items`, a tuple's positions the schemas
+//! of `items: [..]` (`.0`, `.1`, ...), and so on. Where the two
 //! cannot be matched up (composition, untyped values, keywords with no direct check), the check
 //! hands that value to the runtime's validator, which interprets the schema. That is slower but
 //! always correct, and rare.
@@ -467,6 +468,9 @@ impl<'a> Checks<'a> {
             // `true`/`false` schemas: typify maps `false` to a type that cannot be built.
             return vec![];
         };
+        if let syn::Type::Tuple(tuple) = ty {
+            return self.tuple(expr, tuple, resolved);
+        }
         let Some((wrapper, args)) = type_parts(ty) else {
             return vec![self.fallback(expr, resolved)];
         };
@@ -608,6 +612,28 @@ impl<'a> Checks<'a> {
                 }
             }
         }
+    }
+
+    /// The checks of a Rust tuple, typify's type for a tuple of fixed length (see
+    /// `view::fixed_tuple`): serde reads exactly as many items as it has positions, so what is
+    /// left is each position's own schema, checked on `.0`, `.1`, ...
+    fn tuple(&mut self, expr: &Expr, tuple: &syn::TypeTuple, schema: &Value) -> Vec<TokenStream> {
+        let positions = match schema.as_object() {
+            Some(object) if super::view::fixed_tuple(object) == Some(tuple.elems.len()) => {
+                object.get("items").and_then(Value::as_array)
+            }
+            _ => None,
+        };
+        let Some(positions) = positions else {
+            return vec![self.fallback(expr, schema)];
+        };
+        let call = expr.call();
+        let mut checks = vec![];
+        for (i, (ty, position)) in tuple.elems.iter().zip(positions).enumerate() {
+            let index = syn::Index::from(i);
+            checks.extend(self.value(&Expr::place(quote!(#call.#index)), ty, position, false));
+        }
+        checks
     }
 
     /// Hands `expr` to the runtime's validator with `schema`.

@@ -8,7 +8,8 @@
 //! exactly one. Where that would happen, the schema becomes `{}` here, so the Rust type is a
 //! `serde_json::Value`, and the generated check hands the value to the runtime's validator with
 //! the full schema (see `check.rs`). Everything else goes to typify as it is, minus the keywords
-//! that only validate.
+//! that only validate. A tuple of fixed length goes to typify as `minItems` = `maxItems` = the
+//! number of positions, which typify makes a Rust tuple (see [`fixed_tuple`]).
 //!
 //! The schemas of real APIs (typed objects, closed by default, tagged unions) keep their types.
 
@@ -95,7 +96,48 @@ fn view_object(object: &Map<String, Value>, defs: &Definitions) -> Value {
                 .collect(),
         );
     }
+    if let Some(n) = fixed_tuple(object) {
+        // typify makes a Rust tuple of an array whose `minItems` and `maxItems` are both the
+        // number of positions: each position gets its own type.
+        let mut out = match children(object, defs) {
+            Value::Object(out) => out,
+            _ => Map::new(),
+        };
+        out.remove("additionalItems");
+        out.insert("minItems".to_owned(), Value::from(n));
+        out.insert("maxItems".to_owned(), Value::from(n));
+        return Value::Object(out);
+    }
     children(object, defs)
+}
+
+/// The number of positions of a tuple with a fixed length: `items: [..]` (one schema per
+/// position, at least one), no items beyond them (`additionalItems: false`, or `maxItems` that
+/// many), and all of them required (`minItems` that many). `None` for any other array, and for
+/// a tuple with keywords beside those (`uniqueItems`, `contains`, ...).
+pub(crate) fn fixed_tuple(object: &Map<String, Value>) -> Option<usize> {
+    let positions = object.get("items")?.as_array()?;
+    let n = positions.len();
+    if n == 0 {
+        return None;
+    }
+    let allowed = ["type", "items", "additionalItems", "minItems", "maxItems"];
+    if object
+        .keys()
+        .any(|k| !allowed.contains(&k.as_str()) && !is_annotation(k))
+    {
+        return None;
+    }
+    let n64 = u64::try_from(n).ok()?;
+    let size = |key: &str| object.get(key).and_then(Value::as_u64);
+    let no_more = object.get("additionalItems") == Some(&Value::Bool(false));
+    let max = match (size("maxItems"), no_more) {
+        (Some(max), true) => Some(max.min(n64)),
+        (Some(max), false) => Some(max),
+        (None, true) => Some(n64),
+        (None, false) => None,
+    };
+    (size("minItems") == Some(n64) && max == Some(n64)).then_some(n)
 }
 
 /// `object` without the keywords typify cannot use, and with its subschemas viewed.
@@ -127,7 +169,12 @@ fn children(object: &Map<String, Value>, defs: &Definitions) -> Value {
                 Value::Array(children) => children.iter().map(|s| typify_view(s, defs)).collect(),
                 other => other.clone(),
             },
-            "items" | "additionalProperties" => typify_view(value, defs),
+            "items" => match value {
+                // A tuple's positions.
+                Value::Array(positions) => positions.iter().map(|s| typify_view(s, defs)).collect(),
+                other => typify_view(other, defs),
+            },
+            "additionalProperties" => typify_view(value, defs),
             _ => value.clone(),
         };
         out.insert(key.clone(), value);
@@ -239,10 +286,11 @@ fn untypable(object: &Map<String, Value>, defs: &Definitions) -> bool {
                                 .any(|k| object.contains_key(*k)))))
         }
         "array" => {
-            object
-                .get("items")
-                .is_some_and(|i| i.is_array() || i.is_boolean())
-                || object.contains_key("additionalItems")
+            fixed_tuple(object).is_none()
+                && (object
+                    .get("items")
+                    .is_some_and(|i| i.is_array() || i.is_boolean())
+                    || object.contains_key("additionalItems"))
         }
         _ => false,
     }
@@ -382,4 +430,77 @@ fn typable_union(object: &Map<String, Value>, keyword: &str, defs: &Definitions)
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::fixed_tuple;
+
+    fn fixed(schema: serde_json::Value) -> Option<usize> {
+        fixed_tuple(schema.as_object().expect("an object schema"))
+    }
+
+    #[test]
+    fn a_tuple_is_fixed_when_every_position_is_required_and_none_more_allowed() {
+        let two = json!([{"type": "number"}, {"type": "number"}]);
+        // No more: `additionalItems: false`, or `maxItems` the number of positions.
+        assert_eq!(
+            fixed(json!({"type": "array", "items": two, "additionalItems": false, "minItems": 2})),
+            Some(2)
+        );
+        assert_eq!(
+            fixed(json!({"type": "array", "items": two, "minItems": 2, "maxItems": 2})),
+            Some(2)
+        );
+        assert_eq!(
+            fixed(
+                json!({"items": two, "additionalItems": {"type": "string"}, "minItems": 2, "maxItems": 2, "description": "a level"})
+            ),
+            Some(2)
+        );
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": two, "additionalItems": false, "minItems": 2, "maxItems": 9})
+            ),
+            Some(2)
+        );
+        // An optional tail, a rest, no `minItems`, another keyword, no positions.
+        assert_eq!(
+            fixed(json!({"type": "array", "items": two, "additionalItems": false, "minItems": 1})),
+            None
+        );
+        assert_eq!(
+            fixed(json!({"type": "array", "items": two, "minItems": 2})),
+            None
+        );
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": two, "additionalItems": {"type": "string"}, "minItems": 2})
+            ),
+            None
+        );
+        assert_eq!(
+            fixed(json!({"type": "array", "items": two, "additionalItems": false})),
+            None
+        );
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": two, "additionalItems": false, "minItems": 2, "uniqueItems": true})
+            ),
+            None
+        );
+        assert_eq!(
+            fixed(json!({"type": "array", "items": [], "additionalItems": false, "minItems": 0})),
+            None
+        );
+        // A list of one schema for every item is no tuple.
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})
+            ),
+            None
+        );
+    }
 }
