@@ -93,7 +93,19 @@ fn a_tuple_of_a_tuple_an_object_and_an_inline_tuple() {
         assert_eq!(&*ticket.id, "a1");
         assert_eq!(ticket.qty.get(), 3);
         assert_eq!(*window, (0, 60));
+        assert_eq!(order.stop, None);
+        assert!(order.legs.is_empty());
     }
+    // Constraints that only the generated check sees on the fast path (serde reads these
+    // values into their types): each position's bounds.
+    assert_rejected(
+        &both_paths("quote", r#""bid":[0,0.25],"ask":[1,-0.5]"#),
+        &[("/ask/1", "minimum"), ("/bid/0", "exclusive_minimum")],
+    );
+    assert_rejected(
+        &both_paths("order", r#""entry":[[1,2],{"id":"a","qty":1},[-1,86401]]"#),
+        &[("/entry/2/0", "minimum"), ("/entry/2/1", "maximum")],
+    );
     // Every position's own constraints, each with its path.
     assert_rejected(
         &both_paths(
@@ -107,6 +119,41 @@ fn a_tuple_of_a_tuple_an_object_and_an_inline_tuple() {
             ("/entry/2/0", "minimum"),
             ("/entry/2/1", "maximum"),
         ],
+    );
+}
+
+#[test]
+fn a_tuple_in_an_optional_field_and_in_a_list() {
+    for text in both_paths(
+        "order",
+        r#""entry":[[1,2],{"id":"a","qty":1},[0,1]],"stop":[63000,1],"legs":[[1.5,2],[2.5,0]]"#,
+    ) {
+        let Ok(api::ClientMessage::Order(order)) = decode(&text) else {
+            panic!("{text} does not decode");
+        };
+        assert_eq!(order.stop.as_deref(), Some(&(63000.0, 1.0)));
+        assert_eq!(
+            order.legs.iter().map(|leg| leg.0).collect::<Vec<_>>(),
+            [(1.5, 2.0), (2.5, 0.0)]
+        );
+    }
+    assert_rejected(
+        &both_paths(
+            "order",
+            r#""entry":[[1,2],{"id":"a","qty":1},[0,1]],"stop":[0,1],"legs":[[1,1],[1,-1,3]]"#,
+        ),
+        &[
+            ("/legs/1/1", "minimum"),
+            ("/legs/1/2", "additional_items"),
+            ("/stop/0", "exclusive_minimum"),
+        ],
+    );
+    assert_rejected(
+        &both_paths(
+            "order",
+            r#""entry":[[1,2],{"id":"a","qty":1},[0,1]],"stop":null"#,
+        ),
+        &[("/stop", "type")],
     );
 }
 
