@@ -154,6 +154,7 @@ fn cases() -> Vec<Case> {
         case!(send_only, "fixtures/send-only.yaml"),
         case!(shared_schemas, "fixtures/shared-schemas.yaml"),
         case!(tuple_items, "fixtures/tuple-items.yaml"),
+        case!(tuples, "fixtures/tuples.yaml"),
         case!(unenforced, "fixtures/unenforced.yaml"),
         case!(v2_chat, "fixtures/v2-chat.yaml"),
         case!(v2_client_view, "fixtures/v2-client-view.yaml"),

@@ -192,13 +192,18 @@ impl Examples<'_> {
         // One item shows the shape; more only where `minItems` asks for them.
         let count = min.max(1).min(max.unwrap_or(u64::MAX)).min(16);
         let items = object.get("items").filter(|i| i.is_object());
+        // A tuple (`items: [..]`): each position from its own schema, then `additionalItems`.
+        let positions = object.get("items").and_then(Value::as_array);
+        let rest = object.get("additionalItems").filter(|i| i.is_object());
         let contains = object.get("contains").filter(|c| c.is_object());
         let mut out = vec![];
         for i in 0..count {
             let i = usize::try_from(i).unwrap_or(0);
-            let item = match (i, contains, items) {
-                (0, Some(contains), _) => self.of(contains, seed + i, depth + 1),
-                (_, _, Some(items)) => self.of(items, seed + i, depth + 1),
+            let position = positions.and_then(|p| p.get(i)).or(rest);
+            let item = match (i, contains, items, position) {
+                (0, Some(contains), _, _) => self.of(contains, seed + i, depth + 1),
+                (_, _, Some(items), _) => self.of(items, seed + i, depth + 1),
+                (_, _, _, Some(position)) => self.of(position, seed + i, depth + 1),
                 _ => Value::from(seed + i),
             };
             out.push(item);
