@@ -61,6 +61,39 @@ fn assert_rejected(texts: &[String], expected: &[(&str, &str)]) {
 }
 
 #[test]
+fn a_tuple_of_twelve_positions_is_a_rust_tuple() {
+    let candle = r#"[1499040000000,"0.0163","0.8","0.0157","0.0159","148976.1",1499644799999,"2434.1",308,"1756.8","28.4","0"]"#;
+    for text in both_paths(
+        "quote",
+        &format!(r#""bid":[1,1],"ask":[2,1],"candle":{candle}"#),
+    ) {
+        let Ok(api::ClientMessage::Quote(quote)) = decode(&text) else {
+            panic!("{text} does not decode");
+        };
+        let candle = quote.candle.as_ref().expect("a candle");
+        assert_eq!(candle.0.0, 1_499_040_000_000);
+        assert_eq!(candle.0.4, "0.0159");
+        assert_eq!(candle.0.8, 308);
+        assert_eq!(candle.0.11, "0");
+    }
+    // A negative count (position 8) and a number where a string goes (position 1).
+    assert_rejected(
+        &both_paths(
+            "quote",
+            r#""bid":[1,1],"ask":[2,1],"candle":[0,"1","1","1","1","1",0,"1",-3,"1","1","1"]"#,
+        ),
+        &[("/candle/8", "minimum")],
+    );
+    assert_rejected(
+        &both_paths(
+            "quote",
+            r#""bid":[1,1],"ask":[2,1],"candle":[0,1,"1","1","1","1",0,"1",3,"1","1","1"]"#,
+        ),
+        &[("/candle/1", "type")],
+    );
+}
+
+#[test]
 fn a_tuple_in_a_tagged_message_takes_both_paths() {
     for text in both_paths("quote", r#""bid":[64000.5,0.25],"ask":[64001,2]"#) {
         let Ok(api::ClientMessage::Quote(quote)) = decode(&text) else {

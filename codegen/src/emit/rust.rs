@@ -1181,8 +1181,27 @@ fn lit(text: &str) -> String {
     format!("{text:?}")
 }
 
-/// A raw Rust string literal (`r#"..."#`), for embedded JSON.
+/// A raw Rust string literal (`r#"..."#`), for embedded JSON. The characters that change the
+/// direction of text are written as JSON escapes (`\u202e`): rustc refuses them in a literal
+/// (`text_direction_codepoint_in_literal`), and JSON reads the escape back as the character.
 fn raw_lit(text: &str) -> String {
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let escaped;
+    let text = if text.contains(bidi) {
+        escaped = text
+            .chars()
+            .map(|c| {
+                if bidi(c) {
+                    format!("\\u{:04x}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>();
+        escaped.as_str()
+    } else {
+        text
+    };
     let mut hashes = String::from("#");
     while text.contains(&format!("\"{hashes}")) {
         hashes.push('#');
@@ -1221,6 +1240,7 @@ const DOC_MARKDOWN: &str = "the doc comments are the AsyncAPI document's own pro
 const STRUCT_FIELD_NAMES: &str = "the field names are the schema's property names";
 const TOO_MANY_LINES: &str = "one match arm per message of the API";
 const CATCH_ALL: &str = "the catch-all arm stands for any other message, however many there are";
+const TYPE_COMPLEXITY: &str = "the tuple types are the schema's tuple arrays, position by position";
 
 /// Adds `#[allow(clippy::…, reason = …)]` to the items that trigger pedantic lints which the
 /// generator cannot avoid: `doc_markdown` on items whose docs (the spec's `description`s) have
@@ -1235,8 +1255,33 @@ fn lint_allows(file: &mut syn::File) {
         {
             attrs.push(allow("doc_markdown", DOC_MARKDOWN));
         }
+        // clippy's (default) `type_complexity` counts tuples of tuples, or a long one in an
+        // `Option`, as complex: a fixed-length tuple array of the document may be either.
+        // Not the `client` module: its glue names tuples of its own (`(Client, Events)`).
+        let mut tuples = Tuples(false);
+        if !matches!(item, syn::Item::Mod(_)) {
+            tuples.visit_item_mut(item);
+        }
+        if tuples.0
+            && let Some(attrs) = item_attrs(item)
+        {
+            attrs.push(allow("type_complexity", TYPE_COMPLEXITY));
+        }
     }
     LongFns.visit_file_mut(file);
+}
+
+/// Whether an item names a tuple type of two or more positions (it only reads; syn's `visit`,
+/// which reads, is not compiled in).
+struct Tuples(bool);
+
+impl VisitMut for Tuples {
+    fn visit_type_tuple_mut(&mut self, tuple: &mut syn::TypeTuple) {
+        if tuple.elems.len() >= 2 {
+            self.0 = true;
+        }
+        visit_mut::visit_type_tuple_mut(self, tuple);
+    }
 }
 
 fn allow(lint: &str, reason: &str) -> syn::Attribute {
@@ -1473,5 +1518,23 @@ impl VisitMut for LongFns {
                 .push(allow("struct_field_names", STRUCT_FIELD_NAMES));
         }
         visit_mut::visit_item_struct_mut(self, item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn embedded_json_writes_direction_characters_as_escapes() {
+        let json = serde_json::json!({"const": "\u{202e}abc\u{2066}"}).to_string();
+        let lit = super::raw_lit(&json);
+        assert!(!lit.contains(['\u{202e}', '\u{2066}']), "{lit}");
+        let inner = lit
+            .strip_prefix("r#\"")
+            .and_then(|l| l.strip_suffix("\"#"))
+            .expect("a raw literal");
+        let back: serde_json::Value = serde_json::from_str(inner).expect("JSON");
+        assert_eq!(back["const"], "\u{202e}abc\u{2066}");
+        // Anything else is written as it is.
+        assert_eq!(super::raw_lit(r#"{"a":"ü"}"#), r##"r#"{"a":"ü"}"#"##);
     }
 }

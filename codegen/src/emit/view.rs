@@ -63,15 +63,33 @@ pub(crate) fn payload_view(schema: &Value, defs: &Definitions) -> Value {
     }
 }
 
-/// The string that a schema made of `const` (with `type: string` at most, and annotations) fixes.
+/// The string that a schema made of `const` (with `type: string` at most, and annotations) fixes,
+/// when it is a plain word (`ping`, `heart_beat`, `Pong`): typify names the enum's variant after
+/// the value, and other values (`a-b-c` → `ABC`, `ǅ`) make names that lints refuse. Those keep the
+/// newtype of before.
 fn string_const(object: &Map<String, Value>) -> Option<&Value> {
-    let value = object.get("const").filter(|v| v.is_string())?;
+    let value = object
+        .get("const")
+        .filter(|v| v.as_str().is_some_and(plain_word))?;
     object
         .iter()
         .all(|(k, v)| {
             k == "const" || (k == "type" && v.as_str() == Some("string")) || is_annotation(k)
         })
         .then_some(value)
+}
+
+/// ASCII words of two or more letters and digits, each starting with a letter, joined by `_` or
+/// `-`; only the first letter of the first word may be a capital.
+fn plain_word(value: &str) -> bool {
+    value.split(['_', '-']).enumerate().all(|(i, word)| {
+        let mut chars = word.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || (i == 0 && c.is_ascii_uppercase()))
+            && word.len() >= 2
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
 }
 
 /// The schema that typify gets for `schema`.
@@ -114,11 +132,15 @@ fn view_object(object: &Map<String, Value>, defs: &Definitions) -> Value {
 /// The number of positions of a tuple with a fixed length: `items: [..]` (one schema per
 /// position, at least one), no items beyond them (`additionalItems: false`, or `maxItems` that
 /// many), and all of them required (`minItems` that many). `None` for any other array, and for
-/// a tuple with keywords beside those (`uniqueItems`, `contains`, ...).
+/// a tuple with keywords beside those (`uniqueItems`, `contains`, ...), and for more than 12
+/// positions: the standard library implements `Debug`, `Clone`, `PartialEq` and the rest for
+/// tuples of up to 12 (serde for up to 16).
 pub(crate) fn fixed_tuple(object: &Map<String, Value>) -> Option<usize> {
     let positions = object.get("items")?.as_array()?;
     let n = positions.len();
-    if n == 0 {
+    // A `default` stays with the JSON value: typify writes a one-position tuple's default
+    // without its comma, and refuses one that does not fit the tuple.
+    if n == 0 || n > 12 || object.contains_key("default") {
         return None;
     }
     let allowed = ["type", "items", "additionalItems", "minItems", "maxItems"];
@@ -443,6 +465,37 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_const_is_an_enum_only_when_its_value_is_a_plain_word() {
+        for word in [
+            "ping",
+            "pong",
+            "Pong",
+            "heart_beat",
+            "heart-beat",
+            "v2",
+            "hb",
+        ] {
+            assert!(super::plain_word(word), "{word}");
+        }
+        for other in [
+            "",
+            "a",
+            "a-b-c",
+            "x.y",
+            "PING",
+            "heartBeat",
+            "ǅ",
+            "über",
+            "a b",
+            "2fa",
+            "ping_",
+            "_ping",
+        ] {
+            assert!(!super::plain_word(other), "{other}");
+        }
+    }
+
+    #[test]
     fn a_tuple_is_fixed_when_every_position_is_required_and_none_more_allowed() {
         let two = json!([{"type": "number"}, {"type": "number"}]);
         // No more: `additionalItems: false`, or `maxItems` the number of positions.
@@ -493,6 +546,28 @@ mod tests {
         );
         assert_eq!(
             fixed(json!({"type": "array", "items": [], "additionalItems": false, "minItems": 0})),
+            None
+        );
+        // More positions than the standard library's traits cover.
+        let thirteen: Vec<_> = (0..13).map(|_| json!({"type": "integer"})).collect();
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": thirteen, "additionalItems": false, "minItems": 13})
+            ),
+            None
+        );
+        let twelve: Vec<_> = (0..12).map(|_| json!({"type": "integer"})).collect();
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": twelve, "additionalItems": false, "minItems": 12})
+            ),
+            Some(12)
+        );
+        // A default keeps the JSON value.
+        assert_eq!(
+            fixed(
+                json!({"type": "array", "items": [{"type": "string"}], "additionalItems": false, "minItems": 1, "default": ["z"]})
+            ),
             None
         );
         // A list of one schema for every item is no tuple.

@@ -712,8 +712,15 @@ impl TypeWriter<'_> {
         match m.get("items") {
             Some(Value::Array(tuple)) => {
                 let min = m.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+                // `maxItems` ends the tuple where it says: no positions past it, and no rest
+                // when it is at most the number of positions.
+                let max = m
+                    .get("maxItems")
+                    .and_then(Value::as_u64)
+                    .map(|max| usize::try_from(max).unwrap_or(usize::MAX));
                 let mut items: Vec<String> = tuple
                     .iter()
+                    .take(max.unwrap_or(usize::MAX))
                     .enumerate()
                     .map(|(i, s)| {
                         let t = self.ty(s, depth);
@@ -721,6 +728,7 @@ impl TypeWriter<'_> {
                     })
                     .collect();
                 match m.get("additionalItems") {
+                    _ if max.is_some_and(|max| max <= tuple.len()) => {}
                     Some(Value::Bool(false)) => {}
                     None | Some(Value::Bool(true)) => items.push("...unknown[]".to_owned()),
                     Some(s) => items.push(format!("...{}[]", wrap(&self.ty(s, depth)))),
