@@ -167,6 +167,20 @@ fn strings_valid_message_decodes_with_its_content() {
 }
 
 #[test]
+fn a_const_beside_an_enum_allows_only_the_const() {
+    let K::Strings(m) = accept::<K>(r#"{"type":"strings","name":"ab","shade":"dark"}"#) else {
+        panic!("not strings");
+    };
+    assert!(m.shade.is_some());
+    // `light` is in the `enum`, but not the `const`: refused on both paths (the fast one read
+    // it as a variant of the enum before).
+    assert_eq!(
+        reject::<K>(r#"{"type":"strings","name":"ab","shade":"light"}"#),
+        [("/shade".to_owned(), "const".to_owned())]
+    );
+}
+
+#[test]
 fn string_type_and_required() {
     reject_one::<K>(r#"{"type":"strings"}"#, "/name", "required");
     reject_one::<K>(r#"{"type":"strings","name":12}"#, "/name", "type");

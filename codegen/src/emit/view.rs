@@ -201,6 +201,16 @@ fn children(object: &Map<String, Value>, defs: &Definitions) -> Value {
         };
         out.insert(key.clone(), value);
     }
+    // `const` beside `enum`: typify ignores `const` and would make a variant of every value of
+    // the `enum`, which serde then accepts; the one value both allow is what the type holds (an
+    // `enum` of it alone: typify trips over `const` beside `type: string` and `enum`).
+    if let (Some(fixed), Some(Value::Array(values))) = (out.get("const"), out.get("enum"))
+        && values.contains(fixed)
+    {
+        let one = Value::Array(vec![fixed.clone()]);
+        out.insert("enum".to_owned(), one);
+        out.remove("const");
+    }
     // A `$ref` stands for its target alone (draft-07 ignores the keywords beside it).
     if out.get("$ref").is_some_and(Value::is_string) {
         out.retain(|k, _| k == "$ref" || is_annotation(k));
