@@ -922,10 +922,13 @@ fn one_line(s: &str) -> String {
 
 /// Paragraphs of documentation, without repeats and empty parts.
 fn doc_text(parts: &[Option<String>]) -> String {
+    // Paragraph by paragraph: a payload's `description` may already hold the message's summary
+    // and description, which are parts of their own.
     let mut seen = BTreeSet::new();
     parts
         .iter()
         .flatten()
+        .flat_map(|p| p.split("\n\n"))
         .map(|p| p.trim().to_owned())
         .filter(|p| !p.is_empty() && seen.insert(p.clone()))
         .collect::<Vec<_>>()
