@@ -597,14 +597,7 @@ fn untagged_shapes<T: Incoming>() -> String {
                 .types
                 .iter()
                 .filter(|t| **t != "object")
-                .map(|t| match *t {
-                    "array" => "an array",
-                    "string" => "a string",
-                    "integer" => "an integer",
-                    "number" => "a number",
-                    "boolean" => "a boolean",
-                    _ => "null",
-                })
+                .map(|t| type_phrase(t))
                 .collect();
             format!("{} (`{}`)", types.join(" or "), u.name)
         })
@@ -613,6 +606,19 @@ fn untagged_shapes<T: Incoming>() -> String {
         String::new()
     } else {
         format!(" or one of: {}", shapes.join(", "))
+    }
+}
+
+/// A JSON type as the error messages name it: `an array`, `a string`, ...
+fn type_phrase(ty: &str) -> &'static str {
+    match ty {
+        "object" => "an object",
+        "array" => "an array",
+        "string" => "a string",
+        "integer" => "an integer",
+        "number" => "a number",
+        "boolean" => "a boolean",
+        _ => "null",
     }
 }
 
@@ -629,13 +635,7 @@ fn no_tagged_message<T: Incoming>(what: &str) -> String {
                     .iter()
                     .map(|t| match (*t, u.key) {
                         ("object", Some(key)) => format!("an object with `{key}`"),
-                        ("object", None) => "an object".to_owned(),
-                        ("array", _) => "an array".to_owned(),
-                        ("string", _) => "a string".to_owned(),
-                        ("integer", _) => "an integer".to_owned(),
-                        ("number", _) => "a number".to_owned(),
-                        ("boolean", _) => "a boolean".to_owned(),
-                        _ => "null".to_owned(),
+                        _ => type_phrase(t).to_owned(),
                     })
                     .collect()
             };

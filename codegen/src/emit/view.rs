@@ -50,11 +50,7 @@ pub(crate) fn payload_view(schema: &Value, defs: &Definitions) -> Value {
         Value::Object(object) if let Some(value) = string_const(object) => {
             // A payload fixed to one string (a `"ping"` keepalive): an enum of that one value, so
             // that a handler returns `Pong::Pong` and cannot build another string.
-            let mut view: Map<String, Value> = object
-                .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "title" | "description"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let mut view = docs_of(object);
             view.insert("type".to_owned(), Value::from("string"));
             view.insert("enum".to_owned(), Value::Array(vec![value.clone()]));
             Value::Object(view)
@@ -92,6 +88,15 @@ fn plain_word(value: &str) -> bool {
     })
 }
 
+/// The `title` and `description` of a schema: what typify turns into doc comments.
+fn docs_of(object: &Map<String, Value>) -> Map<String, Value> {
+    object
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "title" | "description"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The schema that typify gets for `schema`.
 pub(crate) fn typify_view(schema: &Value, defs: &Definitions) -> Value {
     match schema {
@@ -106,13 +111,7 @@ fn view_object(object: &Map<String, Value>, defs: &Definitions) -> Value {
     }
     if untypable(object, defs) {
         // Any JSON value; the check validates it. Annotations keep the docs.
-        return Value::Object(
-            object
-                .iter()
-                .filter(|(k, _)| matches!(k.as_str(), "title" | "description"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        );
+        return Value::Object(docs_of(object));
     }
     if let Some(n) = fixed_tuple(object) {
         // typify makes a Rust tuple of an array whose `minItems` and `maxItems` are both the
