@@ -11,6 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use socketsundso_codegen::extensions::Role;
 use socketsundso_codegen::{Config, Error, Output};
 
+/// Generation allocates many small strings and token trees; mimalloc is markedly faster at it
+/// than the system allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod diagnostic;
 mod init;
 mod ui;

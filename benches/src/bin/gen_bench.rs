@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The allocator of the `socketsundso` CLI (see `cli/src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/large-200.yaml");
 
 fn main() {
