@@ -57,14 +57,14 @@ impl Document {
             }],
         };
         let mut mounted = serde_json::Map::new();
-        doc.rewrite_refs(&mut root, 0, "")?;
+        doc.rewrite_refs(&mut root, 0, &mut String::new())?;
         // Files found while rewriting are appended to `files`; rewrite them in turn.
         let mut next = 1;
         let mut roots = vec![];
         while next < doc.files.len() {
             let file = &doc.files[next];
             let mut value = parse_text(&file.path, &file.text)?;
-            doc.rewrite_refs(&mut value, next, "")?;
+            doc.rewrite_refs(&mut value, next, &mut String::new())?;
             roots.push((next, value));
             next += 1;
         }
@@ -90,7 +90,7 @@ impl Document {
 
     /// Rewrites every `$ref` in `value` (part of file `file`, found at local pointer `at`) to a
     /// `#/...` pointer into the bundle, loading referenced files.
-    fn rewrite_refs(&mut self, value: &mut Value, file: usize, at: &str) -> Result<()> {
+    fn rewrite_refs(&mut self, value: &mut Value, file: usize, at: &mut String) -> Result<()> {
         match value {
             Value::Object(object) => {
                 if let Some(Value::String(reference)) = object.get("$ref") {
@@ -100,13 +100,19 @@ impl Document {
                 }
                 for (key, child_value) in object.iter_mut() {
                     if key != "$ref" {
-                        self.rewrite_refs(child_value, file, &child(at, key))?;
+                        let len = at.len();
+                        push_segment(at, key);
+                        self.rewrite_refs(child_value, file, at)?;
+                        at.truncate(len);
                     }
                 }
             }
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    self.rewrite_refs(item, file, &child(at, &i.to_string()))?;
+                    let len = at.len();
+                    push_index(at, i);
+                    self.rewrite_refs(item, file, at)?;
+                    at.truncate(len);
                 }
             }
             _ => {}
@@ -649,10 +655,33 @@ fn decode_percent(fragment: &str) -> String {
 
 /// Appends one segment to a JSON Pointer, escaping `~` and `/`.
 pub(crate) fn child(pointer: &str, segment: &str) -> String {
-    format!(
-        "{pointer}/{}",
-        segment.replace('~', "~0").replace('/', "~1")
-    )
+    let mut out = String::with_capacity(pointer.len() + 1 + segment.len());
+    out.push_str(pointer);
+    push_segment(&mut out, segment);
+    out
+}
+
+/// Appends one segment to the JSON Pointer in `pointer`, escaping `~` and `/` (for the walks
+/// that extend one pointer and cut it back: [`child`] without a new string for every node).
+pub(crate) fn push_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    if segment.contains(['~', '/']) {
+        for c in segment.chars() {
+            match c {
+                '~' => pointer.push_str("~0"),
+                '/' => pointer.push_str("~1"),
+                c => pointer.push(c),
+            }
+        }
+    } else {
+        pointer.push_str(segment);
+    }
+}
+
+/// [`push_segment`] of an array index.
+pub(crate) fn push_index(pointer: &mut String, index: usize) {
+    use std::fmt::Write;
+    let _ = write!(pointer, "/{index}");
 }
 
 /// The segments of a JSON Pointer, unescaped.

@@ -35,18 +35,35 @@ pub(crate) struct Compacted {
 }
 
 /// Rewrites the newtypes and enums in typify's output that have exactly typify's shape. `keep`:
-/// the types that must stay newtypes (the message payloads).
-pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted {
+/// the types that must stay newtypes (the message payloads). `lifted`: the strings that
+/// [`super::view::lift_strings`] took out of typify's hands, each of which typify wrote as a
+/// struct that stands in for it; they become aliases like the newtypes. `None` if one of them
+/// is not there exactly once as that struct, or something builds it: typify must then see the
+/// strings themselves.
+pub(crate) fn compact(
+    stream: TokenStream,
+    keep: &BTreeSet<String>,
+    lifted: &[serde_json::Map<String, serde_json::Value>],
+) -> Option<Compacted> {
     let items = split_items(own(stream));
     let mut templates = Templates::new();
     // First the candidates, then whether something else builds them.
     let mut newtypes = vec![];
+    let mut stand_ins = vec![None; lifted.len()];
     let mut replace: BTreeMap<usize, TokenStream> = BTreeMap::new();
     let mut remove = vec![false; items.len()];
     for (i, item) in items.iter().enumerate() {
         match keyword(item) {
             Some("struct") => {
-                if let Some(newtype) = string_newtype(item, &items[i + 1..], keep, &mut templates) {
+                if let Some((n, newtype)) = stand_in(item, lifted) {
+                    if stand_ins[n].is_some() || keep.contains(&newtype.name) {
+                        return None;
+                    }
+                    stand_ins[n] = Some(newtype.name.clone());
+                    newtypes.push((i, newtype));
+                } else if let Some(newtype) =
+                    string_newtype(item, &items[i + 1..], keep, &mut templates)
+                {
                     for &j in &newtype.used {
                         remove[i + 1 + j] = true;
                     }
@@ -71,6 +88,12 @@ pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted
             .filter(|(i, _)| !remove[*i])
             .map(|(_, item)| item),
     );
+    if stand_ins
+        .iter()
+        .any(|name| name.as_ref().is_none_or(|name| built.contains(name)))
+    {
+        return None;
+    }
     let mut strings = BTreeMap::new();
     for (i, newtype) in newtypes {
         if built.contains(&newtype.name) {
@@ -95,10 +118,82 @@ pub(crate) fn compact(stream: TokenStream, keep: &BTreeSet<String>) -> Compacted
             give_back(item, &prefix, &mut out);
         }
     }
-    Compacted {
+    Some(Compacted {
         tokens: out.into_iter().collect(),
         strings,
+    })
+}
+
+/// The struct that typify wrote for the `n`th lifted string (see
+/// [`super::view::lift_strings`]): its docs, `#[derive(..)]`, `#[serde(deny_unknown_fields)]`
+/// and `pub struct Name { pub socketsundso_lifted_string_n: bool, }`. As an alias, with the
+/// string's rules.
+fn stand_in(
+    item: &[Tok],
+    lifted: &[serde_json::Map<String, serde_json::Value>],
+) -> Option<(usize, Newtype)> {
+    let [
+        ..,
+        Tok::Ident(keyword),
+        Tok::Ident(name),
+        Tok::Group(Delimiter::Brace, _, body),
+    ] = item
+    else {
+        return None;
+    };
+    let [
+        Tok::Ident(public),
+        Tok::Ident(field),
+        Tok::Punct(colon),
+        Tok::Ident(ty),
+        Tok::Punct(comma),
+    ] = &body[..]
+    else {
+        return None;
+    };
+    let n: usize = field
+        .to_string()
+        .strip_prefix(super::view::LIFTED)?
+        .parse()
+        .ok()?;
+    let string = lifted.get(n)?;
+    if keyword != "struct"
+        || public != "pub"
+        || colon.as_char() != ':'
+        || ty != "bool"
+        || comma.as_char() != ','
+    {
+        return None;
     }
+    let docs = item
+        .chunks(2)
+        .take_while(|pair| {
+            matches!(pair, [Tok::Punct(p), Tok::Group(Delimiter::Bracket, _, inner)]
+                if p.as_char() == '#' && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc"))
+        })
+        .count();
+    let docs = stream_of(&item[..docs * 2]);
+    let ident = format_ident!("{}", name.to_string());
+    let length = |key: &str| string.get(key).and_then(serde_json::Value::as_u64);
+    Some((
+        n,
+        Newtype {
+            name: ident.to_string(),
+            rules: Rules {
+                max_length: length("maxLength"),
+                min_length: length("minLength"),
+                pattern: string
+                    .get("pattern")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            },
+            alias: quote! {
+                #docs
+                pub type #ident = ::socketsundso::Constrained<rules::#ident>;
+            },
+            used: vec![],
+        },
+    ))
 }
 
 /// A token of typify's output, owned: a group holds its tokens in a `Vec` that can be read

@@ -24,8 +24,7 @@ pub(super) const CODEGEN: &str = "::socketsundso::codegen";
 /// file also gets the `client` module: a typed Rust client of the API (it needs the runtime's
 /// `client` feature).
 pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
-    let payloads = api.messages.iter().map(|m| m.rust_name.clone()).collect();
-    let compacted = super::compact::compact(payload_types(api)?, &payloads);
+    let compacted = compacted_types(api)?;
     let types = compacted.tokens;
     let mut types: syn::File = syn::parse2(types).map_err(|e| Error::Internal {
         what: "payload types".into(),
@@ -138,9 +137,34 @@ fn space_items(code: &str) -> String {
     out
 }
 
+/// typify's types of the payloads and the shared definitions, compacted. First with the payloads'
+/// constrained strings lifted out of typify's hands (faster; see [`super::view::lift_strings`]);
+/// if typify or the compaction does not take that, with typify seeing every schema as it is, so
+/// that the code and any error are typify's own.
+fn compacted_types(api: &Api) -> Result<super::compact::Compacted> {
+    let payloads = api.messages.iter().map(|m| m.rust_name.clone()).collect();
+    let mut lifted = vec![];
+    if let Ok(stream) = payload_types(api, Some(&mut lifted))
+        && let Some(compacted) = super::compact::compact(stream, &payloads, &lifted)
+    {
+        return Ok(compacted);
+    }
+    super::compact::compact(payload_types(api, None)?, &payloads, &[]).ok_or_else(|| {
+        Error::Internal {
+            what: "payload types".into(),
+            reason: "the compaction refused typify's types".into(),
+        }
+    })
+}
+
 /// Runs typify over the payloads and the shared definitions, all in one type space so that
-/// references between them resolve.
-fn payload_types(api: &Api) -> Result<TokenStream> {
+/// references between them resolve. With `lift`, the payloads' constrained strings are taken out
+/// first (into `lift`), and an error is only typify's message, without looking for the schema
+/// it failed on.
+fn payload_types(
+    api: &Api,
+    mut lift: Option<&mut Vec<serde_json::Map<String, serde_json::Value>>>,
+) -> Result<TokenStream> {
     let mut settings = typify::TypeSpaceSettings::default();
     settings
         .with_struct_builder(false)
@@ -163,11 +187,11 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
         if message.binary() {
             continue;
         }
-        let schema = to_schemars(
-            super::view::payload_view(&message.payload.schema, &api.definitions),
-            &message.payload.pointer,
-            &message.key,
-        )?;
+        let mut view = super::view::payload_view(&message.payload.schema, &api.definitions);
+        if let Some(lifted) = lift.as_deref_mut() {
+            super::view::lift_strings(&mut view, lifted);
+        }
+        let schema = to_schemars(view, &message.payload.pointer, &message.key)?;
         types.push((
             message.rust_name.clone(),
             schema,
@@ -181,6 +205,10 @@ fn payload_types(api: &Api) -> Result<TokenStream> {
         .collect();
     match typify_stream(&settings, defs.clone()) {
         Ok(stream) => Ok(stream),
+        Err(reason) if lift.is_some() => Err(Error::Internal {
+            what: "payload types".into(),
+            reason,
+        }),
         Err(reason) => {
             // typify does not say which schema it failed on: find it by converting one type at a
             // time, with every other type standing in as "any value".
@@ -1523,6 +1551,75 @@ impl VisitMut for LongFns {
 
 #[cfg(test)]
 mod tests {
+    /// Lifting the constrained strings out of typify's hands (see `view::lift_strings`) changes
+    /// nothing in the code: on every document of the test fixtures, the examples and the
+    /// benchmark, the compacted types with the strings lifted are the tokens typify makes when
+    /// it sees them, with the same rules. And it is used: most of the strings are lifted.
+    #[test]
+    fn lifted_strings_make_the_same_types() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut specs = vec![root.join("benches/specs/large-200.yaml")];
+        for dir in ["tests/fixtures", "examples/chat", "examples/basics"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("a directory") {
+                let path = entry.expect("an entry").path();
+                if path
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                {
+                    specs.push(path);
+                }
+            }
+        }
+        specs.sort();
+        let (mut lifted_in, mut fell_back) = (0, vec![]);
+        for spec in &specs {
+            let mut doc = crate::spec::Document::load(spec).expect("the document loads");
+            let Ok(api) = crate::ir::Api::build(&mut doc, None).api else {
+                continue;
+            };
+            let payloads = api.messages.iter().map(|m| m.rust_name.clone()).collect();
+            let plain = crate::emit::compact::compact(
+                super::payload_types(&api, None).expect("typify's types"),
+                &payloads,
+                &[],
+            )
+            .expect("compacted");
+            let mut lifted = vec![];
+            let stream = super::payload_types(&api, Some(&mut lifted)).expect("typify's types");
+            let Some(compacted) = crate::emit::compact::compact(stream, &payloads, &lifted) else {
+                fell_back.push(spec.display().to_string());
+                continue;
+            };
+            // Not `assert_eq!`: the texts are long.
+            assert!(
+                compacted.tokens.to_string() == plain.tokens.to_string(),
+                "{}: the types differ with the strings lifted",
+                spec.display()
+            );
+            let rules = |c: &crate::emit::compact::Compacted| {
+                crate::emit::compact::rules_module(&c.strings, &Default::default()).to_string()
+            };
+            assert!(
+                rules(&compacted) == rules(&plain),
+                "{}: the rules differ with the strings lifted",
+                spec.display()
+            );
+            if !lifted.is_empty() {
+                lifted_in += 1;
+            }
+            if spec.ends_with("large-200.yaml") {
+                assert!(
+                    lifted.len() * 2 > plain.strings.len(),
+                    "{} of {} strings lifted",
+                    lifted.len(),
+                    plain.strings.len()
+                );
+            }
+        }
+        assert!(lifted_in >= 5, "lifted in {lifted_in} documents");
+        assert!(fell_back.is_empty(), "fell back on {fell_back:?}");
+    }
+
     #[test]
     fn embedded_json_writes_direction_characters_as_escapes() {
         let json = serde_json::json!({"const": "\u{202e}abc\u{2066}"}).to_string();

@@ -88,6 +88,101 @@ fn plain_word(value: &str) -> bool {
     })
 }
 
+/// The start of the name of the one field of the object that stands in for a lifted string (see
+/// [`lift_strings`]); the number after it is the string's index in the list.
+pub(crate) const LIFTED: &str = "socketsundso_lifted_string_";
+
+/// Takes the strings with `maxLength`, `minLength` or `pattern` out of a payload's view before
+/// typify sees it. typify writes a newtype with seven impls for each (about 80 lines of tokens),
+/// which the compaction then replaces with an alias of the runtime's `Constrained` (see
+/// `compact.rs`): in a large document, making and dropping those impls was a third of the
+/// generation time. Each such string becomes an object of one boolean field named [`LIFTED`]
+/// and its index in `lifted`, with the string's `title` and `description`: typify names a type
+/// from where it is and its `title`, not from its kind, so the object gets the name the newtype
+/// would have had, and the same doc comment. The compaction puts the alias in its place.
+///
+/// Only where typify does nothing else with the schema than name it: a property's or an array's
+/// items, never inside `allOf` (typify merges the branches), `anyOf`/`oneOf` (it compares them),
+/// or an object with `default`, `const` or `enum` (a value of it would hold the string); only a
+/// string with nothing else that typify reads, with lengths typify takes and a pattern that
+/// compiles (typify refuses one that does not: that error stays typify's).
+pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Map<String, Value>>) {
+    let Value::Object(object) = view else {
+        return;
+    };
+    if ["allOf", "anyOf", "oneOf", "default", "const", "enum"]
+        .iter()
+        .any(|k| object.contains_key(*k))
+    {
+        return;
+    }
+    let mut lift = |schema: &mut Value| {
+        if let Value::Object(string) = schema
+            && liftable(string)
+        {
+            let n = lifted.len();
+            let field = format!("{LIFTED}{n}");
+            let mut stand_in = docs_of(string);
+            stand_in.insert("type".to_owned(), Value::from("object"));
+            stand_in.insert(
+                "properties".to_owned(),
+                serde_json::json!({ field.clone(): { "type": "boolean" } }),
+            );
+            stand_in.insert("required".to_owned(), serde_json::json!([field]));
+            stand_in.insert("additionalProperties".to_owned(), Value::Bool(false));
+            lifted.push(std::mem::replace(string, stand_in));
+        } else {
+            lift_strings(schema, lifted);
+        }
+    };
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        properties.values_mut().for_each(&mut lift);
+    }
+    if let Some(items) = object.get_mut("items")
+        && items.is_object()
+    {
+        lift(items);
+    }
+}
+
+/// A string that typify makes a newtype with rules of, and nothing else.
+fn liftable(object: &Map<String, Value>) -> bool {
+    let length = |key: &str| {
+        object
+            .get(key)
+            .is_none_or(|n| n.as_u64().is_some_and(|n| u32::try_from(n).is_ok()))
+    };
+    let pattern = match object.get("pattern") {
+        None => true,
+        Some(Value::String(p)) => regress::Regex::new(p).is_ok(),
+        Some(_) => false,
+    };
+    let keys = [
+        "type",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "title",
+        "description",
+        "examples",
+        "example",
+        "$comment",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+    ];
+    object.get("type").and_then(Value::as_str) == Some("string")
+        && ["maxLength", "minLength", "pattern"]
+            .iter()
+            .any(|k| object.contains_key(*k))
+        && length("maxLength")
+        && length("minLength")
+        && pattern
+        && object.keys().all(|k| {
+            keys.contains(&k.as_str()) || (k.starts_with("x-") && !k.starts_with("x-rust"))
+        })
+}
+
 /// The `title` and `description` of a schema: what typify turns into doc comments.
 fn docs_of(object: &Map<String, Value>) -> Map<String, Value> {
     object

@@ -1151,6 +1151,11 @@ impl<'a> Builder<'a> {
     /// Rewrites every `$ref` in `schema` (a copy of the node at `at`) to
     /// `#/definitions/<Rust name>`, adding each referenced schema to the definitions.
     fn rewrite_refs(&mut self, schema: &mut Value, at: &str) -> Result<()> {
+        self.rewrite_refs_at(schema, &mut at.to_owned())
+    }
+
+    /// [`Self::rewrite_refs`] with the pointer in a buffer that each level extends and cuts back.
+    fn rewrite_refs_at(&mut self, schema: &mut Value, at: &mut String) -> Result<()> {
         match schema {
             Value::Object(object) => {
                 // A `$ref` that is not a string is a property named `$ref`, not a reference.
@@ -1169,13 +1174,19 @@ impl<'a> Builder<'a> {
                         "const" | "enum" | "default" | "examples" | "example"
                     ) || (is_ref && key == "$ref"))
                     {
-                        self.rewrite_refs(value, &child(at, key))?;
+                        let len = at.len();
+                        crate::spec::push_segment(at, key);
+                        self.rewrite_refs_at(value, at)?;
+                        at.truncate(len);
                     }
                 }
             }
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    self.rewrite_refs(item, &child(at, &i.to_string()))?;
+                    let len = at.len();
+                    crate::spec::push_index(at, i);
+                    self.rewrite_refs_at(item, at)?;
+                    at.truncate(len);
                 }
             }
             _ => {}
