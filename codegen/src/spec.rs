@@ -516,7 +516,15 @@ fn read(path: &Path) -> Result<String> {
 fn parse_text(path: &Path, text: &str) -> Result<Value> {
     // A byte-order mark is not part of the YAML.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let de = serde_yaml::Deserializer::from_str(text);
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text = if json {
+        join_surrogates(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let de = serde_yaml::Deserializer::from_str(&text);
     StrictYaml.deserialize(de).map_err(|e| Error::Parse {
         location: Location {
             file: path.to_owned(),
@@ -525,6 +533,47 @@ fn parse_text(path: &Path, text: &str) -> Result<Value> {
         },
         message: strip_location(&e.to_string()),
     })
+}
+
+/// JSON writes a character beyond the Basic Multilingual Plane (an emoji, say) as two `\u`
+/// escapes, a surrogate pair (`"\ud83d\ude00"`); the YAML reader, which reads JSON files too,
+/// refuses each half as an invalid character. In a JSON file each pair becomes YAML's escape for
+/// the one character (`\U0001F600`) before it is read: every backslash there starts an escape
+/// inside a string. The lines stay as they are (a column after such a pair moves by two). A lone
+/// half is left for the reader to refuse, at its line.
+fn join_surrogates(text: &str) -> std::borrow::Cow<'_, str> {
+    /// The code unit of a `\uXXXX` escape at the start of `s`.
+    fn unit(s: &str) -> Option<u32> {
+        let hex = s.strip_prefix("\\u")?.get(..4)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(hex, 16).ok()
+    }
+    if !text.contains("\\u") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let high = unit(rest).filter(|u| (0xD800..0xDC00).contains(u));
+        let low = unit(rest.get(6..).unwrap_or("")).filter(|u| (0xDC00..0xE000).contains(u));
+        if let (Some(high), Some(low)) = (high, low) {
+            let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            out.push_str(&format!("\\U{c:08X}"));
+            rest = &rest[12..];
+        } else {
+            // Any other escape (`\\` included) is copied whole, so that the backslash after
+            // an escaped one never starts an escape.
+            let len = rest[1..].chars().next().map_or(1, |c| 1 + c.len_utf8());
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Builds the document as JSON values, like serde_yaml's own `Value` deserialization, but
@@ -910,6 +959,24 @@ mod tests {
     fn locates_in_json_too() {
         let json = "{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}";
         assert_eq!(locate(json, "/a/b"), Some((3, 5)));
+    }
+
+    #[test]
+    fn json_surrogate_pairs_are_characters() {
+        let json = "{\"a\": \"smile \\ud83d\\ude00!\", \"b\": \"\\\\ud83d\\u00e9\"}";
+        let value = parse_text(Path::new("x.JSON"), json).expect("reads");
+        assert_eq!(value["a"], "smile \u{1F600}!");
+        // An escaped backslash is not the start of an escape.
+        assert_eq!(value["b"], "\\ud83d\u{e9}");
+        // A lone half stays an error, at its line.
+        let err = parse_text(Path::new("x.json"), "{\n\"a\": \"\\ud83d x\"}").unwrap_err();
+        assert_eq!(
+            err.location().and_then(|l| l.line_col).map(|l| l.0),
+            Some(2)
+        );
+        // YAML files are read as they are: a backslash in a plain scalar is text.
+        let value = parse_text(Path::new("x.yaml"), "a: \\ud83d\\ude00\n").expect("reads");
+        assert_eq!(value["a"], "\\ud83d\\ude00");
     }
 
     #[test]
