@@ -153,6 +153,7 @@ fn cases() -> Vec<Case> {
         case!(semantics, "fixtures/semantics.yaml"),
         case!(send_only, "fixtures/send-only.yaml"),
         case!(shared_schemas, "fixtures/shared-schemas.yaml"),
+        case!(strings, "fixtures/strings.yaml"),
         case!(tuple_items, "fixtures/tuple-items.yaml"),
         case!(tuples, "fixtures/tuples.yaml"),
         case!(unenforced, "fixtures/unenforced.yaml"),

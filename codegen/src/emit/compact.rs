@@ -26,6 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 
+use super::view::Lifted;
+
 /// typify's output, shorter, with its paths to serde and friends through the runtime's
 /// re-exports (as [`super::rust::reexport_in`] makes them).
 pub(crate) struct Compacted {
@@ -37,19 +39,22 @@ pub(crate) struct Compacted {
 /// Rewrites the newtypes and enums in typify's output that have exactly typify's shape. `keep`:
 /// the types that must stay newtypes (the message payloads). `lifted`: the strings that
 /// [`super::view::lift_strings`] took out of typify's hands, each of which typify wrote as a
-/// struct that stands in for it; they become aliases like the newtypes. `None` if one of them
-/// is not there exactly once as that struct, or something builds it: typify must then see the
+/// struct that stands in for it; they become aliases like the newtypes, and the fields of them
+/// get the doc comment typify gives a string's field. `None` if one of them is not there
+/// exactly once as that struct, or its name is used anywhere but in one field (typify gave
+/// another schema of the same name that type, or something builds it): typify must then see the
 /// strings themselves.
 pub(crate) fn compact(
     stream: TokenStream,
     keep: &BTreeSet<String>,
-    lifted: &[serde_json::Map<String, serde_json::Value>],
+    lifted: &[Lifted],
 ) -> Option<Compacted> {
-    let items = split_items(own(stream));
+    let mut items = split_items(own(stream));
     let mut templates = Templates::new();
     // First the candidates, then whether something else builds them.
     let mut newtypes = vec![];
     let mut stand_ins = vec![None; lifted.len()];
+    let mut stand_in_items = BTreeSet::new();
     let mut replace: BTreeMap<usize, TokenStream> = BTreeMap::new();
     let mut remove = vec![false; items.len()];
     for (i, item) in items.iter().enumerate() {
@@ -60,6 +65,7 @@ pub(crate) fn compact(
                         return None;
                     }
                     stand_ins[n] = Some(newtype.name.clone());
+                    stand_in_items.insert(i);
                     newtypes.push((i, newtype));
                 } else if let Some(newtype) =
                     string_newtype(item, &items[i + 1..], keep, &mut templates)
@@ -88,11 +94,18 @@ pub(crate) fn compact(
             .filter(|(i, _)| !remove[*i])
             .map(|(_, item)| item),
     );
-    if stand_ins
-        .iter()
-        .any(|name| name.as_ref().is_none_or(|name| built.contains(name)))
-    {
+    if stand_ins.iter().any(Option::is_none) {
         return None;
+    }
+    if !lifted.is_empty() {
+        let names: BTreeMap<String, usize> = stand_ins
+            .iter()
+            .enumerate()
+            .filter_map(|(n, name)| Some((name.clone()?, n)))
+            .collect();
+        if !used_once(&mut items, &stand_in_items, &names, lifted) {
+            return None;
+        }
     }
     let mut strings = BTreeMap::new();
     for (i, newtype) in newtypes {
@@ -124,14 +137,101 @@ pub(crate) fn compact(
     })
 }
 
+/// Whether each stand-in (`names`: name → index in `lifted`) is used by one field of one struct
+/// and nowhere else, outside its declaration (the items at `decls`). A field of a lifted
+/// property gets the property's doc comment (typify writes a string's `description` on its field
+/// as well as on its type; an object's only on the type).
+fn used_once(
+    items: &mut [Vec<Tok>],
+    decls: &BTreeSet<usize>,
+    names: &BTreeMap<String, usize>,
+    lifted: &[Lifted],
+) -> bool {
+    fn count(tokens: &[Tok], names: &BTreeMap<String, usize>, uses: &mut [usize]) {
+        for token in tokens {
+            match token {
+                Tok::Ident(ident) => {
+                    let text = ident.to_string();
+                    if let Some(&n) = names.get(&text) {
+                        uses[n] += 1;
+                    }
+                }
+                Tok::Group(_, _, inner) => count(inner, names, uses),
+                _ => {}
+            }
+        }
+    }
+    let mut uses = vec![0; lifted.len()];
+    for (i, item) in items.iter_mut().enumerate() {
+        if decls.contains(&i) {
+            continue;
+        }
+        count(item, names, &mut uses);
+        if keyword(item) == Some("struct")
+            && let Some(Tok::Group(Delimiter::Brace, _, body)) = item.last_mut()
+        {
+            document_fields(body, names, lifted);
+        }
+    }
+    uses.iter().all(|&n| n == 1)
+}
+
+/// Gives the fields of a struct's `body` whose type is a lifted property's stand-in (`X` or
+/// `::std::option::Option<X>`) the property's doc comment, where they have none, as typify
+/// writes it for a string: first, before the serde attributes.
+fn document_fields(body: &mut Vec<Tok>, names: &BTreeMap<String, usize>, lifted: &[Lifted]) {
+    let mut starts = vec![0];
+    let mut depth = 0i32;
+    for (i, token) in body.iter().enumerate() {
+        if let Tok::Punct(p) = token {
+            match p.as_char() {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                ',' if depth == 0 => starts.push(i + 1),
+                _ => {}
+            }
+        }
+    }
+    // From the last field, so that an insertion leaves the earlier starts as they are.
+    for window in starts.windows(2).rev() {
+        let field = &body[window[0]..window[1] - 1];
+        let documented = field.chunks(2).any(|pair| {
+            matches!(pair, [Tok::Punct(p), Tok::Group(Delimiter::Bracket, _, inner)]
+                if p.as_char() == '#' && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc"))
+        });
+        let Some(colon) = field
+            .iter()
+            .position(|t| matches!(t, Tok::Punct(p) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Alone))
+        else {
+            continue;
+        };
+        let ty = &field[colon + 1..];
+        let stand_in = match ty {
+            [Tok::Ident(x)] => Some(x),
+            [
+                ..,
+                Tok::Ident(option),
+                Tok::Punct(open),
+                Tok::Ident(x),
+                Tok::Punct(close),
+            ] if option == "Option" && open.as_char() == '<' && close.as_char() == '>' => Some(x),
+            _ => None,
+        };
+        let doc = stand_in
+            .and_then(|x| names.get(&x.to_string()))
+            .and_then(|&n| lifted[n].field_doc.as_deref());
+        if let (Some(doc), false) = (doc, documented) {
+            let attr: Vec<Tok> = own(quote!(#[doc = #doc]));
+            body.splice(window[0]..window[0], attr);
+        }
+    }
+}
+
 /// The struct that typify wrote for the `n`th lifted string (see
 /// [`super::view::lift_strings`]): its docs, `#[derive(..)]`, `#[serde(deny_unknown_fields)]`
 /// and `pub struct Name { pub socketsundso_lifted_string_n: bool, }`. As an alias, with the
 /// string's rules.
-fn stand_in(
-    item: &[Tok],
-    lifted: &[serde_json::Map<String, serde_json::Value>],
-) -> Option<(usize, Newtype)> {
+fn stand_in(item: &[Tok], lifted: &[Lifted]) -> Option<(usize, Newtype)> {
     let [
         ..,
         Tok::Ident(keyword),
@@ -156,7 +256,7 @@ fn stand_in(
         .strip_prefix(super::view::LIFTED)?
         .parse()
         .ok()?;
-    let string = lifted.get(n)?;
+    let string = &lifted.get(n)?.string;
     if keyword != "struct"
         || public != "pub"
         || colon.as_char() != ':'

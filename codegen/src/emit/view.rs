@@ -92,21 +92,40 @@ fn plain_word(value: &str) -> bool {
 /// [`lift_strings`]); the number after it is the string's index in the list.
 pub(crate) const LIFTED: &str = "socketsundso_lifted_string_";
 
+/// A string that [`lift_strings`] took out of a payload's view.
+pub(crate) struct Lifted {
+    /// The string's schema.
+    pub(crate) string: Map<String, Value>,
+    /// Its `description` where it is an object's property: typify writes it on the field too
+    /// (from the property's schema), which it does not for an object.
+    pub(crate) field_doc: Option<String>,
+}
+
 /// Takes the strings with `maxLength`, `minLength` or `pattern` out of a payload's view before
 /// typify sees it. typify writes a newtype with seven impls for each (about 80 lines of tokens),
 /// which the compaction then replaces with an alias of the runtime's `Constrained` (see
 /// `compact.rs`): in a large document, making and dropping those impls was a third of the
 /// generation time. Each such string becomes an object of one boolean field named [`LIFTED`]
-/// and its index in `lifted`, with the string's `title` and `description`: typify names a type
-/// from where it is and its `title`, not from its kind, so the object gets the name the newtype
-/// would have had, and the same doc comment. The compaction puts the alias in its place.
+/// and its index in `lifted`, with the string's `description`: typify names a type from where
+/// it is (and its `title`, which a lifted string has not), not from its kind, so the object gets
+/// the name the newtype would have had, and the same doc comment. The compaction puts the alias
+/// in its place, and the field's doc comment that typify writes for a string but not for an
+/// object.
 ///
-/// Only where typify does nothing else with the schema than name it: a property's or an array's
-/// items, never inside `allOf` (typify merges the branches), `anyOf`/`oneOf` (it compares them),
-/// or an object with `default`, `const` or `enum` (a value of it would hold the string); only a
-/// string with nothing else that typify reads, with lengths typify takes and a pattern that
-/// compiles (typify refuses one that does not: that error stays typify's).
-pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Map<String, Value>>) {
+/// Only where typify does nothing else with the schema than name it: an object's property, or
+/// the items of an array that is one (at any depth), never inside `allOf` (typify merges the
+/// branches), `anyOf`/`oneOf` (it compares them), `additionalProperties`, or an object with
+/// `default`, `const` or `enum` (a value of it would hold the string); only a string with
+/// nothing else that typify reads, with lengths typify takes and a pattern that compiles (typify
+/// refuses one that does not: that error stays typify's), and without a `title`: typify gives
+/// every schema with the same title one type, the first it met, so a titled string shared with
+/// a `oneOf` elsewhere would become a stand-in there too. The compaction checks that each
+/// stand-in is used by one field and nothing else, or typify sees the strings themselves.
+pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Lifted>) {
+    lift_properties(view, lifted);
+}
+
+fn lift_properties(view: &mut Value, lifted: &mut Vec<Lifted>) {
     let Value::Object(object) = view else {
         return;
     };
@@ -116,33 +135,47 @@ pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Map<String, Value>
     {
         return;
     }
-    let mut lift = |schema: &mut Value| {
-        if let Value::Object(string) = schema
-            && liftable(string)
-        {
-            let n = lifted.len();
-            let field = format!("{LIFTED}{n}");
-            let mut stand_in = docs_of(string);
-            stand_in.insert("type".to_owned(), Value::from("object"));
-            stand_in.insert(
-                "properties".to_owned(),
-                serde_json::json!({ field.clone(): { "type": "boolean" } }),
-            );
-            stand_in.insert("required".to_owned(), serde_json::json!([field]));
-            stand_in.insert("additionalProperties".to_owned(), Value::Bool(false));
-            lifted.push(std::mem::replace(string, stand_in));
-        } else {
-            lift_strings(schema, lifted);
-        }
-    };
     if let Some(Value::Object(properties)) = object.get_mut("properties") {
-        properties.values_mut().for_each(&mut lift);
+        for property in properties.values_mut() {
+            lift(property, true, lifted);
+        }
     }
-    if let Some(items) = object.get_mut("items")
-        && items.is_object()
-    {
-        lift(items);
+}
+
+/// Lifts `schema` if it is a string to lift, or the strings in it.
+fn lift(schema: &mut Value, property: bool, lifted: &mut Vec<Lifted>) {
+    let Value::Object(object) = schema else {
+        return;
+    };
+    if !liftable(object) {
+        lift_properties(schema, lifted);
+        // The items of an array property (or of such items): a field of `Vec<..>`.
+        if let Value::Object(array) = schema
+            && !["allOf", "anyOf", "oneOf", "default", "const", "enum"]
+                .iter()
+                .any(|k| array.contains_key(*k))
+            && let Some(items) = array.get_mut("items")
+        {
+            lift(items, false, lifted);
+        }
+        return;
     }
+    let n = lifted.len();
+    let field = format!("{LIFTED}{n}");
+    let mut stand_in = docs_of(object);
+    stand_in.insert("type".to_owned(), Value::from("object"));
+    stand_in.insert(
+        "properties".to_owned(),
+        serde_json::json!({ field.clone(): { "type": "boolean" } }),
+    );
+    stand_in.insert("required".to_owned(), serde_json::json!([field]));
+    stand_in.insert("additionalProperties".to_owned(), Value::Bool(false));
+    let string = std::mem::replace(object, stand_in);
+    let field_doc = property
+        .then(|| string.get("description").and_then(Value::as_str))
+        .flatten()
+        .map(str::to_owned);
+    lifted.push(Lifted { string, field_doc });
 }
 
 /// A string that typify makes a newtype with rules of, and nothing else.
@@ -162,7 +195,6 @@ fn liftable(object: &Map<String, Value>) -> bool {
         "maxLength",
         "minLength",
         "pattern",
-        "title",
         "description",
         "examples",
         "example",
