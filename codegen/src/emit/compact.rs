@@ -147,26 +147,40 @@ fn used_once(
     names: &BTreeMap<String, usize>,
     lifted: &[Lifted],
 ) -> bool {
-    fn count(tokens: &[Tok], names: &BTreeMap<String, usize>, uses: &mut [usize]) {
+    /// Counts the identifiers of `tokens` that are stand-ins' names, except in attributes
+    /// (derives, serde's options, docs: never a type of the file). `text`: a buffer for the
+    /// identifiers' text.
+    fn count(
+        tokens: &[Tok],
+        names: &BTreeMap<String, usize>,
+        uses: &mut [usize],
+        text: &mut String,
+    ) {
+        let mut after_hash = false;
         for token in tokens {
             match token {
                 Tok::Ident(ident) => {
-                    let text = ident.to_string();
-                    if let Some(&n) = names.get(&text) {
+                    use std::fmt::Write as _;
+                    text.clear();
+                    let _ = write!(text, "{ident}");
+                    if let Some(&n) = names.get(text.as_str()) {
                         uses[n] += 1;
                     }
                 }
-                Tok::Group(_, _, inner) => count(inner, names, uses),
-                _ => {}
+                Tok::Group(Delimiter::Bracket, ..) if after_hash => {}
+                Tok::Group(_, _, inner) => count(inner, names, uses, text),
+                Tok::Punct(_) | Tok::Literal(_) => {}
             }
+            after_hash = matches!(token, Tok::Punct(p) if p.as_char() == '#');
         }
     }
     let mut uses = vec![0; lifted.len()];
+    let mut text = String::new();
     for (i, item) in items.iter_mut().enumerate() {
         if decls.contains(&i) {
             continue;
         }
-        count(item, names, &mut uses);
+        count(item, names, &mut uses, &mut text);
         if keyword(item) == Some("struct")
             && let Some(Tok::Group(Delimiter::Brace, _, body)) = item.last_mut()
         {
