@@ -228,6 +228,29 @@ pub(crate) fn type_of(schema: &Value) -> Type {
                     ty.push("array of ");
                     ty.extend(type_of(items));
                 }
+                // A tuple: each position's type, then what may follow.
+                Some(Value::Array(positions)) if !positions.is_empty() => {
+                    ty.push("tuple [");
+                    for (i, position) in positions.iter().enumerate() {
+                        if i > 0 {
+                            ty.push(", ");
+                        }
+                        ty.extend(type_of(position));
+                    }
+                    let max = object.get("maxItems").and_then(Value::as_u64);
+                    let closed = max.is_some_and(|max| max <= positions.len() as u64);
+                    match object.get("additionalItems") {
+                        _ if closed => {}
+                        Some(Value::Bool(false)) => {}
+                        Some(rest @ Value::Object(_)) => {
+                            ty.push(", then ");
+                            ty.extend(type_of(rest));
+                            ty.push(" ...");
+                        }
+                        _ => ty.push(", ..."),
+                    }
+                    ty.push("]");
+                }
                 _ => ty.push("array"),
             },
             Some("object") => match object.get("additionalProperties") {
@@ -319,4 +342,42 @@ pub(crate) fn constraints(object: &Map<String, Value>) -> Vec<String> {
 /// A value as compact JSON.
 pub(crate) fn compact(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_of;
+
+    fn words(schema: &str) -> String {
+        type_of(&serde_json::from_str(schema).expect("JSON")).plain()
+    }
+
+    #[test]
+    fn tuples_show_their_positions() {
+        assert_eq!(
+            words(
+                r#"{"type":"array","items":[{"type":"number"},{"type":"string"}],"additionalItems":false}"#
+            ),
+            "tuple [number, string]"
+        );
+        assert_eq!(
+            words(r#"{"type":"array","items":[{"type":"number"},{"const":"b"}],"maxItems":2}"#),
+            "tuple [number, `\"b\"`]"
+        );
+        // draft-07: without `additionalItems`, more items of any kind may follow.
+        assert_eq!(
+            words(r#"{"type":"array","items":[{"type":"integer"}]}"#),
+            "tuple [integer, ...]"
+        );
+        assert_eq!(
+            words(
+                r#"{"type":"array","items":[{"type":"integer"}],"additionalItems":{"type":"string"}}"#
+            ),
+            "tuple [integer, then string ...]"
+        );
+        assert_eq!(
+            words(r#"{"type":"array","items":{"type":"integer"}}"#),
+            "array of integer"
+        );
+    }
 }
