@@ -879,9 +879,18 @@ impl<'a> Builder<'a> {
                 tag,
             } => {
                 if !tagged {
+                    // Branches told apart by a boolean or a number: say why that is no tag.
+                    let by = payload::non_string_discriminator(doc, &schema)
+                        .map(|(name, values)| {
+                            let mut values: Vec<String> =
+                                values.iter().map(|v| format!("`{v}`")).collect();
+                            let last = values.pop().unwrap_or_default();
+                            format!(" (`{name}` tells the branches apart, but by {} and {last}: a tag must be a string)", values.join(", "))
+                        })
+                        .unwrap_or_default();
                     self.warn(
                         &at,
-                        format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
+                        format!("the payload of message `{key}` is a `oneOf`/`anyOf` without a discriminator{by}: it decodes as an untagged enum, trying each alternative in turn, and a bad message gets the errors of every alternative"),
                     );
                 }
                 (at, tag, schema, Wire::Tagged)

@@ -568,6 +568,49 @@ fn has_discriminator<'b>(
         })
 }
 
+/// A property that each branch of the `oneOf`/`anyOf` in `schema` fixes to a different constant,
+/// where the constants are not strings (`ok: true` and `ok: false`), with the constants: it tells
+/// the branches apart, but serde's tagged enums take strings only.
+pub(crate) fn non_string_discriminator(
+    doc: &Document,
+    schema: &Value,
+) -> Option<(String, Vec<Value>)> {
+    let branches: Vec<&Map<String, Value>> = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))?
+        .as_array()?
+        .iter()
+        .map(Value::as_object)
+        .collect::<Option<_>>()?;
+    let properties = branches.first()?.get("properties")?.as_object()?;
+    properties
+        .keys()
+        .filter(|name| !name.contains('.'))
+        .find_map(|name| {
+            // The branches are merged with the object's own properties: `ok` is then
+            // `allOf: [{const: true}, {type: boolean}]`.
+            let fixed = |branch: &Map<String, Value>| {
+                fixed_tag_value(doc, branch, name).or_else(|| {
+                    let property = resolve_value(doc, branch.get("properties")?.get(name)?);
+                    property
+                        .get("allOf")?
+                        .as_array()?
+                        .iter()
+                        .find_map(|part| part.get("const").cloned())
+                })
+            };
+            let values: Vec<Value> = branches
+                .iter()
+                .map(|b| fixed(b).filter(|v| !v.is_string()))
+                .collect::<Option<_>>()?;
+            let distinct = values
+                .iter()
+                .enumerate()
+                .all(|(i, v)| !values[..i].contains(v));
+            distinct.then(|| (name.clone(), values))
+        })
+}
+
 /// The tag value that `schema` fixes at the (dotted) `tag_field`.
 pub(crate) fn fixed_tag(
     doc: &Document,
