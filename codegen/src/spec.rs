@@ -31,7 +31,7 @@ struct SourceFile {
     path: PathBuf,
     /// Canonical path, to load each file once.
     canonical: PathBuf,
-    /// Kept to locate nodes for diagnostics.
+    /// What the YAML reader reads (see [`readable`]); kept to locate nodes for diagnostics.
     text: String,
     /// Where the file's root is in the bundle: `""` for the main file.
     prefix: String,
@@ -46,6 +46,7 @@ impl Document {
 
     /// Parses already-read text (and reads the files it references).
     pub fn parse(path: &Path, text: String) -> Result<Self> {
+        let text = readable(path, text);
         let mut root = parse_text(path, &text)?;
         let mut doc = Document {
             root: Value::Null,
@@ -158,6 +159,7 @@ impl Document {
                 let text = read(&target).map_err(|e| {
                     self.error(here, format!("`$ref: {reference}`: {}", e.message()))
                 })?;
+                let text = readable(&target, text);
                 let index = self.files.len();
                 self.files.push(SourceFile {
                     path: target,
@@ -516,32 +518,48 @@ fn read(path: &Path) -> Result<String> {
 fn parse_text(path: &Path, text: &str) -> Result<Value> {
     // A byte-order mark is not part of the YAML.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let json = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let text = if json {
-        join_surrogates(text)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
-    let de = serde_yaml::Deserializer::from_str(&text);
-    StrictYaml.deserialize(de).map_err(|e| Error::Parse {
-        location: Location {
-            file: path.to_owned(),
-            pointer: String::new(),
-            line_col: e.location().map(|l| (l.line(), l.column())),
-        },
-        message: strip_location(&e.to_string()),
+    let de = serde_yaml::Deserializer::from_str(text);
+    StrictYaml.deserialize(de).map_err(|e| {
+        // A `.json` file with a surrogate pair that is not JSON either (see [`readable`]): the
+        // YAML reader stops at the pair, but the mistake is JSON's.
+        let json_error = (is_json(path) && has_surrogate_pair(text))
+            .then(|| serde_json::from_str::<IgnoredAny>(text).err())
+            .flatten();
+        match json_error {
+            Some(json) => Error::Parse {
+                location: Location {
+                    file: path.to_owned(),
+                    pointer: String::new(),
+                    line_col: Some((json.line(), json.column())),
+                },
+                message: strip_location(&json.to_string()),
+            },
+            None => Error::Parse {
+                location: Location {
+                    file: path.to_owned(),
+                    pointer: String::new(),
+                    line_col: e.location().map(|l| (l.line(), l.column())),
+                },
+                message: strip_location(&e.to_string()),
+            },
+        }
     })
 }
 
-/// JSON writes a character beyond the Basic Multilingual Plane (an emoji, say) as two `\u`
-/// escapes, a surrogate pair (`"\ud83d\ude00"`); the YAML reader, which reads JSON files too,
-/// refuses each half as an invalid character. In a JSON file each pair becomes YAML's escape for
-/// the one character (`\U0001F600`) before it is read: every backslash there starts an escape
-/// inside a string. The lines stay as they are (a column after such a pair moves by two). A lone
-/// half is left for the reader to refuse, at its line.
-fn join_surrogates(text: &str) -> std::borrow::Cow<'_, str> {
+/// Whether `path` names a JSON file.
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Whether `text` has a surrogate pair escape (`\ud83d\ude00`).
+fn has_surrogate_pair(text: &str) -> bool {
+    text.match_indices("\\u")
+        .any(|(at, _)| surrogate_pair(&text[at..]).is_some())
+}
+
+/// The character of the surrogate pair escape at the start of `s`.
+fn surrogate_pair(s: &str) -> Option<u32> {
     /// The code unit of a `\uXXXX` escape at the start of `s`.
     fn unit(s: &str) -> Option<u32> {
         let hex = s.strip_prefix("\\u")?.get(..4)?;
@@ -550,30 +568,70 @@ fn join_surrogates(text: &str) -> std::borrow::Cow<'_, str> {
         }
         u32::from_str_radix(hex, 16).ok()
     }
-    if !text.contains("\\u") {
-        return std::borrow::Cow::Borrowed(text);
+    let high = unit(s).filter(|u| (0xD800..0xDC00).contains(u))?;
+    let low = unit(s.get(6..)?).filter(|u| (0xDC00..0xE000).contains(u))?;
+    Some(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+}
+
+/// The text of a file as the YAML reader (which reads JSON files too) can read it. JSON writes a
+/// character beyond the Basic Multilingual Plane (an emoji, say) as two `\u` escapes, a
+/// surrogate pair (`"\ud83d\ude00"`); the YAML reader refuses each half as an invalid character.
+/// In a `.json` file that is JSON (not YAML under a `.json` name, where a backslash outside
+/// double quotes is text), each pair becomes YAML's escape for the one character
+/// (`\U0001F600`), and the two characters that saves go after the string's closing quote, so
+/// that every line, and every column after the string, stays where it was. A lone half is left
+/// for the reader to refuse, at its line.
+fn readable(path: &Path, text: String) -> String {
+    if is_json(path)
+        && let Some(joined) = join_surrogates(&text)
+    {
+        joined
+    } else {
+        text
     }
+}
+
+/// [`readable`]'s rewrite; `None` where there is no pair, or the text is not JSON.
+fn join_surrogates(text: &str) -> Option<String> {
+    let has_pair = has_surrogate_pair(text);
+    let json = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !has_pair || serde_json::from_str::<IgnoredAny>(json).is_err() {
+        return None;
+    }
+    // JSON: a backslash is only ever inside a string, where it starts an escape of two
+    // characters or more; `"` and `\` are never a byte of a longer UTF-8 character.
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let high = unit(rest).filter(|u| (0xD800..0xDC00).contains(u));
-        let low = unit(rest.get(6..).unwrap_or("")).filter(|u| (0xDC00..0xE000).contains(u));
-        if let (Some(high), Some(low)) = (high, low) {
-            let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-            out.push_str(&format!("\\U{c:08X}"));
-            rest = &rest[12..];
-        } else {
-            // Any other escape (`\\` included) is copied whole, so that the backslash after
-            // an escaped one never starts an escape.
-            let len = rest[1..].chars().next().map_or(1, |c| 1 + c.len_utf8());
-            out.push_str(&rest[..len]);
-            rest = &rest[len..];
+    let (mut at, mut copied, mut in_string, mut pad) = (0, 0, false, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' if in_string => {
+                out.push_str(&text[copied..=at]);
+                out.extend(std::iter::repeat_n(' ', pad));
+                (pad, copied, in_string) = (0, at + 1, false);
+                at += 1;
+            }
+            b'"' => {
+                in_string = true;
+                at += 1;
+            }
+            b'\\' if in_string => {
+                if let Some(c) = surrogate_pair(&text[at..]) {
+                    use std::fmt::Write as _;
+                    out.push_str(&text[copied..at]);
+                    let _ = write!(out, "\\U{c:08X}");
+                    pad += 2;
+                    at += 12;
+                    copied = at;
+                } else {
+                    at += 2;
+                }
+            }
+            _ => at += 1,
         }
     }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Builds the document as JSON values, like serde_yaml's own `Value` deserialization, but
@@ -963,20 +1021,47 @@ mod tests {
 
     #[test]
     fn json_surrogate_pairs_are_characters() {
-        let json = "{\"a\": \"smile \\ud83d\\ude00!\", \"b\": \"\\\\ud83d\\u00e9\"}";
-        let value = parse_text(Path::new("x.JSON"), json).expect("reads");
+        let read = |path: &str, text: &str| {
+            let path = Path::new(path);
+            parse_text(path, &readable(path, text.to_owned()))
+        };
+        let json = r#"{"a": "smile \ud83d\ude00!", "b": "\\ud83d\u00e9"}"#;
+        let value = read("x.JSON", json).expect("reads");
         assert_eq!(value["a"], "smile \u{1F600}!");
         // An escaped backslash is not the start of an escape.
         assert_eq!(value["b"], "\\ud83d\u{e9}");
         // A lone half stays an error, at its line.
-        let err = parse_text(Path::new("x.json"), "{\n\"a\": \"\\ud83d x\"}").unwrap_err();
+        let err = read("x.json", "{\n\"a\": \"\\ud83d x\"}").unwrap_err();
         assert_eq!(
             err.location().and_then(|l| l.line_col).map(|l| l.0),
             Some(2)
         );
-        // YAML files are read as they are: a backslash in a plain scalar is text.
-        let value = parse_text(Path::new("x.yaml"), "a: \\ud83d\\ude00\n").expect("reads");
-        assert_eq!(value["a"], "\\ud83d\\ude00");
+        // YAML is read as it is, under a `.json` name too: a backslash outside double quotes
+        // is text.
+        for path in ["x.yaml", "x.json"] {
+            let value = read(path, "a: \\ud83d\\ude00\nb: '\\ud83d\\ude00'\n").expect("reads");
+            assert_eq!(value["a"], "\\ud83d\\ude00", "{path}");
+            assert_eq!(value["b"], "\\ud83d\\ude00", "{path}");
+        }
+        // Every node keeps its line and column, after the pairs too.
+        let json = "{\"a\": \"\\ud83d\\ude00\\uD83D\\uDE00\", \"b\": [1, 2],\n \"c\": \"\\ud83d\\ude00\", \"d\": 3}";
+        let text = readable(Path::new("x.json"), json.to_owned());
+        assert_ne!(text, json);
+        let plain = json
+            .replace("\\ud83d\\ude00", "xxxxxxxxxxxx")
+            .replace("\\uD83D\\uDE00", "xxxxxxxxxxxx");
+        for pointer in ["/a", "/b/1", "/c", "/d"] {
+            assert_eq!(locate(&text, pointer), locate(&plain, pointer), "{pointer}");
+        }
+        assert_eq!(locate(&text, "/d"), Some((2, 23)));
+        // JSON with a pair and a mistake: the JSON mistake, where it is.
+        let err = read(
+            "x.json",
+            "{\"a\": \"\\ud83d\\ude00\", \"b\": [1, 2 \"c\": 3}",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("expected `,` or `]`"), "{err}");
+        assert_eq!(err.location().and_then(|l| l.line_col), Some((1, 34)));
     }
 
     #[test]
