@@ -152,6 +152,7 @@ fn cases() -> Vec<Case> {
         case!(role_server, "fixtures/role-server.yaml"),
         case!(semantics, "fixtures/semantics.yaml"),
         case!(send_only, "fixtures/send-only.yaml"),
+        case!(settings, "fixtures/settings.yaml"),
         case!(shared_schemas, "fixtures/shared-schemas.yaml"),
         case!(strings, "fixtures/strings.yaml"),
         case!(tuple_items, "fixtures/tuple-items.yaml"),

@@ -72,6 +72,7 @@ pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
     file.items.extend(types.items);
     file.items.extend(checks.items);
     Fixups.visit_file_mut(&mut file);
+    typed_defaults(&mut file);
     lint_allows(&mut file);
 
     let mut out = format!(
@@ -1268,7 +1269,79 @@ const DOC_MARKDOWN: &str = "the doc comments are the AsyncAPI document's own pro
 const STRUCT_FIELD_NAMES: &str = "the field names are the schema's property names";
 const TOO_MANY_LINES: &str = "one match arm per message of the API";
 const CATCH_ALL: &str = "the catch-all arm stands for any other message, however many there are";
+const IMPLICIT_HASHER: &str = "converts the map newtype into the standard `HashMap` that it wraps";
 const TYPE_COMPLEXITY: &str = "the tuple types are the schema's tuple arrays, position by position";
+
+/// typify's `impl Default` of a struct whose fields all have defaults writes
+/// `field: Default::default()`, which clippy's pedantic `default_trait_access` asks to name the
+/// type of: `None` for an `Option`, `<Type>::default()` for anything else.
+fn typed_defaults(file: &mut syn::File) {
+    let mut fields: BTreeMap<String, BTreeMap<String, syn::Type>> = BTreeMap::new();
+    for item in &file.items {
+        if let syn::Item::Struct(s) = item
+            && let syn::Fields::Named(named) = &s.fields
+        {
+            fields.insert(
+                s.ident.to_string(),
+                named
+                    .named
+                    .iter()
+                    .filter_map(|f| Some((f.ident.as_ref()?.to_string(), f.ty.clone())))
+                    .collect(),
+            );
+        }
+    }
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_default = imp
+            .trait_
+            .as_ref()
+            .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
+        let syn::Type::Path(self_ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(types) = self_ty
+            .path
+            .get_ident()
+            .and_then(|name| fields.get(&name.to_string()))
+            .filter(|_| is_default)
+        else {
+            continue;
+        };
+        for member in &mut imp.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            let [syn::Stmt::Expr(syn::Expr::Struct(literal), None)] = f.block.stmts.as_mut_slice()
+            else {
+                continue;
+            };
+            for field in &mut literal.fields {
+                let syn::Member::Named(name) = &field.member else {
+                    continue;
+                };
+                let trait_default = matches!(&field.expr, syn::Expr::Call(call)
+                    if call.args.is_empty()
+                        && matches!(&*call.func, syn::Expr::Path(p)
+                            if p.qself.is_none()
+                                && p.path.leading_colon.is_none()
+                                && p.path.segments.len() == 2
+                                && p.path.segments[0].ident == "Default"
+                                && p.path.segments[1].ident == "default"));
+                let Some(ty) = types.get(&name.to_string()).filter(|_| trait_default) else {
+                    continue;
+                };
+                let option = matches!(ty, syn::Type::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+                field.expr = if option {
+                    syn::parse_quote!(::std::option::Option::None)
+                } else {
+                    syn::parse_quote!(<#ty>::default())
+                };
+            }
+        }
+    }
+}
 
 /// Adds `#[allow(clippy::…, reason = …)]` to the items that trigger pedantic lints which the
 /// generator cannot avoid: `doc_markdown` on items whose docs (the spec's `description`s) have
@@ -1276,6 +1349,17 @@ const TYPE_COMPLEXITY: &str = "the tuple types are the schema's tuple arrays, po
 /// repeat the struct's name, `too_many_lines` on functions with one arm per message.
 fn lint_allows(file: &mut syn::File) {
     for item in &mut file.items {
+        // typify converts a map newtype into the `HashMap` it wraps; over any hasher, the
+        // conversion would be another API.
+        if let syn::Item::Impl(imp) = item
+            && let Some((path, _)) = &imp.trait_
+            && path.segments.last().is_some_and(|s| s.ident == "From")
+            && quote::ToTokens::to_token_stream(&imp.self_ty)
+                .to_string()
+                .contains("HashMap")
+        {
+            imp.attrs.push(allow("implicit_hasher", IMPLICIT_HASHER));
+        }
         let mut docs = DocText::default();
         docs.visit_item_mut(item);
         if docs.suspicious()
