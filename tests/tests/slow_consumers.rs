@@ -39,6 +39,8 @@ struct Run {
     readers: Vec<usize>,
     /// How long until the sender had its own copy of every message back.
     sender: Duration,
+    /// Stalled clients closed for their write timeout when the sender had every copy back.
+    timed_out_when_done: u64,
     /// The most bytes pending for all connections at once (sampled every 5 ms).
     peak_pending: usize,
     /// What the stalled client found when it read at last: chat messages, and the close code.
@@ -80,6 +82,7 @@ async fn run(settings: Settings, with_stalled: bool) -> Run {
     );
     assert_eq!(own, MESSAGES, "the sender's own copies");
     let sender_time = started.elapsed();
+    let timed_out_when_done = hub.metrics().slow_closed_timeout;
     let mut got = Vec::new();
     for reader in readers {
         got.push(reader.await.expect("reader"));
@@ -111,6 +114,7 @@ async fn run(settings: Settings, with_stalled: bool) -> Run {
     Run {
         readers: got,
         sender: sender_time,
+        timed_out_when_done,
         peak_pending: peak.load(Ordering::Relaxed),
         stalled,
         hub,
@@ -214,7 +218,14 @@ async fn back_pressure_waits_for_a_stalled_reader_until_the_write_timeout() {
     assert!(metrics.backpressure_waits > 0, "{metrics:?}");
     assert_eq!(metrics.slow_closed_timeout, 1, "{metrics:?}");
     assert_eq!(metrics.dropped_messages, 0);
-    // The sender waited for the stalled client until its write timed out.
+    // The sender waited for the stalled client until its write timed out: it could not have
+    // every message back before the stalled client was closed (each publish waits for the one
+    // before it, and the bound is reached long before the last message), and so not before the
+    // write timeout.
+    assert_eq!(
+        run.timed_out_when_done, 1,
+        "closed before the sender was done"
+    );
     assert!(run.sender >= timeout, "{:?}", run.sender);
     let (messages, close) = run.stalled.expect("a stalled client");
     assert!(messages < MESSAGES, "the stalled client got {messages}");
