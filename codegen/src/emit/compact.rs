@@ -209,10 +209,7 @@ fn document_fields(body: &mut Vec<Tok>, names: &BTreeMap<String, usize>, lifted:
     // From the last field, so that an insertion leaves the earlier starts as they are.
     for window in starts.windows(2).rev() {
         let field = &body[window[0]..window[1] - 1];
-        let documented = field.chunks(2).any(|pair| {
-            matches!(pair, [Tok::Punct(p), Tok::Group(Delimiter::Bracket, _, inner)]
-                if p.as_char() == '#' && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc"))
-        });
+        let documented = doc_attrs(field) > 0;
         let Some(colon) = field
             .iter()
             .position(|t| matches!(t, Tok::Punct(p) if p.as_char() == ':' && p.spacing() == proc_macro2::Spacing::Alone))
@@ -239,6 +236,18 @@ fn document_fields(body: &mut Vec<Tok>, names: &BTreeMap<String, usize>, lifted:
             body.splice(window[0]..window[0], attr);
         }
     }
+}
+
+/// How many tokens of the doc attributes (`#` and `[doc = "..."]`) `tokens` start with.
+fn doc_attrs(tokens: &[Tok]) -> usize {
+    tokens
+        .chunks(2)
+        .take_while(|pair| {
+            matches!(pair, [Tok::Punct(p), Tok::Group(Delimiter::Bracket, _, inner)]
+                if p.as_char() == '#' && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc"))
+        })
+        .count()
+        * 2
 }
 
 /// The struct that typify wrote for the `n`th lifted string (see
@@ -279,14 +288,7 @@ fn stand_in(item: &[Tok], lifted: &[Lifted]) -> Option<(usize, Newtype)> {
     {
         return None;
     }
-    let docs = item
-        .chunks(2)
-        .take_while(|pair| {
-            matches!(pair, [Tok::Punct(p), Tok::Group(Delimiter::Bracket, _, inner)]
-                if p.as_char() == '#' && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc"))
-        })
-        .count();
-    let docs = stream_of(&item[..docs * 2]);
+    let docs = stream_of(&item[..doc_attrs(item)]);
     let ident = format_ident!("{}", name.to_string());
     let length = |key: &str| string.get(key).and_then(serde_json::Value::as_u64);
     Some((
@@ -719,16 +721,7 @@ fn string_newtype(
     keep: &BTreeSet<String>,
     templates: &mut Templates,
 ) -> Option<Newtype> {
-    // The doc attributes first: `#` and `[doc = "..."]`.
-    let mut at = 0;
-    while let (Some(Tok::Punct(p)), Some(Tok::Group(Delimiter::Bracket, _, inner))) =
-        (item.get(at), item.get(at + 1))
-        && p.as_char() == '#'
-        && matches!(inner.first(), Some(Tok::Ident(i)) if i == "doc")
-    {
-        at += 2;
-    }
-    let (docs, rest) = item.split_at(at);
+    let (docs, rest) = item.split_at(doc_attrs(item));
     let name = rest
         .iter()
         .skip_while(|t| !matches!(t, Tok::Ident(i) if i == "struct"))

@@ -125,14 +125,15 @@ pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Lifted>) {
     lift_properties(view, lifted);
 }
 
+/// Keywords under which typify does more with a subschema than name it: it merges or compares
+/// the branches of a composition, and builds a value (`default`, `const`, `enum`) of the type.
+const NOT_LIFTED_UNDER: &[&str] = &["allOf", "anyOf", "oneOf", "default", "const", "enum"];
+
 fn lift_properties(view: &mut Value, lifted: &mut Vec<Lifted>) {
     let Value::Object(object) = view else {
         return;
     };
-    if ["allOf", "anyOf", "oneOf", "default", "const", "enum"]
-        .iter()
-        .any(|k| object.contains_key(*k))
-    {
+    if NOT_LIFTED_UNDER.iter().any(|k| object.contains_key(*k)) {
         return;
     }
     if let Some(Value::Object(properties)) = object.get_mut("properties") {
@@ -151,9 +152,7 @@ fn lift(schema: &mut Value, property: bool, lifted: &mut Vec<Lifted>) {
         lift_properties(schema, lifted);
         // The items of an array property (or of such items): a field of `Vec<..>`.
         if let Value::Object(array) = schema
-            && !["allOf", "anyOf", "oneOf", "default", "const", "enum"]
-                .iter()
-                .any(|k| array.contains_key(*k))
+            && !NOT_LIFTED_UNDER.iter().any(|k| array.contains_key(*k))
             && let Some(items) = array.get_mut("items")
         {
             lift(items, false, lifted);
