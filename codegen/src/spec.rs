@@ -520,9 +520,10 @@ fn parse_text(path: &Path, text: &str) -> Result<Value> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let de = serde_yaml::Deserializer::from_str(text);
     StrictYaml.deserialize(de).map_err(|e| {
-        // A `.json` file with a surrogate pair that is not JSON either (see [`readable`]): the
-        // YAML reader stops at the pair, but the mistake is JSON's.
-        let json_error = (is_json(path) && has_surrogate_pair(text))
+        // A `.json` file written as JSON, with a surrogate pair, that is not JSON after all (see
+        // [`readable`]): the YAML reader stops at the pair, but the mistake is JSON's.
+        let looks_like_json = text.trim_start().starts_with(['{', '[']);
+        let json_error = (is_json(path) && looks_like_json && has_surrogate_pair(text))
             .then(|| serde_json::from_str::<IgnoredAny>(text).err())
             .flatten();
         match json_error {
@@ -530,7 +531,17 @@ fn parse_text(path: &Path, text: &str) -> Result<Value> {
                 location: Location {
                     file: path.to_owned(),
                     pointer: String::new(),
-                    line_col: Some((json.line(), json.column())),
+                    // serde_json counts bytes; the column is in characters.
+                    line_col: Some((
+                        json.line(),
+                        text.lines().nth(json.line().saturating_sub(1)).map_or(
+                            json.column(),
+                            |line| {
+                                let bytes = json.column().saturating_sub(1).min(line.len());
+                                line.char_indices().take_while(|(i, _)| *i < bytes).count() + 1
+                            },
+                        ),
+                    )),
                 },
                 message: strip_location(&json.to_string()),
             },
@@ -1062,6 +1073,16 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("expected `,` or `]`"), "{err}");
         assert_eq!(err.location().and_then(|l| l.line_col), Some((1, 34)));
+        // In characters, not bytes.
+        let err = read(
+            "x.json",
+            "{\"a\": \"éé\\ud83d\\ude00\", \"b\": [1, 2 \"c\": 3}",
+        )
+        .unwrap_err();
+        assert_eq!(err.location().and_then(|l| l.line_col), Some((1, 36)));
+        // YAML under a `.json` name gets the YAML reader's error.
+        let err = read("x.json", "info:\n  title: \"T \\ud83d\\ude00\"\n").unwrap_err();
+        assert!(err.to_string().contains("escape"), "{err}");
     }
 
     #[test]

@@ -1269,6 +1269,8 @@ const DOC_MARKDOWN: &str = "the doc comments are the AsyncAPI document's own pro
 const STRUCT_FIELD_NAMES: &str = "the field names are the schema's property names";
 const TOO_MANY_LINES: &str = "one match arm per message of the API";
 const CATCH_ALL: &str = "the catch-all arm stands for any other message, however many there are";
+const DERIVABLE_IMPLS: &str =
+    "typify writes out the default of a struct whose schema has a `default`";
 const IMPLICIT_HASHER: &str = "converts the map newtype into the standard `HashMap` that it wraps";
 const TYPE_COMPLEXITY: &str = "the tuple types are the schema's tuple arrays, position by position";
 
@@ -1277,69 +1279,155 @@ const TYPE_COMPLEXITY: &str = "the tuple types are the schema's tuple arrays, po
 /// type of: `None` for an `Option`, `<Type>::default()` for anything else.
 fn typed_defaults(file: &mut syn::File) {
     let mut fields: BTreeMap<String, BTreeMap<String, syn::Type>> = BTreeMap::new();
+    let mut types = BTreeSet::new();
     for item in &file.items {
-        if let syn::Item::Struct(s) = item
-            && let syn::Fields::Named(named) = &s.fields
-        {
-            fields.insert(
-                s.ident.to_string(),
-                named
-                    .named
-                    .iter()
-                    .filter_map(|f| Some((f.ident.as_ref()?.to_string(), f.ty.clone())))
-                    .collect(),
-            );
+        match item {
+            syn::Item::Struct(s) => {
+                types.insert(s.ident.to_string());
+                if let syn::Fields::Named(named) = &s.fields {
+                    fields.insert(
+                        s.ident.to_string(),
+                        named
+                            .named
+                            .iter()
+                            .filter_map(|f| Some((f.ident.as_ref()?.to_string(), f.ty.clone())))
+                            .collect(),
+                    );
+                }
+            }
+            syn::Item::Enum(e) => {
+                types.insert(e.ident.to_string());
+            }
+            syn::Item::Type(t) => {
+                types.insert(t.ident.to_string());
+            }
+            _ => {}
         }
     }
-    for item in &mut file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        let is_default = imp
+    TypedDefaults {
+        fields: &fields,
+        types: &types,
+        this: None,
+        nested: false,
+        derivable: false,
+    }
+    .visit_file_mut(file);
+}
+
+/// See [`typed_defaults`]: rewrites the struct literals of the file's structs, in `impl Default`
+/// (where the struct is `Self`) and in typify's `defaults` module (where it is `super::Name`, and
+/// a type of the file in a field's type needs `super::` too).
+struct TypedDefaults<'a> {
+    fields: &'a BTreeMap<String, BTreeMap<String, syn::Type>>,
+    /// The file's type names.
+    types: &'a BTreeSet<String>,
+    /// The struct of the `impl Default` being visited.
+    this: Option<String>,
+    /// Inside a module of the file.
+    nested: bool,
+    /// The `impl Default` being visited builds `Self` of defaults only.
+    derivable: bool,
+}
+
+impl TypedDefaults<'_> {
+    /// Whether `expr` is `Default::default()`.
+    fn trait_default(expr: &syn::Expr) -> bool {
+        matches!(expr, syn::Expr::Call(call)
+            if call.args.is_empty()
+                && matches!(&*call.func, syn::Expr::Path(p)
+                    if p.qself.is_none()
+                        && p.path.leading_colon.is_none()
+                        && p.path.segments.len() == 2
+                        && p.path.segments[0].ident == "Default"
+                        && p.path.segments[1].ident == "default"))
+    }
+
+    /// `ty` as written in a module of the file: its own types through `super::`.
+    fn in_module(&self, ty: &syn::Type) -> syn::Type {
+        struct Super<'a>(&'a BTreeSet<String>);
+        impl VisitMut for Super<'_> {
+            fn visit_type_path_mut(&mut self, ty: &mut syn::TypePath) {
+                if ty.qself.is_none()
+                    && ty.path.leading_colon.is_none()
+                    && ty
+                        .path
+                        .segments
+                        .first()
+                        .is_some_and(|s| self.0.contains(&s.ident.to_string()))
+                {
+                    ty.path.segments.insert(0, syn::parse_quote!(super));
+                }
+                visit_mut::visit_type_path_mut(self, ty);
+            }
+        }
+        let mut ty = ty.clone();
+        Super(self.types).visit_type_mut(&mut ty);
+        ty
+    }
+}
+
+impl VisitMut for TypedDefaults<'_> {
+    fn visit_item_mod_mut(&mut self, item: &mut syn::ItemMod) {
+        let nested = std::mem::replace(&mut self.nested, true);
+        visit_mut::visit_item_mod_mut(self, item);
+        self.nested = nested;
+    }
+
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        let is_default = item
             .trait_
             .as_ref()
             .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
-        let syn::Type::Path(self_ty) = &*imp.self_ty else {
-            continue;
+        let this = match &*item.self_ty {
+            syn::Type::Path(p) if is_default => p.path.get_ident().map(ToString::to_string),
+            _ => None,
         };
-        let Some(types) = self_ty
-            .path
-            .get_ident()
-            .and_then(|name| fields.get(&name.to_string()))
-            .filter(|_| is_default)
-        else {
-            continue;
+        let outer = std::mem::replace(&mut self.this, this);
+        visit_mut::visit_item_impl_mut(self, item);
+        // A default made of defaults only is one that clippy would have derived; typify writes
+        // it out (it writes a derive only where the schema has no `default`).
+        if std::mem::take(&mut self.derivable) {
+            item.attrs.push(allow("derivable_impls", DERIVABLE_IMPLS));
+        }
+        self.this = outer;
+    }
+
+    fn visit_expr_struct_mut(&mut self, literal: &mut syn::ExprStruct) {
+        let name = literal.path.segments.last().map(|s| s.ident.to_string());
+        let name = if name.as_deref() == Some("Self") {
+            self.this.clone()
+        } else {
+            name
         };
-        for member in &mut imp.items {
-            let syn::ImplItem::Fn(f) = member else {
-                continue;
-            };
-            let [syn::Stmt::Expr(syn::Expr::Struct(literal), None)] = f.block.stmts.as_mut_slice()
-            else {
-                continue;
-            };
+        // The struct of the `impl Default` around it, as `Self` or by name.
+        let of_self = self.this.is_some() && name == self.this;
+        if let Some(types) = name.and_then(|name| self.fields.get(&name)) {
+            self.derivable = of_self
+                && literal.fields.len() == types.len()
+                && literal.fields.iter().all(|f| Self::trait_default(&f.expr));
             for field in &mut literal.fields {
-                let syn::Member::Named(name) = &field.member else {
+                let syn::Member::Named(member) = &field.member else {
                     continue;
                 };
-                let trait_default = matches!(&field.expr, syn::Expr::Call(call)
-                    if call.args.is_empty()
-                        && matches!(&*call.func, syn::Expr::Path(p)
-                            if p.qself.is_none()
-                                && p.path.leading_colon.is_none()
-                                && p.path.segments.len() == 2
-                                && p.path.segments[0].ident == "Default"
-                                && p.path.segments[1].ident == "default"));
-                let Some(ty) = types.get(&name.to_string()).filter(|_| trait_default) else {
+                let Some(ty) = types
+                    .get(&member.to_string())
+                    .filter(|_| Self::trait_default(&field.expr))
+                else {
                     continue;
                 };
                 let option = matches!(ty, syn::Type::Path(p)
                     if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
                 field.expr = if option {
                     syn::parse_quote!(::std::option::Option::None)
+                } else if self.nested {
+                    let ty = self.in_module(ty);
+                    syn::parse_quote!(<#ty>::default())
                 } else {
                     syn::parse_quote!(<#ty>::default())
                 };
             }
         }
+        visit_mut::visit_expr_struct_mut(self, literal);
     }
 }
 

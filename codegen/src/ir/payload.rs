@@ -568,9 +568,10 @@ fn has_discriminator<'b>(
         })
 }
 
-/// A property that each branch of the `oneOf`/`anyOf` in `schema` fixes to a different constant,
-/// where the constants are not strings (`ok: true` and `ok: false`), with the constants: it tells
-/// the branches apart, but serde's tagged enums take strings only.
+/// A property that each of two or more branches of the `oneOf`/`anyOf` in `schema` requires and
+/// fixes to a different constant, where the constants are not strings (`ok: true` and
+/// `ok: false`), with the constants: it tells the branches apart, but serde's tagged enums take
+/// strings only.
 pub(crate) fn non_string_discriminator(
     doc: &Document,
     schema: &Value,
@@ -582,6 +583,9 @@ pub(crate) fn non_string_discriminator(
         .iter()
         .map(Value::as_object)
         .collect::<Option<_>>()?;
+    if branches.len() < 2 {
+        return None;
+    }
     let properties = branches.first()?.get("properties")?.as_object()?;
     properties
         .keys()
@@ -599,14 +603,25 @@ pub(crate) fn non_string_discriminator(
                         .find_map(|part| part.get("const").cloned())
                 })
             };
+            let required = |branch: &Map<String, Value>| {
+                branch
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|n| n == name.as_str()))
+            };
             let values: Vec<Value> = branches
                 .iter()
-                .map(|b| fixed(b).filter(|v| !v.is_string()))
+                .map(|b| fixed(b).filter(|v| !v.is_string() && required(b)))
                 .collect::<Option<_>>()?;
+            // `1` and `1.0` are one JSON number.
+            let same = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => a == b,
+            };
             let distinct = values
                 .iter()
                 .enumerate()
-                .all(|(i, v)| !values[..i].contains(v));
+                .all(|(i, v)| !values[..i].iter().any(|w| same(v, w)));
             distinct.then(|| (name.clone(), values))
         })
 }
