@@ -103,8 +103,15 @@ pub(crate) fn compact(
             .enumerate()
             .filter_map(|(n, name)| Some((name.clone()?, n)))
             .collect();
-        if !used_once(&mut items, &stand_in_items, &names, lifted) {
+        if !used_once(&items, &stand_in_items, &names, lifted.len()) {
             return None;
+        }
+        for item in &mut items {
+            if keyword(item) == Some("struct")
+                && let Some(Tok::Group(Delimiter::Brace, _, body)) = item.last_mut()
+            {
+                document_fields(body, &names, lifted);
+            }
         }
     }
     let mut strings = BTreeMap::new();
@@ -137,20 +144,18 @@ pub(crate) fn compact(
     })
 }
 
-/// Whether each stand-in (`names`: name → index in `lifted`) is used by one field of one struct
-/// and nowhere else, outside its declaration (the items at `decls`). A field of a lifted
-/// property gets the property's doc comment (typify writes a string's `description` on its field
-/// as well as on its type; an object's only on the type).
+/// Whether each of the `count` stand-ins (`names`: name → index) is used by one field of one
+/// struct and nowhere else, outside its declaration (the items at `decls`).
 fn used_once(
-    items: &mut [Vec<Tok>],
+    items: &[Vec<Tok>],
     decls: &BTreeSet<usize>,
     names: &BTreeMap<String, usize>,
-    lifted: &[Lifted],
+    count: usize,
 ) -> bool {
     /// Counts the identifiers of `tokens` that are stand-ins' names, except in attributes
     /// (derives, serde's options, docs: never a type of the file). `text`: a buffer for the
     /// identifiers' text.
-    fn count(
+    fn uses_in(
         tokens: &[Tok],
         names: &BTreeMap<String, usize>,
         uses: &mut [usize],
@@ -168,23 +173,17 @@ fn used_once(
                     }
                 }
                 Tok::Group(Delimiter::Bracket, ..) if after_hash => {}
-                Tok::Group(_, _, inner) => count(inner, names, uses, text),
+                Tok::Group(_, _, inner) => uses_in(inner, names, uses, text),
                 Tok::Punct(_) | Tok::Literal(_) => {}
             }
             after_hash = matches!(token, Tok::Punct(p) if p.as_char() == '#');
         }
     }
-    let mut uses = vec![0; lifted.len()];
+    let mut uses = vec![0; count];
     let mut text = String::new();
-    for (i, item) in items.iter_mut().enumerate() {
-        if decls.contains(&i) {
-            continue;
-        }
-        count(item, names, &mut uses, &mut text);
-        if keyword(item) == Some("struct")
-            && let Some(Tok::Group(Delimiter::Brace, _, body)) = item.last_mut()
-        {
-            document_fields(body, names, lifted);
+    for (i, item) in items.iter().enumerate() {
+        if !decls.contains(&i) {
+            uses_in(item, names, &mut uses, &mut text);
         }
     }
     uses.iter().all(|&n| n == 1)
@@ -192,7 +191,8 @@ fn used_once(
 
 /// Gives the fields of a struct's `body` whose type is a lifted property's stand-in (`X` or
 /// `::std::option::Option<X>`) the property's doc comment, where they have none, as typify
-/// writes it for a string: first, before the serde attributes.
+/// writes it for a string (on the field as well as on its type; an object's only on the type):
+/// first, before the serde attributes.
 fn document_fields(body: &mut Vec<Tok>, names: &BTreeMap<String, usize>, lifted: &[Lifted]) {
     let mut starts = vec![0];
     let mut depth = 0i32;

@@ -1419,10 +1419,12 @@ impl VisitMut for TypedDefaults<'_> {
                     if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
                 field.expr = if option {
                     syn::parse_quote!(::std::option::Option::None)
-                } else if self.nested {
-                    let ty = self.in_module(ty);
-                    syn::parse_quote!(<#ty>::default())
                 } else {
+                    let ty = if self.nested {
+                        self.in_module(ty)
+                    } else {
+                        ty.clone()
+                    };
                     syn::parse_quote!(<#ty>::default())
                 };
             }

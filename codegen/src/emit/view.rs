@@ -122,15 +122,17 @@ pub(crate) struct Lifted {
 /// a `oneOf` elsewhere would become a stand-in there too. The compaction checks that each
 /// stand-in is used by one field and nothing else, or typify sees the strings themselves.
 pub(crate) fn lift_strings(view: &mut Value, lifted: &mut Vec<Lifted>) {
-    lift_properties(view, lifted);
+    lift_inside(view, false, lifted);
 }
 
 /// Keywords under which typify does more with a subschema than name it: it merges or compares
 /// the branches of a composition, and builds a value (`default`, `const`, `enum`) of the type.
 const NOT_LIFTED_UNDER: &[&str] = &["allOf", "anyOf", "oneOf", "default", "const", "enum"];
 
-fn lift_properties(view: &mut Value, lifted: &mut Vec<Lifted>) {
-    let Value::Object(object) = view else {
+/// Lifts the strings in `schema`: its properties', and with `items`, its items' (the items of an
+/// array property, or of such items: a field of `Vec<..>`; not those of a payload).
+fn lift_inside(schema: &mut Value, items: bool, lifted: &mut Vec<Lifted>) {
+    let Value::Object(object) = schema else {
         return;
     };
     if NOT_LIFTED_UNDER.iter().any(|k| object.contains_key(*k)) {
@@ -141,6 +143,9 @@ fn lift_properties(view: &mut Value, lifted: &mut Vec<Lifted>) {
             lift(property, true, lifted);
         }
     }
+    if items && let Some(items) = object.get_mut("items") {
+        lift(items, false, lifted);
+    }
 }
 
 /// Lifts `schema` if it is a string to lift, or the strings in it.
@@ -149,14 +154,7 @@ fn lift(schema: &mut Value, property: bool, lifted: &mut Vec<Lifted>) {
         return;
     };
     if !liftable(object) {
-        lift_properties(schema, lifted);
-        // The items of an array property (or of such items): a field of `Vec<..>`.
-        if let Value::Object(array) = schema
-            && !NOT_LIFTED_UNDER.iter().any(|k| array.contains_key(*k))
-            && let Some(items) = array.get_mut("items")
-        {
-            lift(items, false, lifted);
-        }
+        lift_inside(schema, true, lifted);
         return;
     }
     let n = lifted.len();
@@ -285,6 +283,16 @@ pub(crate) fn fixed_tuple(object: &Map<String, Value>) -> Option<usize> {
         (None, false) => None,
     };
     (size("minItems") == Some(n64) && max == Some(n64)).then_some(n)
+}
+
+/// Whether a tuple of `positions` allows no items after them: `additionalItems: false`, or a
+/// `maxItems` of at most that many (the docs and the TypeScript type show no rest then).
+pub(crate) fn closed_tuple(object: &Map<String, Value>, positions: usize) -> bool {
+    object.get("additionalItems") == Some(&Value::Bool(false))
+        || object
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .is_some_and(|max| max <= positions as u64)
 }
 
 /// `object` without the keywords typify cannot use, and with its subschemas viewed.

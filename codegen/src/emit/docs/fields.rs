@@ -237,11 +237,8 @@ pub(crate) fn type_of(schema: &Value) -> Type {
                         }
                         ty.extend(type_of(position));
                     }
-                    let max = object.get("maxItems").and_then(Value::as_u64);
-                    let closed = max.is_some_and(|max| max <= positions.len() as u64);
                     match object.get("additionalItems") {
-                        _ if closed => {}
-                        Some(Value::Bool(false)) => {}
+                        _ if crate::emit::view::closed_tuple(object, positions.len()) => {}
                         Some(rest @ Value::Object(_)) => {
                             ty.push(", then ");
                             ty.extend(type_of(rest));

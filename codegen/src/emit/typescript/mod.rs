@@ -728,8 +728,7 @@ impl TypeWriter<'_> {
                     })
                     .collect();
                 match m.get("additionalItems") {
-                    _ if max.is_some_and(|max| max <= tuple.len()) => {}
-                    Some(Value::Bool(false)) => {}
+                    _ if crate::emit::view::closed_tuple(m, tuple.len()) => {}
                     None | Some(Value::Bool(true)) => items.push("...unknown[]".to_owned()),
                     Some(s) => items.push(format!("...{}[]", wrap(&self.ty(s, depth)))),
                 }
