@@ -41,6 +41,19 @@ const MAP_KEYWORDS: &[&str] = &[
     "maxProperties",
 ];
 
+/// What [`Checks::items`] writes.
+pub(crate) struct CheckItems {
+    /// The `impl Check` items: first the definitions' (and the types only they reach), then the
+    /// messages', in the order of [`Api::messages`].
+    pub(crate) items: Vec<TokenStream>,
+    /// Fields whose deserialization must be stricter than serde's default (see [`FieldFix`]).
+    pub(crate) field_fixes: BTreeMap<(String, String), FieldFix>,
+    /// The checks of aliased string newtypes, by name.
+    pub(crate) string_checks: BTreeMap<String, TokenStream>,
+    /// How many of `items` are the definitions' part.
+    pub(crate) of_definitions: usize,
+}
+
 /// The checks for all payload types, and for every type reachable from them.
 pub(crate) struct Checks<'a> {
     api: &'a Api,
@@ -234,22 +247,22 @@ impl<'a> Checks<'a> {
     ///
     /// The checks of aliased string newtypes that need one come apart, by name: they go into
     /// their rules (see [`super::compact::rules_module`]).
-    #[allow(
-        clippy::type_complexity,
-        reason = "three results, each named where it is used"
-    )]
-    pub(crate) fn items(
-        mut self,
-    ) -> (
-        Vec<TokenStream>,
-        BTreeMap<(String, String), FieldFix>,
-        BTreeMap<String, TokenStream>,
-    ) {
+    pub(crate) fn items(mut self) -> CheckItems {
         let mut order = vec![];
         let mut direct = BTreeSet::new();
         // The first walk's checks, which are final where they call no needed type.
         let mut bodies: BTreeMap<String, TokenStream> = BTreeMap::new();
-        while let Some(name) = self.queue.pop() {
+        // The messages are the bottom of the stack: what `order` has when the first of them
+        // is reached is the definitions' part.
+        let messages = self.api.messages.len();
+        let mut definitions_end = None;
+        while !self.queue.is_empty() {
+            if self.queue.len() <= messages && definitions_end.is_none() {
+                definitions_end = Some(order.len());
+            }
+            let Some(name) = self.queue.pop() else {
+                break;
+            };
             if !self.done.insert(name.clone()) {
                 continue;
             }
@@ -293,7 +306,9 @@ impl<'a> Checks<'a> {
         self.needed = Some(needed.clone());
         let mut items = vec![];
         let mut string_checks = BTreeMap::new();
-        for name in order {
+        let definitions_end = definitions_end.unwrap_or(order.len());
+        let mut of_definitions = 0;
+        for (position, name) in order.into_iter().enumerate() {
             if !needed.contains(&name) && !payloads.contains(name.as_str()) {
                 continue;
             }
@@ -321,8 +336,16 @@ impl<'a> Checks<'a> {
                     }
                 }
             });
+            if position < definitions_end {
+                of_definitions += 1;
+            }
         }
-        (items, self.field_fixes, string_checks)
+        CheckItems {
+            items,
+            field_fixes: self.field_fixes,
+            string_checks,
+            of_definitions,
+        }
     }
 
     fn type_body(&mut self, name: &str, schema: &Value) -> TokenStream {

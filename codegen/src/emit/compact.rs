@@ -758,7 +758,7 @@ fn string_newtype(
 }
 
 /// A string newtype's rules, as typify checks them.
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 pub(crate) struct Rules {
     max_length: Option<u64>,
     min_length: Option<u64>,
