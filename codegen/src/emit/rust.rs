@@ -346,16 +346,19 @@ impl Printed {
             .string_checks
             .iter()
             .map(|(name, text)| {
-                let tokens: TokenStream = text.parse().map_err(|e: proc_macro2::LexError| {
-                    Error::Internal {
-                        what: "checks".into(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let tokens: TokenStream =
+                    text.parse()
+                        .map_err(|e: proc_macro2::LexError| Error::Internal {
+                            what: "checks".into(),
+                            reason: e.to_string(),
+                        })?;
                 Ok((name.clone(), tokens))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
-        parse_file(super::compact::rules_module(&self.strings, &checks), "checks")
+        parse_file(
+            super::compact::rules_module(&self.strings, &checks),
+            "checks",
+        )
     }
 }
 
