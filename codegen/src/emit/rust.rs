@@ -44,32 +44,15 @@ const SPLIT_FROM: usize = 64;
 /// are cut into `parts` runs of the document's order, and each part makes the types, checks and
 /// rules of its messages and of all definitions, and prints them. The printed items are merged
 /// back in the order one part would have written them: typify's types by name, the checks the
-/// definitions' first and then the messages' in order, the rules by name. Where two parts
-/// disagree about an item both have (a definition's type, say), or a part fails, the file is
-/// made in one part, so the code and any error are always the one part's.
+/// definitions' first and then the messages' in order, the rules by name. Meanwhile another
+/// thread makes the glue, which needs only the names of the open structs from the parts. Where
+/// two parts disagree about an item both have (a definition's type, say), or something fails,
+/// the file is made in one part, so the code and any error are always the one part's.
 pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) -> Result<String> {
     if parts > 1
-        && let Some(printed) = Printed::parts(api, parts)
+        && api.messages.len() >= parts
+        && let Some(code) = code_in_parts(api, client, parts)
     {
-        let rules = printed.rules()?;
-        let mut file = glue_file(api, client, &printed.open_objects)?;
-        let start = file.items.len();
-        file.items.extend(rules.items);
-        Fixups.visit_file_mut(&mut file);
-        typed_defaults(&mut file);
-        lint_allows(&mut file);
-        let rules = file.items.split_off(start);
-        let mut code = prettyplease::unparse(&file);
-        for text in printed.types.iter().map(|(_, text)| text) {
-            code.push_str(text);
-        }
-        for text in &printed.modules {
-            code.push_str(text);
-        }
-        for text in &printed.checks {
-            code.push_str(text);
-        }
-        code.push_str(&unparse(rules));
         return Ok(finish(api, source, &code));
     }
     let types = Types::of(api)?;
@@ -82,6 +65,72 @@ pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) ->
     typed_defaults(&mut file);
     lint_allows(&mut file);
     Ok(finish(api, source, &prettyplease::unparse(&file)))
+}
+
+/// The code of [`emit_parts`] made in parts, before [`finish`]; `None` where the parts disagree
+/// or something fails.
+fn code_in_parts(api: &Api, client: bool, parts: usize) -> Option<String> {
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::channel::<Vec<String>>();
+        let glue = scope.spawn(move || {
+            let mut file = glue_file(api, client, &[OPEN_OBJECTS_LATER.to_owned()]).ok()?;
+            Fixups.visit_file_mut(&mut file);
+            typed_defaults(&mut file);
+            lint_allows(&mut file);
+            let open = receive.recv().ok()?;
+            // As the templates write it: `&["A","B",]`; none: no constant.
+            let list: String = open.iter().map(|name| lit(name) + ",").collect();
+            let list = match open.is_empty() {
+                true => None,
+                false => Some(syn::parse_str(&format!("&[{list}]")).ok()?),
+            };
+            OpenObjects(list).visit_file_mut(&mut file);
+            Some(prettyplease::unparse(&file))
+        });
+        let printed = Printed::parts(api, parts);
+        if let Some(printed) = &printed {
+            // The glue thread stops (with `None`) if nothing is sent.
+            let _ = send.send(printed.open_objects.clone());
+        }
+        drop(send);
+        let glue = glue.join().ok().flatten();
+        let (printed, mut code) = (printed?, glue?);
+        let mut rules = printed.rules().ok()?;
+        Fixups.visit_file_mut(&mut rules);
+        typed_defaults(&mut rules);
+        lint_allows(&mut rules);
+        for text in printed.types.iter().map(|(_, text)| text) {
+            code.push_str(text);
+        }
+        for text in printed.modules.iter().chain(&printed.checks) {
+            code.push_str(text);
+        }
+        code.push_str(&prettyplease::unparse(&rules));
+        Some(code)
+    })
+}
+
+/// The open structs' name that the glue is made with before the parts know them (see
+/// [`code_in_parts`]); [`OpenObjects`] puts the names in.
+const OPEN_OBJECTS_LATER: &str = "socketsundso_open_objects_later";
+
+/// Writes the open structs' names into the glue's `const OPEN_OBJECTS`, as the templates would
+/// have, or takes the constant out where there are none (`None`: the templates leave it out).
+struct OpenObjects(Option<syn::Expr>);
+
+impl VisitMut for OpenObjects {
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        item.items.retain_mut(|member| match member {
+            syn::ImplItem::Const(constant) if constant.ident == "OPEN_OBJECTS" => {
+                if let Some(list) = &self.0 {
+                    constant.expr = list.clone();
+                }
+                self.0.is_some()
+            }
+            _ => true,
+        });
+        visit_mut::visit_item_impl_mut(self, item);
+    }
 }
 
 /// The generated file: its header, then `code` with blank lines between items.
