@@ -102,7 +102,11 @@ fn code_in_parts(api: &Api, client: bool, parts: usize) -> Option<String> {
         for text in printed.types.iter().map(|(_, text)| text) {
             code.push_str(text);
         }
-        for text in printed.modules.iter().chain(&printed.checks) {
+        for text in printed
+            .modules
+            .iter()
+            .chain(printed.checks.iter().map(|(_, text)| text))
+        {
             code.push_str(text);
         }
         code.push_str(&prettyplease::unparse(&rules));
@@ -244,8 +248,9 @@ struct Printed {
     types: Vec<(String, String)>,
     /// typify's modules (`defaults`, `error`), which follow its types.
     modules: Vec<String>,
-    /// The checks, one text each; the first `of_definitions` are the definitions'.
-    checks: Vec<String>,
+    /// The checks, one text each, by the name of the type checked; the first `of_definitions`
+    /// are the definitions'.
+    checks: Vec<(String, String)>,
     of_definitions: usize,
     strings: BTreeMap<String, super::compact::Rules>,
     /// The string checks as token text.
@@ -319,7 +324,16 @@ impl Printed {
                 .map(|(name, items)| (name, unparse(items)))
                 .collect(),
             modules: modules.into_iter().map(|m| unparse(vec![m])).collect(),
-            checks: checks.into_iter().map(|c| unparse(vec![c])).collect(),
+            checks: checks
+                .into_iter()
+                .map(|check| {
+                    let name = match &check {
+                        syn::Item::Impl(imp) => quote::ToTokens::to_token_stream(&imp.self_ty),
+                        _ => TokenStream::new(),
+                    };
+                    (name.to_string(), unparse(vec![check]))
+                })
+                .collect(),
             of_definitions: types.of_definitions,
             strings: types.strings,
             string_checks: types
@@ -364,9 +378,19 @@ impl Printed {
             }
             types.extend(theirs);
             merged.types = types;
-            merged
-                .checks
-                .extend(part.checks.into_iter().skip(part.of_definitions));
+            // A type that messages of two parts reach (a titled schema, say) is checked where the
+            // first reaches it, as in one part.
+            let mut checked: BTreeMap<String, String> = merged.checks.iter().cloned().collect();
+            for (name, text) in part.checks.into_iter().skip(part.of_definitions) {
+                match checked.get(&name) {
+                    Some(other) if *other != text => return None,
+                    Some(_) => {}
+                    None => {
+                        checked.insert(name.clone(), text.clone());
+                        merged.checks.push((name, text));
+                    }
+                }
+            }
             for (name, rules) in part.strings {
                 if merged.strings.get(&name).is_some_and(|r| *r != rules) {
                     return None;
@@ -2076,6 +2100,39 @@ mod tests {
             }
         }
         specs.sort();
+        // Made-up documents: a titled schema that messages of different parts share (one type,
+        // checked once), and one that two of them give different contents.
+        let dir = std::env::temp_dir().join(format!("socketsundso-parts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let place = "{title: Place, type: object, properties: {n: {type: integer, minimum: 3, maximum: 9}}}";
+        let other = "{title: Place, type: object, properties: {n: {type: integer, minimum: 4}}}";
+        for (name, last) in [("shared", place), ("differing", other)] {
+            let mut text = "asyncapi: 3.0.0\ninfo: {title: T, version: '1'}\nchannels:\n  c:\n    address: /c\n    messages:\n".to_owned();
+            let names = ["alpha", "beta", "gamma", "delta"];
+            for m in names {
+                text.push_str(&format!(
+                    "      {m}: {{$ref: '#/components/messages/{m}'}}\n"
+                ));
+            }
+            text.push_str("operations:\n  a:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n    messages:\n");
+            for m in names {
+                text.push_str(&format!("      - {{$ref: '#/channels/c/messages/{m}'}}\n"));
+            }
+            text.push_str("components:\n  messages:\n");
+            for (i, m) in names.iter().enumerate() {
+                let schema = match i {
+                    0 | 2 => place,
+                    3 => last,
+                    _ => "{type: string, maxLength: 3}",
+                };
+                text.push_str(&format!(
+                    "    {m}:\n      payload:\n        type: object\n        properties:\n          place: {schema}\n"
+                ));
+            }
+            let path = dir.join(format!("{name}.yaml"));
+            std::fs::write(&path, text).expect("written");
+            specs.push(path);
+        }
         let (mut split, mut whole) = (vec![], vec![]);
         for spec in &specs {
             let Ok(mut doc) = crate::spec::Document::load(spec) else {
