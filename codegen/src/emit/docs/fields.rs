@@ -228,23 +228,52 @@ pub(crate) fn type_of(schema: &Value) -> Type {
                     ty.push("array of ");
                     ty.extend(type_of(items));
                 }
-                // A tuple: each position's type, then what may follow.
+                // A tuple: each position's type, then what may follow, as the TypeScript type
+                // has it: a position past `minItems` is optional (`?`), `maxItems` ends the
+                // tuple, and bounds what may follow.
                 Some(Value::Array(positions)) if !positions.is_empty() => {
+                    let count = |key| {
+                        object
+                            .get(key)
+                            .and_then(Value::as_u64)
+                            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+                    };
+                    let (min, max) = (count("minItems").unwrap_or(0), count("maxItems"));
                     ty.push("tuple [");
-                    for (i, position) in positions.iter().enumerate() {
+                    for (i, position) in
+                        positions.iter().take(max.unwrap_or(usize::MAX)).enumerate()
+                    {
                         if i > 0 {
                             ty.push(", ");
                         }
-                        ty.extend(type_of(position));
+                        let position = type_of(position);
+                        let wrap = i >= min && position.plain().contains(' ');
+                        if wrap {
+                            ty.push("(");
+                        }
+                        ty.extend(position);
+                        if wrap {
+                            ty.push(")");
+                        }
+                        if i >= min {
+                            ty.push("?");
+                        }
                     }
-                    match object.get("additionalItems") {
+                    // How many more may follow, if `maxItems` says.
+                    let more = max.map(|max| max.saturating_sub(positions.len()));
+                    match (object.get("additionalItems"), more) {
                         _ if crate::emit::view::closed_tuple(object, positions.len()) => {}
-                        Some(rest @ Value::Object(_)) => {
+                        (Some(rest @ Value::Object(_)), Some(more)) => {
+                            ty.push(format!(", then up to {more} "));
+                            ty.extend(type_of(rest));
+                        }
+                        (Some(rest @ Value::Object(_)), None) => {
                             ty.push(", then ");
                             ty.extend(type_of(rest));
                             ty.push(" ...");
                         }
-                        _ => ty.push(", ..."),
+                        (_, Some(more)) => ty.push(format!(", up to {more} more")),
+                        (_, None) => ty.push(", ..."),
                     }
                     ty.push("]");
                 }
@@ -353,24 +382,44 @@ mod tests {
     fn tuples_show_their_positions() {
         assert_eq!(
             words(
-                r#"{"type":"array","items":[{"type":"number"},{"type":"string"}],"additionalItems":false}"#
+                r#"{"type":"array","items":[{"type":"number"},{"type":"string"}],"minItems":2,"additionalItems":false}"#
             ),
             "tuple [number, string]"
         );
         assert_eq!(
-            words(r#"{"type":"array","items":[{"type":"number"},{"const":"b"}],"maxItems":2}"#),
+            words(
+                r#"{"type":"array","items":[{"type":"number"},{"const":"b"}],"minItems":2,"maxItems":2}"#
+            ),
             "tuple [number, `\"b\"`]"
         );
-        // draft-07: without `additionalItems`, more items of any kind may follow.
+        // draft-07: without `minItems` the positions may be left off, and without
+        // `additionalItems` more items of any kind may follow.
         assert_eq!(
             words(r#"{"type":"array","items":[{"type":"integer"}]}"#),
-            "tuple [integer, ...]"
+            "tuple [integer?, ...]"
         );
         assert_eq!(
             words(
-                r#"{"type":"array","items":[{"type":"integer"}],"additionalItems":{"type":"string"}}"#
+                r#"{"type":"array","items":[{"type":"integer"},{"type":["string","integer"]}],"minItems":1,"additionalItems":{"type":"string"}}"#
             ),
-            "tuple [integer, then string ...]"
+            "tuple [integer, (string or integer)?, then string ...]"
+        );
+        // `maxItems` bounds what follows, and ends the tuple before a position past it.
+        assert_eq!(
+            words(
+                r#"{"type":"array","items":[{"type":"integer"}],"minItems":1,"maxItems":3,"additionalItems":{"type":"string"}}"#
+            ),
+            "tuple [integer, then up to 2 string]"
+        );
+        assert_eq!(
+            words(r#"{"type":"array","items":[{"type":"integer"}],"minItems":1,"maxItems":2}"#),
+            "tuple [integer, up to 1 more]"
+        );
+        assert_eq!(
+            words(
+                r#"{"type":"array","items":[{"type":"integer"},{"type":"string"}],"maxItems":1}"#
+            ),
+            "tuple [integer?]"
         );
         assert_eq!(
             words(r#"{"type":"array","items":{"type":"integer"}}"#),
