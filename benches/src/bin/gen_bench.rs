@@ -49,14 +49,14 @@ fn main() {
     let mut cpu_times = Vec::new();
     let mut rust = String::new();
     for _ in 0..runs {
-        let cpu = thread_cpu();
+        let cpu = process_cpu();
         let started = Instant::now();
         let output = socketsundso_codegen::Config::new(SPEC)
             .typescript(false)
             .generate()
             .unwrap_or_else(|e| fail(&format!("generate: {e}")));
         times.push(started.elapsed());
-        if let (Some(before), Some(after)) = (cpu, thread_cpu()) {
+        if let (Some(before), Some(after)) = (cpu, process_cpu()) {
             cpu_times.push(after.saturating_sub(before));
         }
         rust = output.rust;
@@ -136,12 +136,15 @@ fn main() {
     println!("{json}");
 }
 
-/// The CPU time of this thread so far (`/proc/thread-self/schedstat`, Linux; nanoseconds). The
-/// generator runs on the calling thread alone when only the Rust is asked for.
-fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+/// The CPU time of this process so far, all its threads (the generator makes a large document
+/// on two), user and system: `utime` + `stime` of `/proc/self/stat` (Linux), in ticks of 10 ms
+/// (`USER_HZ` is 100).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses: the 3rd field is first.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    Some(Duration::from_millis((ticks(14)? + ticks(15)?) * 10))
 }
 
 fn count(arg: Option<String>) -> usize {
