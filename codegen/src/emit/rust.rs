@@ -25,15 +25,30 @@ pub(super) const CODEGEN: &str = "::socketsundso::codegen";
 /// `client` feature).
 ///
 /// A large document's payload types are made in two parts at once, on two threads (see
-/// [`emit_parts`]); the file is the same.
+/// [`emit_parts`]), unless its payloads have `default`s; the file is the same.
 pub(crate) fn emit(api: &Api, source: &str, client: bool) -> Result<String> {
     let parallel = std::thread::available_parallelism().map_or(1, usize::from);
-    let parts = if api.messages.len() >= SPLIT_FROM && parallel >= 2 {
+    // typify writes the functions of the payloads' `default`s into one module, which the parts
+    // would each have a piece of: such a document is made in one part from the start.
+    let defaults = api.messages.iter().any(|m| has_default(&m.payload.schema));
+    let parts = if api.messages.len() >= SPLIT_FROM && parallel >= 2 && !defaults {
         2
     } else {
         1
     };
     emit_parts(api, source, client, parts)
+}
+
+/// Whether `schema` has a `default` anywhere (perhaps as a property's name: that only costs the
+/// second thread).
+fn has_default(schema: &serde_json::Value) -> bool {
+    match schema {
+        serde_json::Value::Object(object) => {
+            object.contains_key("default") || object.values().any(has_default)
+        }
+        serde_json::Value::Array(items) => items.iter().any(has_default),
+        _ => false,
+    }
 }
 
 /// From how many messages [`emit`] makes the payload types in two parts. Below, a second
@@ -50,7 +65,6 @@ const SPLIT_FROM: usize = 64;
 /// the file is made in one part, so the code and any error are always the one part's.
 pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) -> Result<String> {
     if parts > 1
-        && api.messages.len() >= parts
         && let Some(code) = code_in_parts(api, client, parts)
     {
         return Ok(finish(api, source, &code));
@@ -217,6 +231,7 @@ impl Types {
     fn of(api: &Api) -> Result<Self> {
         let compacted = compacted_types(api)?;
         let mut types = parse_file(compacted.tokens, "payload types")?;
+        type_clashes(api, &types)?;
         field_clashes(api, &types)?;
         let open_objects = open_structs(&types);
         let checks = Checks::new(api, &types, compacted.strings.keys()).items();
@@ -274,7 +289,7 @@ impl Printed {
                 .collect();
             let mut printed = vec![Self::of(api, first)];
             printed.extend(others.into_iter().map(|t| t.join().ok().flatten()));
-            Self::merge(printed.into_iter().collect::<Option<Vec<_>>>()?)
+            Self::merge(api, printed.into_iter().collect::<Option<Vec<_>>>()?)
         })
     }
 
@@ -346,8 +361,16 @@ impl Printed {
     }
 
     /// The parts as one, or `None` where they disagree about an item both have, or a part's
-    /// types are not in typify's order (by name).
-    fn merge(parts: Vec<Self>) -> Option<Self> {
+    /// types are not in typify's order (by name), or a message's payload type has its name in
+    /// another part too (an inline object named like it: an error in one part, see
+    /// [`type_clashes`]).
+    fn merge(api: &Api, parts: Vec<Self>) -> Option<Self> {
+        let payloads: BTreeSet<&str> = api
+            .messages
+            .iter()
+            .map(|m| m.rust_name.as_str())
+            .filter(|name| !api.definitions.contains_key(*name))
+            .collect();
         let mut parts = parts.into_iter();
         let mut merged = parts.next()?;
         let sorted = |types: &[(String, String)]| types.windows(2).all(|w| w[0].0 < w[1].0);
@@ -370,7 +393,7 @@ impl Printed {
                     types.push(next);
                 }
                 if let Some((_, other)) = theirs.next_if(|(other, _)| *other == name)
-                    && other != text
+                    && (other != text || payloads.contains(name.as_str()))
                 {
                     return None;
                 }
@@ -651,6 +674,51 @@ fn to_schemars(schema: serde_json::Value, pointer: &str, owner: &str) -> Result<
         message: owner.to_owned(),
         reason: format!("not a valid JSON Schema: {e}"),
     })
+}
+
+/// typify names an inline object from its place (`AlphaX` for the property `x` of `Alpha`) or
+/// its `title`, and does not check those names against the message payloads' names: a message
+/// `alphaX` beside an object property `x` of the message `alpha` would give two `AlphaX` types,
+/// and the code would not compile. That is an error at the message, which says how to get out
+/// of it.
+fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for item in &file.items {
+        let name = match item {
+            syn::Item::Struct(s) => &s.ident,
+            syn::Item::Enum(e) => &e.ident,
+            syn::Item::Type(t) => &t.ident,
+            _ => continue,
+        };
+        let name = name.to_string();
+        if seen.insert(name.clone()) {
+            continue;
+        }
+        let message = api.messages.iter().find(|m| m.rust_name == name);
+        let pointer = message
+            .map(|m| m.payload.pointer.clone())
+            .or_else(|| api.definitions.get(&name).map(|d| d.pointer.clone()))
+            .unwrap_or_default();
+        return Err(Error::Schema {
+            location: Location {
+                file: "<spec>".into(),
+                pointer,
+                line_col: None,
+            },
+            message: name.clone(),
+            reason: format!(
+                "two types would be named `{name}`: {}, and an object inside another schema, \
+                 which typify names after its place (the name of the type it is in, then the \
+                 property's) or after its `title`; rename the message, or give that object a \
+                 `title`",
+                message.map_or_else(
+                    || format!("the schema `{name}`"),
+                    |m| format!("the payload of the message `{}`", m.key)
+                ),
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// typify turns property names into snake_case field names and does not check that they stay
@@ -2129,6 +2197,47 @@ mod tests {
                     "    {m}:\n      payload:\n        type: object\n        properties:\n          place: {schema}\n"
                 ));
             }
+            let path = dir.join(format!("{name}.yaml"));
+            std::fs::write(&path, text).expect("written");
+            specs.push(path);
+        }
+        // A message named as an inline object of a message in another part (by its place, or by
+        // its title) is an error in one part; in parts too (a review's).
+        for (name, property, last) in [
+            (
+                "placed",
+                "{type: object, properties: {z: {type: string}}}",
+                "alphaX",
+            ),
+            (
+                "titled",
+                "{title: Delta, type: object, properties: {z: {type: string}}}",
+                "delta",
+            ),
+        ] {
+            let names = ["alpha", "beta", "gamma", last];
+            let mut text = "asyncapi: 3.0.0\ninfo: {title: T, version: '1'}\nchannels:\n  c:\n    address: /c\n    messages:\n".to_owned();
+            for m in names {
+                text.push_str(&format!(
+                    "      {m}: {{$ref: '#/components/messages/{m}'}}\n"
+                ));
+            }
+            text.push_str("operations:\n  a:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n    messages:\n");
+            for m in names {
+                text.push_str(&format!("      - {{$ref: '#/channels/c/messages/{m}'}}\n"));
+            }
+            text.push_str("components:\n  messages:\n");
+            text.push_str(&format!(
+                "    alpha: {{payload: {{type: object, properties: {{x: {property}}}}}}}\n"
+            ));
+            for m in ["beta", "gamma"] {
+                text.push_str(&format!(
+                    "    {m}: {{payload: {{type: object, properties: {{y: {{type: string}}}}}}}}\n"
+                ));
+            }
+            text.push_str(&format!(
+                "    {last}: {{payload: {{type: object, properties: {{z: {{type: string}}}}}}}}\n"
+            ));
             let path = dir.join(format!("{name}.yaml"));
             std::fs::write(&path, text).expect("written");
             specs.push(path);
