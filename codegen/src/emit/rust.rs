@@ -570,11 +570,13 @@ fn payload_types(
             message.key.clone(),
         ));
     }
-    let defs: Vec<(String, JsonSchema)> = types
-        .iter()
-        .map(|(n, s, _, _)| (n.clone(), s.clone()))
-        .collect();
-    match typify_stream(&settings, defs.clone()) {
+    let (defs, places): (Vec<(String, JsonSchema)>, Vec<(&String, String)>) = types
+        .into_iter()
+        .map(|(name, schema, pointer, owner)| ((name, schema), (pointer, owner)))
+        .unzip();
+    // Kept for finding the schema typify fails on, which only the plain run does.
+    let kept = lift.is_none().then(|| defs.clone());
+    match typify_stream(&settings, defs) {
         Ok(stream) => Ok(stream),
         Err(reason) if lift.is_some() => Err(Error::Internal {
             what: "payload types".into(),
@@ -583,6 +585,7 @@ fn payload_types(
         Err(reason) => {
             // typify does not say which schema it failed on: find it by converting one type at a
             // time, with every other type standing in as "any value".
+            let defs = kept.unwrap_or_default();
             let culprit = (0..defs.len()).find(|&i| {
                 let alone: Vec<(String, JsonSchema)> = defs
                     .iter()
@@ -602,8 +605,8 @@ fn payload_types(
             });
             let (pointer, owner) = culprit
                 .or(Some(0))
-                .and_then(|i| types.get(i))
-                .map(|t| (t.2.clone(), t.3.clone()))
+                .and_then(|i| places.get(i))
+                .map(|(pointer, owner)| ((*pointer).clone(), owner.clone()))
                 .unwrap_or_default();
             Err(Error::Schema {
                 location: Location {
