@@ -64,12 +64,14 @@ const SPLIT_FROM: usize = 64;
 /// two parts disagree about an item both have (a definition's type, say), or something fails,
 /// the file is made in one part, so the code and any error are always the one part's.
 pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) -> Result<String> {
+    name_clashes(api)?;
     if parts > 1
         && let Some(code) = code_in_parts(api, client, parts)
     {
         return Ok(finish(api, source, &code));
     }
     let types = Types::of(api)?;
+    glue_clashes(api, types.names())?;
     let rules = types.rules()?;
     let mut file = glue_file(api, client, &types.open_objects)?;
     file.items.extend(types.types);
@@ -109,6 +111,8 @@ fn code_in_parts(api: &Api, client: bool, parts: usize) -> Option<String> {
         drop(send);
         let glue = glue.join().ok().flatten();
         let (printed, mut code) = (printed?, glue?);
+        // A clash is an error, which one part reports.
+        glue_clashes(api, printed.types.iter().map(|(name, _)| name.as_str())).ok()?;
         let mut rules = printed.rules().ok()?;
         Fixups.visit_file_mut(&mut rules);
         typed_defaults(&mut rules);
@@ -245,6 +249,16 @@ impl Types {
             strings: compacted.strings,
             string_checks: checks.string_checks,
             open_objects,
+        })
+    }
+
+    /// The names of typify's types.
+    fn names(&self) -> impl Iterator<Item = String> {
+        self.types.iter().filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            syn::Item::Type(t) => Some(t.ident.to_string()),
+            _ => None,
         })
     }
 
@@ -570,7 +584,7 @@ fn payload_types(
             message.key.clone(),
         ));
     }
-    let (defs, places): (Vec<(String, JsonSchema)>, Vec<(&String, String)>) = types
+    let (defs, places): (Vec<(String, JsonSchema)>, Vec<_>) = types
         .into_iter()
         .map(|(name, schema, pointer, owner)| ((name, schema), (pointer, owner)))
         .unzip();
@@ -679,11 +693,11 @@ fn to_schemars(schema: serde_json::Value, pointer: &str, owner: &str) -> Result<
     })
 }
 
-/// typify names an inline object from its place (`AlphaX` for the property `x` of `Alpha`) or
-/// its `title`, and does not check those names against the message payloads' names: a message
-/// `alphaX` beside an object property `x` of the message `alpha` would give two `AlphaX` types,
-/// and the code would not compile. That is an error at the message, which says how to get out
-/// of it.
+/// typify names an inline object or enum from its place (`AlphaX` for the property `x` of
+/// `Alpha`) or its `title`, and does not check those names against the message payloads' names:
+/// a message `alphaX` beside an object property `x` of the message `alpha` would give two
+/// `AlphaX` types, and the code would not compile. That is an error at the message, which names
+/// the property where it can find it.
 fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
     let mut seen = BTreeSet::new();
     for item in &file.items {
@@ -698,28 +712,217 @@ fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
             continue;
         }
         let message = api.messages.iter().find(|m| m.rust_name == name);
+        let what = message.map_or_else(
+            || format!("the schema `{name}`"),
+            |m| format!("the payload of the message `{}`", m.key),
+        );
         let pointer = message
             .map(|m| m.payload.pointer.clone())
             .or_else(|| api.definitions.get(&name).map(|d| d.pointer.clone()))
+            .or_else(|| origin(api, &name))
             .unwrap_or_default();
-        return Err(Error::Schema {
-            location: Location {
-                file: "<spec>".into(),
-                pointer,
-                line_col: None,
-            },
-            message: name.clone(),
-            reason: format!(
-                "two types would be named `{name}`: {}, and an object inside another schema, \
-                 which typify names after its place (the name of the type it is in, then the \
-                 property's) or after its `title`; rename the message, or give that object a \
-                 `title`",
-                message.map_or_else(
-                    || format!("the schema `{name}`"),
-                    |m| format!("the payload of the message `{}`", m.key)
-                ),
+        let other = origin(api, &name)
+            .filter(|other| *other != pointer)
+            .map_or_else(
+                || "a schema inside another one".to_owned(),
+                |other| format!("the schema at `#{other}`"),
+            );
+        let remedy = "rename the message, or give that schema another `title`";
+        return Err(clash(&name, &what, pointer, &other, remedy));
+    }
+    Ok(())
+}
+
+/// The names the glue defines itself (besides typify's types): [`crate::ir::RESERVED`], a
+/// binary message's `Bytes` alias, the enum of a handler's several replies; each with what it
+/// is, and what to rename.
+fn glue_names(api: &Api) -> BTreeMap<String, (String, String)> {
+    let mut names: BTreeMap<String, (String, String)> = crate::ir::RESERVED
+        .iter()
+        .map(|name| {
+            let what = "a type of the generated glue".to_owned();
+            ((*name).to_owned(), (what, String::new()))
+        })
+        .collect();
+    for message in api.messages.iter().filter(|m| m.binary()) {
+        names.insert(
+            message.rust_name.clone(),
+            (
+                format!("the type of the binary message `{}`", message.key),
+                format!("rename the message `{}`, or ", message.key),
             ),
-        });
+        );
+    }
+    for received in &api.received {
+        if let Reply::Many { rust_name, .. } = &received.reply {
+            let what = "the enum of a handler's replies".to_owned();
+            names.insert(rust_name.clone(), (what, String::new()));
+        }
+    }
+    names
+}
+
+/// typify's names (`types`) that the glue defines too (see [`glue_names`]): an error at the
+/// schema that typify named so, where it can be found.
+fn glue_clashes(api: &Api, types: impl IntoIterator<Item = impl AsRef<str>>) -> Result<()> {
+    let glue = glue_names(api);
+    for name in types {
+        let name = name.as_ref();
+        if let Some((what, rename)) = glue.get(name) {
+            let (pointer, other) = match origin(api, name) {
+                Some(pointer) => (pointer, "this schema".to_owned()),
+                None => (
+                    api.messages
+                        .first()
+                        .map(|m| m.payload.pointer.clone())
+                        .unwrap_or_default(),
+                    "a schema of the document".to_owned(),
+                ),
+            };
+            let remedy = format!("{rename}give that schema another `title`");
+            return Err(clash(name, what, pointer, &other, &remedy));
+        }
+    }
+    Ok(())
+}
+
+/// The error of [`type_clashes`] and [`glue_clashes`]: `name` is `what`, and `other` is a schema
+/// that typify names after its place or title.
+fn clash(name: &str, what: &str, pointer: String, other: &str, remedy: &str) -> Error {
+    Error::Schema {
+        location: Location {
+            file: "<spec>".into(),
+            pointer,
+            line_col: None,
+        },
+        message: name.to_owned(),
+        reason: format!(
+            "two types would be named `{name}`: {what}, and {other}, which typify names after \
+             its place (the name of the type it is in, then the property's) or after its \
+             `title`; {remedy}"
+        ),
+    }
+}
+
+/// The names typify gives the inline objects and enums of the payloads' and definitions'
+/// properties, as far as a walk of the properties can tell (a `title`, or the parent's name and
+/// the property's, heck's `UpperCamelCase` as typify's), each with the JSON Pointers and the
+/// schemas so named, in document order.
+fn inline_names(api: &Api) -> BTreeMap<String, Vec<(String, &serde_json::Value)>> {
+    use heck::ToUpperCamelCase;
+    fn walk<'a>(
+        schema: &'a serde_json::Value,
+        parent: &str,
+        pointer: &str,
+        out: &mut BTreeMap<String, Vec<(String, &'a serde_json::Value)>>,
+    ) {
+        let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else {
+            return;
+        };
+        for (property, schema) in properties {
+            if !schema.is_object() || schema.get("$ref").is_some() {
+                continue;
+            }
+            let child = match schema.get("title").and_then(serde_json::Value::as_str) {
+                Some(title) => title.to_upper_camel_case(),
+                None => format!("{parent}{}", property.to_upper_camel_case()),
+            };
+            let here = format!(
+                "{pointer}/properties/{}",
+                property.replace('~', "~0").replace('/', "~1")
+            );
+            if schema.get("properties").is_some() || schema.get("enum").is_some() {
+                out.entry(child.clone())
+                    .or_default()
+                    .push((here.clone(), schema));
+            }
+            walk(schema, &child, &here, out);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for message in &api.messages {
+        walk(
+            &message.payload.schema,
+            &message.rust_name,
+            &message.payload.pointer,
+            &mut out,
+        );
+    }
+    for (name, definition) in &api.definitions {
+        walk(&definition.schema, name, &definition.pointer, &mut out);
+    }
+    out
+}
+
+/// Where typify's name `name` comes from (see [`inline_names`]), if a walk can tell.
+fn origin(api: &Api, name: &str) -> Option<String> {
+    inline_names(api)
+        .remove(name)
+        .and_then(|places| places.into_iter().next())
+        .map(|(pointer, _)| pointer)
+}
+
+/// Whether two schemas describe the same values: equal but for their annotations
+/// (`description`, `examples`, `x-` extensions, ...).
+fn same_shape(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    const ANNOTATIONS: &[&str] = &[
+        "description",
+        "examples",
+        "example",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "externalDocs",
+    ];
+    let kept = |key: &String| !ANNOTATIONS.contains(&key.as_str()) && !key.starts_with("x-");
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            let a: Vec<_> = a.iter().filter(|(k, _)| kept(k)).collect();
+            let b: Vec<_> = b.iter().filter(|(k, _)| kept(k)).collect();
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.iter().any(|(l, w)| k == l && same_shape(v, w)))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same_shape(v, w))
+        }
+        _ => a == b,
+    }
+}
+
+/// The names typify would give two different things, which it would make one type of without a
+/// word (the first one it met): two inline schemas of one name but different shapes, or an
+/// inline schema named as a payload, a definition or a type of the glue. Each is an error at
+/// the later schema.
+fn name_clashes(api: &Api) -> Result<()> {
+    let glue = glue_names(api);
+    for (name, places) in inline_names(api) {
+        let (first, schema) = &places[0];
+        if let Some((later, _)) = places.iter().find(|(_, other)| !same_shape(schema, other)) {
+            let what = format!("the schema at `#{first}`");
+            let remedy = "give one of them another `title`";
+            return Err(clash(&name, &what, later.clone(), "this one", remedy));
+        }
+        let payload = api
+            .messages
+            .iter()
+            .find(|m| m.rust_name == name && !m.binary());
+        if let Some(message) = payload {
+            let what = format!("the payload of the message `{}`", message.key);
+            let remedy = "rename the message, or give this schema another `title`";
+            return Err(clash(&name, &what, first.clone(), "this schema", remedy));
+        }
+        if api.definitions.contains_key(&name) {
+            let what = format!("the schema `{name}` of the components");
+            let remedy = "rename that schema, or give this one another `title`";
+            return Err(clash(&name, &what, first.clone(), "this schema", remedy));
+        }
+        if let Some((what, rename)) = glue.get(&name) {
+            let remedy = format!("{rename}give this schema another `title`");
+            return Err(clash(&name, what, first.clone(), "this schema", &remedy));
+        }
     }
     Ok(())
 }
