@@ -64,7 +64,6 @@ const SPLIT_FROM: usize = 64;
 /// two parts disagree about an item both have (a definition's type, say), or something fails,
 /// the file is made in one part, so the code and any error are always the one part's.
 pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) -> Result<String> {
-    name_clashes(api)?;
     if parts > 1
         && let Some(code) = code_in_parts(api, client, parts)
     {
@@ -722,7 +721,7 @@ fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
             .or_else(|| origin(api, &name))
             .unwrap_or_default();
         let other = origin(api, &name)
-            .filter(|other| *other != pointer)
+            .filter(|other| *other != pointer && !other.starts_with("/x-socketsundso-files"))
             .map_or_else(
                 || "a schema inside another one".to_owned(),
                 |other| format!("the schema at `#{other}`"),
@@ -779,7 +778,7 @@ fn glue_clashes(api: &Api, types: impl IntoIterator<Item = impl AsRef<str>>) -> 
                     "a schema of the document".to_owned(),
                 ),
             };
-            let remedy = format!("{rename}give that schema another `title`");
+            let remedy = format!("{rename}give it another `title`");
             return Err(clash(name, what, pointer, &other, &remedy));
         }
     }
@@ -804,21 +803,16 @@ fn clash(name: &str, what: &str, pointer: String, other: &str, remedy: &str) -> 
     }
 }
 
-/// The names typify gives the inline objects and enums of the payloads' and definitions'
-/// properties, as far as a walk of the properties can tell (a `title`, or the parent's name and
-/// the property's, heck's `UpperCamelCase` as typify's), each with the JSON Pointers and the
-/// schemas so named, in document order.
-fn inline_names(api: &Api) -> BTreeMap<String, Vec<(String, &serde_json::Value)>> {
+/// Where typify's name `name` comes from, as far as a walk of the payloads' and definitions'
+/// properties can tell: the JSON Pointer of the first inline object or enum whose `title`, or
+/// whose parent's name and property name, make `name` (heck's `UpperCamelCase`, as typify's).
+/// Only for saying where an error is: typify's own names decide whether there is one (a guess at
+/// them rejected valid documents: a schema that typify makes no type of, `required` in another
+/// order, typify's sanitizing of titles).
+fn origin(api: &Api, name: &str) -> Option<String> {
     use heck::ToUpperCamelCase;
-    fn walk<'a>(
-        schema: &'a serde_json::Value,
-        parent: &str,
-        pointer: &str,
-        out: &mut BTreeMap<String, Vec<(String, &'a serde_json::Value)>>,
-    ) {
-        let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else {
-            return;
-        };
+    fn walk(schema: &serde_json::Value, parent: &str, pointer: &str, name: &str) -> Option<String> {
+        let properties = schema.get("properties")?.as_object()?;
         for (property, schema) in properties {
             if !schema.is_object() || schema.get("$ref").is_some() {
                 continue;
@@ -831,100 +825,24 @@ fn inline_names(api: &Api) -> BTreeMap<String, Vec<(String, &serde_json::Value)>
                 "{pointer}/properties/{}",
                 property.replace('~', "~0").replace('/', "~1")
             );
-            if schema.get("properties").is_some() || schema.get("enum").is_some() {
-                out.entry(child.clone())
-                    .or_default()
-                    .push((here.clone(), schema));
+            if child == name && (schema.get("properties").is_some() || schema.get("enum").is_some())
+            {
+                return Some(here);
             }
-            walk(schema, &child, &here, out);
+            if let Some(found) = walk(schema, &child, &here, name) {
+                return Some(found);
+            }
         }
+        None
     }
-    let mut out = BTreeMap::new();
-    for message in &api.messages {
-        walk(
-            &message.payload.schema,
-            &message.rust_name,
-            &message.payload.pointer,
-            &mut out,
-        );
-    }
-    for (name, definition) in &api.definitions {
-        walk(&definition.schema, name, &definition.pointer, &mut out);
-    }
-    out
-}
-
-/// Where typify's name `name` comes from (see [`inline_names`]), if a walk can tell.
-fn origin(api: &Api, name: &str) -> Option<String> {
-    inline_names(api)
-        .remove(name)
-        .and_then(|places| places.into_iter().next())
-        .map(|(pointer, _)| pointer)
-}
-
-/// Whether two schemas describe the same values: equal but for their annotations
-/// (`description`, `examples`, `x-` extensions, ...).
-fn same_shape(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    const ANNOTATIONS: &[&str] = &[
-        "description",
-        "examples",
-        "example",
-        "$comment",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "externalDocs",
-    ];
-    let kept = |key: &String| !ANNOTATIONS.contains(&key.as_str()) && !key.starts_with("x-");
-    match (a, b) {
-        (Value::Object(a), Value::Object(b)) => {
-            let a: Vec<_> = a.iter().filter(|(k, _)| kept(k)).collect();
-            let b: Vec<_> = b.iter().filter(|(k, _)| kept(k)).collect();
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(k, v)| b.iter().any(|(l, w)| k == l && same_shape(v, w)))
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same_shape(v, w))
-        }
-        _ => a == b,
-    }
-}
-
-/// The names typify would give two different things, which it would make one type of without a
-/// word (the first one it met): two inline schemas of one name but different shapes, or an
-/// inline schema named as a payload, a definition or a type of the glue. Each is an error at
-/// the later schema.
-fn name_clashes(api: &Api) -> Result<()> {
-    let glue = glue_names(api);
-    for (name, places) in inline_names(api) {
-        let (first, schema) = &places[0];
-        if let Some((later, _)) = places.iter().find(|(_, other)| !same_shape(schema, other)) {
-            let what = format!("the schema at `#{first}`");
-            let remedy = "give one of them another `title`";
-            return Err(clash(&name, &what, later.clone(), "this one", remedy));
-        }
-        let payload = api
-            .messages
-            .iter()
-            .find(|m| m.rust_name == name && !m.binary());
-        if let Some(message) = payload {
-            let what = format!("the payload of the message `{}`", message.key);
-            let remedy = "rename the message, or give this schema another `title`";
-            return Err(clash(&name, &what, first.clone(), "this schema", remedy));
-        }
-        if api.definitions.contains_key(&name) {
-            let what = format!("the schema `{name}` of the components");
-            let remedy = "rename that schema, or give this one another `title`";
-            return Err(clash(&name, &what, first.clone(), "this schema", remedy));
-        }
-        if let Some((what, rename)) = glue.get(&name) {
-            let remedy = format!("{rename}give this schema another `title`");
-            return Err(clash(&name, what, first.clone(), "this schema", &remedy));
-        }
-    }
-    Ok(())
+    let messages = api
+        .messages
+        .iter()
+        .map(|m| (&m.payload, m.rust_name.as_str()));
+    let definitions = api.definitions.iter().map(|(n, d)| (d, n.as_str()));
+    messages
+        .chain(definitions)
+        .find_map(|(schema, parent)| walk(&schema.schema, parent, &schema.pointer, name))
 }
 
 /// typify turns property names into snake_case field names and does not check that they stay
