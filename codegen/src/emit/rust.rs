@@ -235,6 +235,7 @@ impl Types {
         let compacted = compacted_types(api)?;
         let mut types = parse_file(compacted.tokens, "payload types")?;
         type_clashes(api, &types)?;
+        reused_types(api, &types)?;
         field_clashes(api, &types)?;
         let open_objects = open_structs(&types);
         let checks = Checks::new(api, &types, compacted.strings.keys()).items();
@@ -728,6 +729,165 @@ fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
             );
         let remedy = "rename the message, or give that schema another `title`";
         return Err(clash(&name, &what, pointer, &other, remedy));
+    }
+    Ok(())
+}
+
+/// typify gives a name it has met before the type it made first, without a word: a message
+/// `alphaX` listed before `alpha` makes `alpha`'s object property `x` of `alphaX`'s type, and
+/// of two inline objects with one `title` the second gets the first one's. That code compiles
+/// and rejects the second schema's own fields. Walking the payloads' and definitions'
+/// properties along typify's structs finds it: an inline object property (of plain keywords
+/// only, so that typify makes a struct of exactly its properties) whose struct has other
+/// fields is an error at that property.
+fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
+    use serde_json::Value;
+    const PLAIN: &[&str] = &[
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "title",
+        "description",
+        "examples",
+        "example",
+        "$comment",
+        "deprecated",
+    ];
+    // Each struct's fields (wire name, type); structs with a flattened field are left out.
+    let mut structs: BTreeMap<String, Vec<(String, &syn::Type)>> = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Struct(s) = item else {
+            continue;
+        };
+        let syn::Fields::Named(named) = &s.fields else {
+            continue;
+        };
+        let flattened = named.named.iter().any(|f| {
+            f.attrs.iter().any(|a| {
+                a.path().is_ident("serde")
+                    && quote::ToTokens::to_token_stream(&a.meta)
+                        .to_string()
+                        .contains("flatten")
+            })
+        });
+        if flattened {
+            continue;
+        }
+        let fields = named
+            .named
+            .iter()
+            .filter_map(|f| {
+                let ident = f.ident.as_ref()?.to_string();
+                let wire = serde_rename(&f.attrs)
+                    .unwrap_or_else(|| ident.trim_start_matches("r#").to_owned());
+                Some((wire, &f.ty))
+            })
+            .collect();
+        structs.insert(s.ident.to_string(), fields);
+    }
+    // The struct a field's type names: `T`, `Option<T>`, `Box<T>`.
+    fn named(ty: &syn::Type) -> Option<String> {
+        let syn::Type::Path(path) = ty else {
+            return None;
+        };
+        let last = path.path.segments.last()?;
+        match &last.arguments {
+            syn::PathArguments::None if path.path.segments.len() == 1 => {
+                Some(last.ident.to_string())
+            }
+            syn::PathArguments::AngleBracketed(args)
+                if last.ident == "Option" || last.ident == "Box" =>
+            {
+                match args.args.first()? {
+                    syn::GenericArgument::Type(inner) if args.args.len() == 1 => named(inner),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    let plain = |schema: &Value| {
+        schema.as_object().is_some_and(|object| {
+            object.get("type") == Some(&Value::from("object"))
+                && object.get("properties").is_some_and(Value::is_object)
+                && object
+                    .get("additionalProperties")
+                    .is_none_or(|a| *a == Value::Bool(false))
+                && object.keys().all(|k| PLAIN.contains(&k.as_str()))
+        })
+    };
+    let mut stack: Vec<(String, &Value, String)> = api
+        .messages
+        .iter()
+        .filter(|m| !m.binary())
+        .map(|m| {
+            (
+                m.rust_name.clone(),
+                &m.payload.schema,
+                m.payload.pointer.clone(),
+            )
+        })
+        .chain(
+            api.definitions
+                .iter()
+                .map(|(name, d)| (name.clone(), &d.schema, d.pointer.clone())),
+        )
+        .collect();
+    let mut walked = BTreeSet::new();
+    while let Some((name, schema, pointer)) = stack.pop() {
+        if !walked.insert((name.clone(), pointer.clone())) {
+            continue;
+        }
+        let (Some(fields), Some(properties)) = (
+            structs.get(&name),
+            schema.get("properties").and_then(Value::as_object),
+        ) else {
+            continue;
+        };
+        for (wire, ty) in fields {
+            let (Some(property), Some(ty)) = (properties.get(wire), named(ty)) else {
+                continue;
+            };
+            let Some(theirs) = structs.get(&ty).filter(|_| plain(property)) else {
+                continue;
+            };
+            let here = format!(
+                "{pointer}/properties/{}",
+                wire.replace('~', "~0").replace('/', "~1")
+            );
+            let ours: BTreeSet<&str> = property["properties"]
+                .as_object()
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let made: BTreeSet<&str> = theirs.iter().map(|(w, _)| w.as_str()).collect();
+            if ours != made {
+                let list = |names: &BTreeSet<&str>| {
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(Error::Schema {
+                    location: Location {
+                        file: "<spec>".into(),
+                        pointer: here,
+                        line_col: None,
+                    },
+                    message: ty.clone(),
+                    reason: format!(
+                        "typify would give this schema the type `{ty}` of another schema of that \
+                         name (after its place, the name of the type it is in and the \
+                         property's, or its `title`), with the fields {} instead of {}; give \
+                         this schema a `title` of its own, or rename the other",
+                        list(&made),
+                        list(&ours),
+                    ),
+                });
+            }
+            stack.push((ty, property, here));
+        }
     }
     Ok(())
 }
