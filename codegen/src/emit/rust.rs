@@ -862,12 +862,20 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
                 .unwrap_or_default();
             let made: BTreeSet<&str> = theirs.iter().map(|(w, _)| w.as_str()).collect();
             if ours != made {
-                let list = |names: &BTreeSet<&str>| {
-                    names
+                let list = |names: &BTreeSet<&str>| match names.is_empty() {
+                    true => "none".to_owned(),
+                    false => names
                         .iter()
                         .map(|n| format!("`{n}`"))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                };
+                let payload = api.messages.iter().find(|m| m.rust_name == ty);
+                let other = match payload {
+                    Some(m) => format!(" (the payload of the message `{}`)", m.key),
+                    None => origin(api, &ty)
+                        .filter(|o| *o != here && !o.starts_with("/x-socketsundso-files"))
+                        .map_or_else(String::new, |o| format!(" (at `#{o}`)")),
                 };
                 return Err(Error::Schema {
                     location: Location {
@@ -877,10 +885,13 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
                     },
                     message: ty.clone(),
                     reason: format!(
-                        "typify would give this schema the type `{ty}` of another schema of that \
-                         name (after its place, the name of the type it is in and the \
-                         property's, or its `title`), with the fields {} instead of {}; give \
-                         this schema a `title` of its own, or rename the other",
+                        "typify gives this schema the type `{ty}` of another schema of that \
+                         name{other}, named after its place (the name of the type it is in and \
+                         the property's) or its `title`: its fields are {}, this schema's {}; \
+                         give this schema a \
+                         `title` of its own, or rename the other (if an object around this one \
+                         shares its `title` with another, typify took that one whole: retitle \
+                         it)",
                         list(&made),
                         list(&ours),
                     ),
