@@ -754,8 +754,8 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
         "$comment",
         "deprecated",
     ];
-    // Each struct's fields (wire name, type); structs with a flattened field are left out.
-    let mut structs: BTreeMap<String, Vec<(String, &syn::Type)>> = BTreeMap::new();
+    // The structs' fields; structs with a flattened field are left out.
+    let mut structs: BTreeMap<String, &syn::FieldsNamed> = BTreeMap::new();
     for item in &file.items {
         let syn::Item::Struct(s) = item else {
             continue;
@@ -764,28 +764,32 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
             continue;
         };
         let flattened = named.named.iter().any(|f| {
-            f.attrs.iter().any(|a| {
-                a.path().is_ident("serde")
-                    && quote::ToTokens::to_token_stream(&a.meta)
-                        .to_string()
-                        .contains("flatten")
+            f.attrs.iter().any(|a| match &a.meta {
+                syn::Meta::List(list) if list.path.is_ident("serde") => list
+                    .tokens
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "flatten")),
+                _ => false,
             })
         });
-        if flattened {
-            continue;
+        if !flattened {
+            structs.insert(s.ident.to_string(), named);
         }
-        let fields = named
+    }
+    // A struct's fields by wire name, with their types.
+    let wires = |named: &&syn::FieldsNamed| -> Vec<(String, syn::Type)> {
+        named
             .named
             .iter()
             .filter_map(|f| {
                 let ident = f.ident.as_ref()?.to_string();
                 let wire = serde_rename(&f.attrs)
                     .unwrap_or_else(|| ident.trim_start_matches("r#").to_owned());
-                Some((wire, &f.ty))
+                Some((wire, f.ty.clone()))
             })
-            .collect();
-        structs.insert(s.ident.to_string(), fields);
-    }
+            .collect()
+    };
     // The struct a field's type names: `T`, `Option<T>`, `Box<T>`.
     fn named(ty: &syn::Type) -> Option<String> {
         let syn::Type::Path(path) = ty else {
@@ -845,11 +849,15 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
         ) else {
             continue;
         };
-        for (wire, ty) in fields {
-            let (Some(property), Some(ty)) = (properties.get(wire), named(ty)) else {
+        // Most payloads have no inline object to look at.
+        if !properties.values().any(plain) {
+            continue;
+        }
+        for (wire, ty) in wires(fields) {
+            let (Some(property), Some(ty)) = (properties.get(&wire), named(&ty)) else {
                 continue;
             };
-            let Some(theirs) = structs.get(&ty).filter(|_| plain(property)) else {
+            let Some(theirs) = structs.get(&ty).filter(|_| plain(property)).map(wires) else {
                 continue;
             };
             let here = format!(
@@ -888,10 +896,9 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
                         "typify gives this schema the type `{ty}` of another schema of that \
                          name{other}, named after its place (the name of the type it is in and \
                          the property's) or its `title`: its fields are {}, this schema's {}; \
-                         give this schema a \
-                         `title` of its own, or rename the other (if an object around this one \
-                         shares its `title` with another, typify took that one whole: retitle \
-                         it)",
+                         give this schema a `title` of its own, or rename the other (if an \
+                         object around this one shares its `title` with another, typify took \
+                         that one whole: retitle it)",
                         list(&made),
                         list(&ours),
                     ),
