@@ -76,9 +76,7 @@ pub(crate) fn emit_parts(api: &Api, source: &str, client: bool, parts: usize) ->
     file.items.extend(types.types);
     file.items.extend(types.checks);
     file.items.extend(rules.items);
-    Fixups.visit_file_mut(&mut file);
-    typed_defaults(&mut file);
-    lint_allows(&mut file);
+    polish(&mut file);
     Ok(finish(api, source, &prettyplease::unparse(&file)))
 }
 
@@ -89,9 +87,7 @@ fn code_in_parts(api: &Api, client: bool, parts: usize) -> Option<String> {
         let (send, receive) = std::sync::mpsc::channel::<Vec<String>>();
         let glue = scope.spawn(move || {
             let mut file = glue_file(api, client, &[OPEN_OBJECTS_LATER.to_owned()]).ok()?;
-            Fixups.visit_file_mut(&mut file);
-            typed_defaults(&mut file);
-            lint_allows(&mut file);
+            polish(&mut file);
             let open = receive.recv().ok()?;
             // As the templates write it: `&["A","B",]`; none: no constant.
             let list: String = open.iter().map(|name| lit(name) + ",").collect();
@@ -113,9 +109,7 @@ fn code_in_parts(api: &Api, client: bool, parts: usize) -> Option<String> {
         // A clash is an error, which one part reports.
         glue_clashes(api, printed.types.iter().map(|(name, _)| name.as_str())).ok()?;
         let mut rules = printed.rules().ok()?;
-        Fixups.visit_file_mut(&mut rules);
-        typed_defaults(&mut rules);
-        lint_allows(&mut rules);
+        polish(&mut rules);
         for text in printed.types.iter().map(|(_, text)| text) {
             code.push_str(text);
         }
@@ -152,6 +146,14 @@ impl VisitMut for OpenObjects {
         });
         visit_mut::visit_item_impl_mut(self, item);
     }
+}
+
+/// The passes over the parsed code before it is printed: the serde crate path and typify's
+/// fixups, typed defaults, and the lint allow-list.
+fn polish(file: &mut syn::File) {
+    Fixups.visit_file_mut(file);
+    typed_defaults(file);
+    lint_allows(file);
 }
 
 /// The generated file: its header, then `code` with blank lines between items.
@@ -254,12 +256,7 @@ impl Types {
 
     /// The names of typify's types.
     fn names(&self) -> impl Iterator<Item = String> {
-        self.types.iter().filter_map(|item| match item {
-            syn::Item::Struct(s) => Some(s.ident.to_string()),
-            syn::Item::Enum(e) => Some(e.ident.to_string()),
-            syn::Item::Type(t) => Some(t.ident.to_string()),
-            _ => None,
-        })
+        self.types.iter().filter_map(type_name)
     }
 
     fn rules(&self) -> Result<syn::File> {
@@ -325,20 +322,12 @@ impl Printed {
         let count = types.types.len();
         let mut file = file_of(types.types);
         file.items.extend(types.checks);
-        Fixups.visit_file_mut(&mut file);
-        typed_defaults(&mut file);
-        lint_allows(&mut file);
+        polish(&mut file);
         let checks = file.items.split_off(count);
         let mut groups: Vec<(String, Vec<syn::Item>)> = vec![];
         let mut modules = vec![];
         for item in file.items {
-            let name = match &item {
-                syn::Item::Struct(s) => Some(s.ident.to_string()),
-                syn::Item::Enum(e) => Some(e.ident.to_string()),
-                syn::Item::Type(t) => Some(t.ident.to_string()),
-                _ => None,
-            };
-            match (name, groups.last_mut()) {
+            match (type_name(&item), groups.last_mut()) {
                 _ if matches!(item, syn::Item::Mod(_)) => modules.push(item),
                 // An item after typify's modules, or before its first type.
                 (_, _) if !modules.is_empty() => return None,
@@ -693,6 +682,16 @@ fn to_schemars(schema: serde_json::Value, pointer: &str, owner: &str) -> Result<
     })
 }
 
+/// The name of a type item (struct, enum, type alias).
+fn type_name(item: &syn::Item) -> Option<String> {
+    match item {
+        syn::Item::Struct(s) => Some(s.ident.to_string()),
+        syn::Item::Enum(e) => Some(e.ident.to_string()),
+        syn::Item::Type(t) => Some(t.ident.to_string()),
+        _ => None,
+    }
+}
+
 /// typify names an inline object or enum from its place (`AlphaX` for the property `x` of
 /// `Alpha`) or its `title`, and does not check those names against the message payloads' names:
 /// a message `alphaX` beside an object property `x` of the message `alpha` would give two
@@ -700,14 +699,7 @@ fn to_schemars(schema: serde_json::Value, pointer: &str, owner: &str) -> Result<
 /// the property where it can find it.
 fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
     let mut seen = BTreeSet::new();
-    for item in &file.items {
-        let name = match item {
-            syn::Item::Struct(s) => &s.ident,
-            syn::Item::Enum(e) => &e.ident,
-            syn::Item::Type(t) => &t.ident,
-            _ => continue,
-        };
-        let name = name.to_string();
+    for name in file.items.iter().filter_map(type_name) {
         if seen.insert(name.clone()) {
             continue;
         }
@@ -716,12 +708,13 @@ fn type_clashes(api: &Api, file: &syn::File) -> Result<()> {
             || format!("the schema `{name}`"),
             |m| format!("the payload of the message `{}`", m.key),
         );
+        let found = origin(api, &name);
         let pointer = message
             .map(|m| m.payload.pointer.clone())
             .or_else(|| api.definitions.get(&name).map(|d| d.pointer.clone()))
-            .or_else(|| origin(api, &name))
+            .or_else(|| found.clone())
             .unwrap_or_default();
-        let other = origin(api, &name)
+        let other = found
             .filter(|other| *other != pointer && !other.starts_with("/x-socketsundso-files"))
             .map_or_else(
                 || "a schema inside another one".to_owned(),
@@ -860,10 +853,7 @@ fn reused_types(api: &Api, file: &syn::File) -> Result<()> {
             let Some(theirs) = structs.get(&ty).filter(|_| plain(property)).map(wires) else {
                 continue;
             };
-            let here = format!(
-                "{pointer}/properties/{}",
-                wire.replace('~', "~0").replace('/', "~1")
-            );
+            let here = crate::spec::child(&crate::spec::child(&pointer, "properties"), &wire);
             let ours: BTreeSet<&str> = property["properties"]
                 .as_object()
                 .map(|p| p.keys().map(String::as_str).collect())
@@ -999,10 +989,7 @@ fn origin(api: &Api, name: &str) -> Option<String> {
                 Some(title) => title.to_upper_camel_case(),
                 None => format!("{parent}{}", property.to_upper_camel_case()),
             };
-            let here = format!(
-                "{pointer}/properties/{}",
-                property.replace('~', "~0").replace('/', "~1")
-            );
+            let here = crate::spec::child(&crate::spec::child(pointer, "properties"), property);
             if child == name && (schema.get("properties").is_some() || schema.get("enum").is_some())
             {
                 return Some(here);
@@ -2476,72 +2463,52 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let place = "{title: Place, type: object, properties: {n: {type: integer, minimum: 3, maximum: 9}}}";
         let other = "{title: Place, type: object, properties: {n: {type: integer, minimum: 4}}}";
-        for (name, last) in [("shared", place), ("differing", other)] {
-            let mut text = "asyncapi: 3.0.0\ninfo: {title: T, version: '1'}\nchannels:\n  c:\n    address: /c\n    messages:\n".to_owned();
-            let names = ["alpha", "beta", "gamma", "delta"];
-            for m in names {
-                text.push_str(&format!(
-                    "      {m}: {{$ref: '#/components/messages/{m}'}}\n"
-                ));
-            }
-            text.push_str("operations:\n  a:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n    messages:\n");
-            for m in names {
-                text.push_str(&format!("      - {{$ref: '#/channels/c/messages/{m}'}}\n"));
-            }
-            text.push_str("components:\n  messages:\n");
-            for (i, m) in names.iter().enumerate() {
-                let schema = match i {
-                    0 | 2 => place,
-                    3 => last,
-                    _ => "{type: string, maxLength: 3}",
-                };
-                text.push_str(&format!(
-                    "    {m}:\n      payload:\n        type: object\n        properties:\n          place: {schema}\n"
-                ));
-            }
-            let path = dir.join(format!("{name}.yaml"));
-            std::fs::write(&path, text).expect("written");
-            specs.push(path);
-        }
+        let short = "{type: string, maxLength: 3}";
+        let string = "{type: string}";
         // A message named as an inline object of a message in another part (by its place, or by
         // its title) is an error in one part; in parts too (a review's).
-        for (name, property, last) in [
+        let placed = "{type: object, properties: {z: {type: string}}}";
+        let titled = "{title: Delta, type: object, properties: {z: {type: string}}}";
+        for (name, messages) in [
+            (
+                "shared",
+                [
+                    ("alpha", "place", place),
+                    ("beta", "place", short),
+                    ("gamma", "place", place),
+                    ("delta", "place", place),
+                ],
+            ),
+            (
+                "differing",
+                [
+                    ("alpha", "place", place),
+                    ("beta", "place", short),
+                    ("gamma", "place", place),
+                    ("delta", "place", other),
+                ],
+            ),
             (
                 "placed",
-                "{type: object, properties: {z: {type: string}}}",
-                "alphaX",
+                [
+                    ("alpha", "x", placed),
+                    ("beta", "y", string),
+                    ("gamma", "y", string),
+                    ("alphaX", "z", string),
+                ],
             ),
             (
                 "titled",
-                "{title: Delta, type: object, properties: {z: {type: string}}}",
-                "delta",
+                [
+                    ("alpha", "x", titled),
+                    ("beta", "y", string),
+                    ("gamma", "y", string),
+                    ("delta", "z", string),
+                ],
             ),
         ] {
-            let names = ["alpha", "beta", "gamma", last];
-            let mut text = "asyncapi: 3.0.0\ninfo: {title: T, version: '1'}\nchannels:\n  c:\n    address: /c\n    messages:\n".to_owned();
-            for m in names {
-                text.push_str(&format!(
-                    "      {m}: {{$ref: '#/components/messages/{m}'}}\n"
-                ));
-            }
-            text.push_str("operations:\n  a:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n    messages:\n");
-            for m in names {
-                text.push_str(&format!("      - {{$ref: '#/channels/c/messages/{m}'}}\n"));
-            }
-            text.push_str("components:\n  messages:\n");
-            text.push_str(&format!(
-                "    alpha: {{payload: {{type: object, properties: {{x: {property}}}}}}}\n"
-            ));
-            for m in ["beta", "gamma"] {
-                text.push_str(&format!(
-                    "    {m}: {{payload: {{type: object, properties: {{y: {{type: string}}}}}}}}\n"
-                ));
-            }
-            text.push_str(&format!(
-                "    {last}: {{payload: {{type: object, properties: {{z: {{type: string}}}}}}}}\n"
-            ));
             let path = dir.join(format!("{name}.yaml"));
-            std::fs::write(&path, text).expect("written");
+            std::fs::write(&path, received(&messages)).expect("written");
             specs.push(path);
         }
         let (mut split, mut whole) = (vec![], vec![]);
@@ -2585,6 +2552,28 @@ mod tests {
             split.len() >= 40 && whole.len() * 10 <= split.len(),
             "made in parts: {split:#?}\ngiven up: {whole:#?}"
         );
+    }
+
+    /// A document whose server receives `messages` on one channel: each a name and an object
+    /// payload of one property (name, schema).
+    fn received(messages: &[(&str, &str, &str)]) -> String {
+        let mut text = "asyncapi: 3.0.0\ninfo: {title: T, version: '1'}\nchannels:\n  c:\n    address: /c\n    messages:\n".to_owned();
+        for (m, ..) in messages {
+            text.push_str(&format!(
+                "      {m}: {{$ref: '#/components/messages/{m}'}}\n"
+            ));
+        }
+        text.push_str("operations:\n  a:\n    action: receive\n    channel: {$ref: '#/channels/c'}\n    messages:\n");
+        for (m, ..) in messages {
+            text.push_str(&format!("      - {{$ref: '#/channels/c/messages/{m}'}}\n"));
+        }
+        text.push_str("components:\n  messages:\n");
+        for (m, property, schema) in messages {
+            text.push_str(&format!(
+                "    {m}: {{payload: {{type: object, properties: {{{property}: {schema}}}}}}}\n"
+            ));
+        }
+        text
     }
 
     fn first_difference(one: &str, many: &str) -> String {
